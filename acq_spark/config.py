@@ -1,0 +1,303 @@
+"""Typed configuration: ``conf/default.yaml`` + an environment file + ``--set`` overrides.
+
+Every job loads its configuration once, through :func:`load_config`, into frozen
+dataclasses. Unknown keys are errors that name the full dotted key, and values are
+checked against the field's type (``Literal`` fields against their choices).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "conf" / "default.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration file or override is invalid (unknown key, wrong type, bad value)."""
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    path: str | None = None  # None: <warehouse>/creative_daily
+    format: Literal["delta", "parquet"] = "delta"
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    master: str = "local[*]"
+    app_name: str = "acq-spark"
+    shuffle_partitions: int = 8
+    driver_memory: str = "4g"
+    executor_memory: str = "2g"
+    ui: bool = True
+    log_level: str = "WARN"
+    progress: bool = True
+    conf: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SimulateConfig:
+    n_pairs: int = 100_000
+    n_days: int = 15
+    start_date: dt.date = dt.date(2026, 1, 1)
+    pairs_per_account: float = 8.0
+    n_products: int = 200
+    n_industries_l1: int = 12
+    n_industries_l2: int = 60
+    partitions: int = 8
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    max_bad_share: float = 0.01
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    windows: tuple[int, ...] = (1, 3, 7, 14)
+    train_days: int = 14
+
+
+@dataclass(frozen=True)
+class TreeConfig:
+    n_positive_leaves: int = 16
+    quantile_accuracy: int = 100_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "ubtm"
+    variant: Literal["control", "mon", "sub", "smo"] = "sub"
+    max_examples: int = 1_000_000
+    batch_size: int = 4096
+    epochs: int = 20
+    patience: int = 3
+    learning_rate: float = 0.002
+    hidden_units: tuple[int, ...] = (128, 64)
+    embedding_dim: int = 8
+    w_tree: float = 1.0
+    w_reg: float = 1.0
+    w_std: float = 0.01
+    w_consistency: float = 0.1
+    w_lipschitz: float = 1e-4
+    baselines: tuple[str, ...] = ("dnn", "ziln", "cread")
+    evaluate_variants: tuple[str, ...] = ("control", "mon", "sub", "smo")
+    deterministic: bool = True
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    beta: float = 0.0
+    batch_size: int = 65_536
+
+
+@dataclass(frozen=True)
+class BudgetConfig:
+    total_creatives: int | None = None
+    ratio_of_last_day: float = 1.0
+
+
+@dataclass(frozen=True)
+class AllocationConfig:
+    method: Literal["acq", "rule_based", "oracle"] = "acq"
+    solver: Literal["fast", "bisection"] = "fast"
+    tolerance: float = 1e-9
+    max_passes: int = 100
+    lambdas_per_pass: int = 1
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    sample_pairs: int = 12
+
+
+@dataclass(frozen=True)
+class Config:
+    warehouse: str = "warehouse"
+    levels: tuple[int, ...] = (1, 2, 3, 5, 8, 13, 20, 50, 100)
+    run_date: dt.date | None = None
+    seed: int = 42
+    input: InputConfig = field(default_factory=InputConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    simulate: SimulateConfig = field(default_factory=SimulateConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    tree: TreeConfig = field(default_factory=TreeConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    allocation: AllocationConfig = field(default_factory=AllocationConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+
+    def __post_init__(self) -> None:
+        if not self.levels:
+            raise ConfigError("levels: must list at least one number of creatives")
+        if list(self.levels) != sorted(set(self.levels)) or self.levels[0] < 1:
+            raise ConfigError(f"levels: must be strictly increasing positive integers, got {list(self.levels)}")
+        if not 0.0 <= self.validation.max_bad_share <= 1.0:
+            raise ConfigError(f"validation.max_bad_share: must be in [0, 1], got {self.validation.max_bad_share}")
+
+    @property
+    def input_path(self) -> str:
+        """Where ``creative_daily`` is read from: ``input.path`` or ``<warehouse>/creative_daily``."""
+        return self.input.path or table_path(self.warehouse, "creative_daily")
+
+    def table(self, name: str) -> str:
+        """The location of the project table ``name`` under the warehouse."""
+        return table_path(self.warehouse, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, YAML/JSON-serialisable view of the configuration."""
+        return _plain(dataclasses.asdict(self))
+
+
+def table_path(warehouse: str, name: str) -> str:
+    """``<warehouse>/<name>`` as an absolute path (a URI such as ``s3a://`` is kept as it is)."""
+    if "://" in warehouse:
+        return f"{warehouse.rstrip('/')}/{name}"
+    return str((Path(warehouse).expanduser().resolve() / name))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Check ``value`` against the type ``hint`` and convert where YAML's type is looser."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"{key}: invalid value {value!r}")
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{key}: must be one of {list(args)}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return tuple(_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(value))
+    if origin in (Mapping, dict) or hint is Mapping:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return {str(k): str(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true/false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return str(value)
+    if hint is dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise ConfigError(f"{key}: expected a date YYYY-MM-DD, got {value!r}") from exc
+    raise ConfigError(f"{key}: unsupported type {hint}")
+
+
+def _build(cls: type, data: Any, prefix: str = "") -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        keys = ", ".join(f"{prefix}.{k}" if prefix else str(k) for k in unknown)
+        raise ConfigError(f"unknown configuration key: {keys}")
+    kwargs = {k: _coerce(v, hints[k], f"{prefix}.{k}" if prefix else k) for k, v in data.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{prefix or 'config'}: {exc}") from exc
+
+
+def parse_override(item: str) -> dict[str, Any]:
+    """Turn ``a.b.c=value`` into ``{"a": {"b": {"c": value}}}``; the value is parsed as YAML."""
+    if "=" not in item:
+        raise ConfigError(f"--set expects dotted.key=value, got {item!r}")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set expects dotted.key=value, got {item!r}")
+    value: Any = yaml.safe_load(raw) if raw.strip() else None
+    for part in reversed(key.split(".")):
+        value = {part: value}
+    return value
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
+    """Load ``conf/default.yaml``, then the file ``path`` (if any), then the ``--set`` overrides.
+
+    Args:
+        path: an environment file such as ``conf/local.yaml``; its keys override the defaults.
+        overrides: ``dotted.key=value`` strings, applied last, in order.
+
+    Returns:
+        The frozen, type-checked :class:`Config`.
+
+    Raises:
+        ConfigError: an unknown key (named in full), a value of the wrong type, or a missing file.
+    """
+    data: dict[str, Any] = {}
+    for source in (DEFAULT_CONFIG, path):
+        if source is None:
+            continue
+        source = Path(source)
+        if not source.is_file():
+            raise ConfigError(f"configuration file not found: {source}")
+        loaded = yaml.safe_load(source.read_text()) or {}
+        if not isinstance(loaded, Mapping):
+            raise ConfigError(f"{source}: expected a mapping at the top level")
+        data = _deep_merge(data, loaded)
+    for item in overrides:
+        data = _deep_merge(data, parse_override(item))
+    return _build(Config, data)
