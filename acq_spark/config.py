@@ -165,7 +165,7 @@ def table_path(warehouse: str, name: str) -> str:
     """``<warehouse>/<name>`` as an absolute path (a URI such as ``s3a://`` is kept as it is)."""
     if "://" in warehouse:
         return f"{warehouse.rstrip('/')}/{name}"
-    return str((Path(warehouse).expanduser().resolve() / name))
+    return str(Path(warehouse).expanduser().resolve() / name)
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,53 @@
+"""The command line every job shares: ``--config FILE`` and any number of ``--set key=value``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from acq_spark.config import Config, ConfigError, load_config
+
+
+def job_parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with the options every job takes; jobs add their own on top."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", default=None, help="environment YAML applied over conf/default.yaml")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one configuration key (dotted), e.g. --set simulate.n_pairs=1000; repeatable",
+    )
+    return parser
+
+
+def parse_job_args(
+    description: str,
+    argv: Sequence[str] | None = None,
+    extend: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> tuple[argparse.Namespace, Config]:
+    """Parse the command line and load the configuration; a bad key exits with a clear message."""
+    parser = job_parser(description)
+    if extend is not None:
+        extend(parser)
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config, args.overrides)
+    except ConfigError as exc:
+        parser.exit(2, f"{parser.prog}: configuration error: {exc}\n")
+    return args, cfg
+
+
+def run_main(main: Callable[[], int | None]) -> None:
+    """Run a job's ``main`` and exit with its status; errors end with one readable line."""
+    from acq_spark.errors import AcqError
+
+    try:
+        status = main()
+    except AcqError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(status or 0)

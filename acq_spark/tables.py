@@ -1,0 +1,90 @@
+"""Reading and writing the project's tables and artifacts, so that nothing is lost on failure.
+
+Delta writes are atomic: a job that fails before its commit leaves the table as it was.
+Day-partitioned outputs are written with ``replaceWhere`` so a re-run of a day replaces
+that day only. Small artifacts (JSON) are written to a temporary file and renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from acq_spark.errors import InputNotFoundError
+
+
+def table_exists(spark: SparkSession, path: str, fmt: str = "delta") -> bool:
+    """Whether a table of format ``fmt`` exists at ``path``."""
+    if fmt == "delta":
+        from delta.tables import DeltaTable
+
+        return DeltaTable.isDeltaTable(spark, path)
+    return Path(path).exists() and any(Path(path).glob("**/*.parquet"))
+
+
+def read_table(spark: SparkSession, path: str, fmt: str = "delta", what: str = "table") -> DataFrame:
+    """Read a Delta or Parquet table, with a clear error naming ``what`` when it is not there."""
+    if not table_exists(spark, path, fmt):
+        raise InputNotFoundError(f"{what}: no {fmt} table at {path}")
+    return spark.read.format(fmt).load(path)
+
+
+def overwrite_table(df: DataFrame, path: str, fmt: str = "delta", partition_by: Sequence[str] = ()) -> None:
+    """Replace the whole table at ``path`` (atomic for Delta: readers see the old or the new)."""
+    writer = df.write.format(fmt).mode("overwrite")
+    if fmt == "delta":
+        writer = writer.option("overwriteSchema", "true")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.save(path)
+
+
+def replace_days(df: DataFrame, path: str, days: Sequence[Any], column: str = "dt") -> None:
+    """Write ``df`` into the Delta table at ``path``, partitioned by ``column``, replacing only ``days``.
+
+    Other days already in the table are kept untouched; the replacement is one Delta commit.
+    """
+    if not days:
+        raise ValueError("replace_days needs at least one day")
+    listed = ", ".join(f"'{d}'" for d in sorted({str(d) for d in days}))
+    (
+        df.write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", f"{column} IN ({listed})")
+        .partitionBy(column)
+        .save(path)
+    )
+
+
+def delta_version(spark: SparkSession, path: str) -> int | None:
+    """The latest Delta version of the table at ``path``, or None when there is no table."""
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as pretty, key-sorted JSON, atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(obj, fh, indent=2, sort_keys=True, default=str)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: str | Path, what: str = "artifact") -> Any:
+    """Read a JSON artifact, with a clear error naming ``what`` when it is missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputNotFoundError(f"{what}: no file at {path}")
+    return json.loads(path.read_text())
