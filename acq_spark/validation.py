@@ -1,0 +1,170 @@
+"""The input contract of ``creative_daily`` (spec §2): schema faults stop the job, row faults are quarantined.
+
+Schema faults (a missing column, a column of the wrong type) raise :class:`InputSchemaError`
+before anything is written. Row faults get a reason each and go to the ``quarantine`` Delta
+table; when their share of the input passes ``validation.max_bad_share`` the job fails with
+:class:`InputRowsError` (the quarantine is still written, so the rows can be inspected).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from acq_spark.config import Config
+from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.tables import read_table, replace_days
+
+KEYS = ("dt", "account_id", "photo_id")
+SCHEMA = T.StructType(
+    [
+        T.StructField("dt", T.DateType()),
+        T.StructField("account_id", T.LongType()),
+        T.StructField("photo_id", T.LongType()),
+        T.StructField("product_name", T.StringType()),
+        T.StructField("industry_l1", T.StringType()),
+        T.StructField("industry_l2", T.StringType()),
+        T.StructField("n_creatives", T.IntegerType()),
+        T.StructField("cost", T.DoubleType()),
+        T.StructField("target_cost", T.DoubleType()),
+        T.StructField("conversions", T.LongType()),
+        T.StructField("impressions", T.LongType()),
+    ]
+)
+NUMERIC = ("n_creatives", "cost", "target_cost", "conversions", "impressions")
+_INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
+_FRACTIONAL = (T.FloatType, T.DoubleType, T.DecimalType)
+REASON = "reason"
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The clean rows, the quarantined rows (input columns + ``reason``) and the counts."""
+
+    clean: DataFrame
+    quarantine: DataFrame
+    total_rows: int
+    bad_rows: int
+
+    @property
+    def bad_share(self) -> float:
+        return self.bad_rows / self.total_rows if self.total_rows else 0.0
+
+
+def _accepts(expected: T.DataType, actual: T.DataType) -> bool:
+    """Exact types, or a lossless widening (int → long; float/int → double)."""
+    if isinstance(expected, T.LongType | T.IntegerType):
+        if isinstance(expected, T.IntegerType) and isinstance(actual, T.LongType):
+            return False
+        return isinstance(actual, _INTEGRAL)
+    if isinstance(expected, T.DoubleType):
+        return isinstance(actual, _FRACTIONAL + _INTEGRAL)
+    return type(actual) is type(expected)
+
+
+def check_schema(df: DataFrame) -> DataFrame:
+    """Check every contract column is present with an acceptable type; cast to the contract's types.
+
+    Raises:
+        InputSchemaError: naming every missing column and every column of the wrong type.
+    """
+    actual = {f.name: f.dataType for f in df.schema.fields}
+    problems = []
+    for field in SCHEMA.fields:
+        if field.name not in actual:
+            problems.append(f"missing column '{field.name}' (expected {field.dataType.simpleString()})")
+        elif not _accepts(field.dataType, actual[field.name]):
+            problems.append(
+                f"column '{field.name}' has type {actual[field.name].simpleString()}, "
+                f"expected {field.dataType.simpleString()}"
+            )
+    if problems:
+        raise InputSchemaError("creative_daily schema: " + "; ".join(problems))
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in SCHEMA.fields])
+
+
+def _row_faults() -> list[tuple[Column, str]]:
+    faults: list[tuple[Column, str]] = [(F.col(k).isNull(), f"null key {k}") for k in KEYS]
+    for c in NUMERIC:
+        faults.append((F.col(c).isNull(), f"null {c}"))
+        faults.append((F.col(c) < 0, f"negative {c}"))
+    for c in ("cost", "target_cost"):
+        faults.append((F.isnan(F.col(c)) | (F.abs(F.col(c)) == F.lit(float("inf"))), f"non-finite {c}"))
+    faults.append(((F.col("cost") > 0) & (F.col("n_creatives") == 0), "cost > 0 with 0 creatives"))
+    faults.append((F.col("_key_count") > 1, "duplicate key (dt, account_id, photo_id)"))
+    return faults
+
+
+def with_reasons(df: DataFrame) -> DataFrame:
+    """Add ``reason``: every row fault of the row joined by '; ', null when the row is clean."""
+    counted = df.withColumn("_key_count", F.count(F.lit(1)).over(Window.partitionBy(*KEYS)))
+    reasons = [F.when(cond, F.lit(text)) for cond, text in _row_faults()]
+    reason = F.concat_ws("; ", *reasons)
+    return counted.withColumn(REASON, F.when(reason != "", reason)).drop("_key_count")
+
+
+def validate(df: DataFrame) -> ValidationResult:
+    """Split ``df`` into clean and quarantined rows (schema checked first; nothing written here)."""
+    typed = check_schema(df)
+    flagged = with_reasons(typed).persist()
+    counts = flagged.agg(F.count(F.lit(1)).alias("n"), F.count(REASON).alias("bad")).first()
+    return ValidationResult(
+        clean=flagged.where(F.col(REASON).isNull()).drop(REASON),
+        quarantine=flagged.where(F.col(REASON).isNotNull()),
+        total_rows=int(counts["n"]),
+        bad_rows=int(counts["bad"]),
+    )
+
+
+def write_quarantine(result: ValidationResult, path: str, run_date: dt.date) -> None:
+    """Replace the ``run_date`` partition of the quarantine table with this run's bad rows."""
+    rows = result.quarantine.withColumn("run_date", F.lit(run_date)).withColumn(
+        "quarantined_at", F.current_timestamp()
+    )
+    replace_days(rows, path, [run_date], column="run_date")
+
+
+def enforce_share(result: ValidationResult, max_bad_share: float, quarantine_path: str) -> None:
+    """Fail when the share of quarantined rows passes ``max_bad_share``."""
+    if result.bad_share > max_bad_share:
+        examples = result.quarantine.select(*KEYS, REASON).limit(3).collect()
+        shown = "; ".join(f"({r['dt']}, {r['account_id']}, {r['photo_id']}): {r[REASON]}" for r in examples)
+        raise InputRowsError(
+            f"creative_daily: {result.bad_rows:,} of {result.total_rows:,} rows ({result.bad_share:.2%}) break the "
+            f"input contract, above validation.max_bad_share={max_bad_share:.2%}; e.g. {shown}; "
+            f"all of them are in {quarantine_path}"
+        )
+
+
+def last_input_day(df: DataFrame) -> dt.date:
+    """The latest ``dt`` of the input."""
+    day = df.agg(F.max("dt")).first()[0]
+    if day is None:
+        raise InputRowsError("creative_daily: the input has no rows with a day")
+    return day
+
+
+def decision_day(cfg: Config, df: DataFrame) -> dt.date:
+    """``run_date`` from the configuration, else the day after the last input day."""
+    return cfg.run_date or last_input_day(df) + dt.timedelta(days=1)
+
+
+def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
+    """Read ``creative_daily``, validate it, write this run's quarantine and return the clean rows.
+
+    Raises:
+        InputNotFoundError: no table at ``input.path``.
+        InputSchemaError: a missing column or a wrong type (nothing written).
+        InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
+    """
+    raw = read_table(spark, cfg.input_path, cfg.input.format, what="creative_daily (input.path)")
+    result = validate(raw)
+    run_date = decision_day(cfg, raw)
+    quarantine_path = cfg.table("quarantine")
+    write_quarantine(result, quarantine_path, run_date)
+    enforce_share(result, cfg.validation.max_bad_share, quarantine_path)
+    return result.clean

@@ -1,0 +1,28 @@
+"""Validate creative_daily against the input contract (spec §2) and print its summary.
+
+    python jobs/validate.py [--config FILE] [--set input.path=/data/creative_daily --set input.format=parquet]
+"""
+
+from __future__ import annotations
+
+from acq_spark.cli import parse_job_args, run_main
+from acq_spark.spark import get_spark
+from acq_spark.stages import StageTimer
+from acq_spark.summary import format_summary, input_summary
+from acq_spark.validation import load_valid_input
+
+
+def main() -> int:
+    _, cfg = parse_job_args(__doc__.splitlines()[0])
+    spark = get_spark(cfg.spark, app_name="acq-validate")
+    timer = StageTimer()
+    with timer.stage("validate") as rec:
+        clean = load_valid_input(spark, cfg)
+        summary = input_summary(clean)
+        rec.figures.update(rows=summary["rows"], pairs=summary["pairs"])
+    print(format_summary(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
