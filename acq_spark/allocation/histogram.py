@@ -1,0 +1,167 @@
+"""Cost-weighted histograms of hull-step slopes, and the collection of the steps in a slope range.
+
+These are the passes of the fast exact path: λ* is the slope at which the cumulative cost of all
+steps, taken in falling slope order, passes the budget. A histogram over bins that are monotone in
+the slope tells which bin holds λ*; its exact range [min, max] of slopes is then histogrammed
+finer or, when it holds few steps, collected. Every bin function is monotone non-decreasing in the
+slope, so bins never interleave and the range [min, max] of a bin holds exactly that bin's steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from acq_spark.allocation.hull import Steps
+from acq_spark.allocation.keys import PairKeys
+
+#: Bin id of the steps of slope exactly 0 in :class:`LogBinning` (below every positive bin).
+ZERO_BIN = -(1 << 40)
+
+
+@dataclass(frozen=True)
+class LogBinning:
+    """Bins over all slopes ≥ 0: 0 alone, then 2^sub_bits bins per octave (binary exponent)."""
+
+    sub_bits: int = 5
+
+    def assign(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The mask of the slopes this binning covers and their bin ids."""
+        mask = s >= 0.0
+        v = s[mask]
+        mant, expo = np.frexp(v)
+        sub = np.floor((mant - 0.5) * (1 << (self.sub_bits + 1))).astype(np.int64)
+        ids = np.where(v > 0.0, expo.astype(np.int64) * (1 << self.sub_bits) + sub, ZERO_BIN)
+        return mask, ids
+
+
+@dataclass(frozen=True)
+class LinearBinning:
+    """``n_bins`` equal bins over the closed slope range [lo, hi]; slopes outside are not covered."""
+
+    lo: float
+    hi: float
+    n_bins: int = 4096
+
+    def assign(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The mask of the slopes this binning covers and their bin ids."""
+        mask = (s >= self.lo) & (s <= self.hi)
+        width = self.hi - self.lo
+        if width <= 0.0:
+            return mask, np.zeros(int(mask.sum()), np.int64)
+        ids = np.floor((s[mask] - self.lo) / width * self.n_bins).astype(np.int64)
+        return mask, np.clip(ids, 0, self.n_bins - 1)
+
+
+Binning = LogBinning | LinearBinning
+
+
+@dataclass(frozen=True)
+class SlopeHistogram:
+    """Per bin (ids ascending): step count, Σ Δc, Σ Δr, min and max slope; plus the pairs' base totals."""
+
+    ids: np.ndarray
+    count: np.ndarray
+    cost: np.ndarray
+    dr: np.ndarray
+    smin: np.ndarray
+    smax: np.ndarray
+    n: int
+    base_cost: int
+    base_r: float
+
+    def __add__(self, other: SlopeHistogram) -> SlopeHistogram:
+        ids, inv = np.unique(np.concatenate([self.ids, other.ids]), return_inverse=True)
+        return SlopeHistogram(
+            ids=ids,
+            count=_sum_by(inv, ids.size, np.concatenate([self.count, other.count])),
+            cost=_sum_by(inv, ids.size, np.concatenate([self.cost, other.cost])),
+            dr=_sum_by(inv, ids.size, np.concatenate([self.dr, other.dr])),
+            smin=_reduce_by(np.minimum, np.inf, inv, ids.size, np.concatenate([self.smin, other.smin])),
+            smax=_reduce_by(np.maximum, -np.inf, inv, ids.size, np.concatenate([self.smax, other.smax])),
+            n=self.n + other.n,
+            base_cost=self.base_cost + other.base_cost,
+            base_r=self.base_r + other.base_r,
+        )
+
+
+def empty_histogram() -> SlopeHistogram:
+    """The histogram of no pairs (the neutral element of ``+``)."""
+    f, i = np.empty(0), np.empty(0, np.int64)
+    return SlopeHistogram(i, i, i, f, f, f, 0, 0, 0.0)
+
+
+def slope_histogram(steps: Steps, binning: Binning) -> SlopeHistogram:
+    """The cost-weighted histogram of a block's step slopes under ``binning``."""
+    taken = np.isfinite(steps.slope)
+    s = steps.slope[taken]
+    mask, bins = binning.assign(s)
+    s, dc, dr = s[mask], steps.dc[taken][mask], steps.dr[taken][mask]
+    ids, inv = np.unique(bins, return_inverse=True)
+    return SlopeHistogram(
+        ids=ids,
+        count=np.bincount(inv, minlength=ids.size).astype(np.int64),
+        cost=_sum_by(inv, ids.size, dc),
+        dr=_sum_by(inv, ids.size, dr),
+        smin=_reduce_by(np.minimum, np.inf, inv, ids.size, s),
+        smax=_reduce_by(np.maximum, -np.inf, inv, ids.size, s),
+        n=steps.n,
+        base_cost=int(steps.base_cost.sum()),
+        base_r=float(steps.base_r.sum()),
+    )
+
+
+@dataclass(frozen=True)
+class StepSample:
+    """Steps collected from a slope range, with their pair's keys and their index in the pair's row."""
+
+    slope: np.ndarray
+    dc: np.ndarray
+    dr: np.ndarray
+    step: np.ndarray
+    h: np.ndarray
+    account: np.ndarray
+    photo: np.ndarray
+
+    def __add__(self, other: StepSample) -> StepSample:
+        return StepSample(*(np.concatenate([a, b]) for a, b in zip(_fields(self), _fields(other), strict=True)))
+
+    def __len__(self) -> int:
+        return int(self.slope.shape[0])
+
+
+def empty_sample() -> StepSample:
+    """The sample of no steps."""
+    f, i = np.empty(0), np.empty(0, np.int64)
+    return StepSample(f, i, f, i, np.empty(0, np.uint64), i, i)
+
+
+def collect_steps(steps: Steps, keys: PairKeys, lo: float, hi: float) -> StepSample:
+    """Every step of the block with slope in the closed range [lo, hi], with its pair's keys."""
+    rows, cols = np.nonzero((steps.slope >= lo) & (steps.slope <= hi))
+    return StepSample(
+        slope=steps.slope[rows, cols],
+        dc=steps.dc[rows, cols].astype(np.int64),
+        dr=steps.dr[rows, cols],
+        step=cols.astype(np.int64),
+        h=keys.h[rows],
+        account=keys.account[rows],
+        photo=keys.photo[rows],
+    )
+
+
+def _fields(sample: StepSample) -> tuple[np.ndarray, ...]:
+    return (sample.slope, sample.dc, sample.dr, sample.step, sample.h, sample.account, sample.photo)
+
+
+def _sum_by(inv: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    out = np.zeros(size, values.dtype)
+    np.add.at(out, inv, values)
+    return out
+
+
+def _reduce_by(ufunc: np.ufunc, init: float, inv: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    out = np.full(size, init)
+    ufunc.at(out, inv, values)
+    return out

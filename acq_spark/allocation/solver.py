@@ -1,0 +1,235 @@
+"""The MCKP solver: search λ*, break the ties at λ* to fill the budget, assign every pair a level.
+
+:func:`solve` runs on a Spark DataFrame of scores (few passes over its cached projection),
+:func:`solve_numpy` on in-memory arrays (tests, benchmarks); both run :func:`run_solver`, the
+same driver code, and give the same λ* and the same allocation for the same pairs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from acq_spark.allocation.evaluator import Evaluator, HullSource, NumpyEvaluator, StepSource
+from acq_spark.allocation.fill import FillPlan, plan_fill, stats_from_tied, tied_from_sample
+from acq_spark.allocation.keys import PairKeys
+from acq_spark.allocation.search import PassTrace, SearchResult, bisect, check_feasible, histogram_search
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+SolverName = Literal["fast", "bisection"]
+
+#: The most tied pairs a pass returns to the driver as they are (beyond, the budget cut goes by hash bucket).
+TIE_LIMIT = 100_000
+#: The most hull steps the fast path collects to the driver in its last pass.
+COLLECT_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class SolveRecord:
+    """What a solve did and found: λ*, passes and their trace, budget use, objective, bound, timings."""
+
+    method: str
+    solver: str
+    lam: float
+    budget: int
+    budget_used: int
+    unused: int
+    n_pairs: int
+    min_budget: int
+    objective: float
+    dual_bound: float | None
+    gap: float | None
+    relative_gap: float | None
+    search_passes: int
+    fill_passes: int
+    converged: bool
+    n_tied: int
+    n_upgraded: int
+    cut_gap: int
+    trace: tuple[PassTrace, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passes(self) -> int:
+        """Passes over the data before the allocation is written (search + tie-break)."""
+        return self.search_passes + self.fill_passes
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (infinities become None)."""
+        out = asdict(self)
+        out["passes"] = self.passes
+        return _finite(out)
+
+
+def run_solver(
+    ev: Evaluator,
+    budget: int,
+    *,
+    solver: SolverName = "fast",
+    method: str = "acq",
+    max_passes: int = 100,
+    lambdas_per_pass: int = 1,
+    collect_limit: int = COLLECT_LIMIT,
+    tie_limit: int = TIE_LIMIT,
+    with_bound: bool = True,
+) -> tuple[FillPlan, SolveRecord]:
+    """Find λ* and the tie-break plan with the passes of ``ev``.
+
+    Args:
+        ev: the passes over the pairs.
+        budget: C, the most creatives in total.
+        solver: ``fast`` (slope histograms, ~2 passes) or ``bisection`` (on g(λ)).
+        method: recorded as is (``acq``, ``oracle``, ``rule_based``).
+        max_passes: the most search passes.
+        lambdas_per_pass: λ values per bisection pass.
+        collect_limit: the most steps the fast path collects to the driver.
+        tie_limit: the most tied pairs returned to the driver as they are.
+        with_bound: report the dual bound D(λ*) (meaningless for the rule-based steps).
+
+    Returns:
+        The :class:`FillPlan` to assign levels with, and the :class:`SolveRecord`.
+
+    Raises:
+        InfeasibleBudgetError: C is below Σ c at the cheapest level (before any allocation exists).
+    """
+    budget = int(budget)
+    start = time.perf_counter()
+    if solver == "fast":
+        found = histogram_search(ev.histogram, ev.collect, budget, collect_limit=collect_limit, max_passes=max_passes)
+    elif solver == "bisection":
+        found = bisect(ev.evaluate, budget, per_pass=lambdas_per_pass, max_passes=max_passes)
+    else:
+        raise ValueError(f"solver must be 'fast' or 'bisection', got {solver!r}")
+    searched = time.perf_counter()
+    plan, fill_passes = _fill(ev, found, budget, tie_limit)
+    done = time.perf_counter()
+    # D(λ*) = λ*C + Σ_i max_k (r_ik − λ* c_k), the max taken at the cheapest argmax: r_lo − λ* used_lo.
+    bound = plan.r_lo + found.lam * (budget - plan.used_lo) if with_bound else None
+    gap = None if bound is None else bound - plan.value
+    record = SolveRecord(
+        method=method,
+        solver=solver,
+        lam=found.lam,
+        budget=budget,
+        budget_used=plan.used,
+        unused=budget - plan.used,
+        n_pairs=found.n,
+        min_budget=found.base_cost,
+        objective=plan.value,
+        dual_bound=bound,
+        gap=gap,
+        relative_gap=None if gap is None else gap / max(abs(bound), 1e-300),
+        search_passes=found.passes,
+        fill_passes=fill_passes,
+        converged=found.converged,
+        n_tied=plan.n_tied,
+        n_upgraded=plan.n_upgraded,
+        cut_gap=plan.cut_gap,
+        trace=found.trace,
+        timings={"search_s": round(searched - start, 4), "fill_s": round(done - searched, 4)},
+    )
+    return plan, record
+
+
+def _fill(ev: Evaluator, found: SearchResult, budget: int, tie_limit: int) -> tuple[FillPlan, int]:
+    if found.sample is not None and found.totals is not None:
+        stats = stats_from_tied(found.lam, found.n, found.totals, tied_from_sample(found.sample, found.lam))
+        return plan_fill(stats, budget, lambda b: ev.tied_in_bucket(found.lam, b))
+    stats = ev.tie_stats(found.lam, tie_limit)
+    plan, extra = plan_fill(stats, budget, lambda b: ev.tied_in_bucket(found.lam, b))
+    return plan, extra + 1
+
+
+def solve_numpy(
+    r: np.ndarray,
+    levels: Sequence[int],
+    budget: int,
+    *,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
+    solver: SolverName = "fast",
+    source: StepSource | None = None,
+    columns: dict[str, np.ndarray] | None = None,
+    **options: Any,
+) -> tuple[np.ndarray, SolveRecord]:
+    """Solve the MCKP in memory: each pair one level, max Σ r subject to Σ c ≤ budget.
+
+    Args:
+        r: (n, K) values of each pair at each level.
+        levels: the K strictly increasing costs c_k (numbers of creatives).
+        budget: C.
+        keys: (account_ids, photo_ids) of the pairs, for the tie-break order; default (0, row number).
+        solver: ``fast`` or ``bisection``.
+        source: the steps to solve over (default: the hull of ``r``); ``columns`` are then its inputs.
+        columns: extra named columns for ``source``.
+        **options: passed to :func:`run_solver`.
+
+    Returns:
+        (n,) level index of every pair, and the :class:`SolveRecord`.
+
+    Raises:
+        InfeasibleBudgetError: budget < n · c_min.
+    """
+    r = np.asarray(r, dtype=np.float64)
+    n = r.shape[0]
+    account, photo = keys if keys is not None else (np.zeros(n, np.int64), np.arange(n, dtype=np.int64))
+    check_feasible(n, n * int(levels[0]), int(budget))
+    source = source or HullSource(tuple(int(c) for c in levels))
+    cols = {"r": r, **(columns or {})}
+    ev = NumpyEvaluator(source, cols, PairKeys.of(account, photo))
+    plan, record = run_solver(ev, budget, solver=solver, **options)
+    return ev.assign(plan), record
+
+
+def solve(
+    scores_df: DataFrame,
+    levels: Sequence[int],
+    budget: int,
+    *,
+    solver: SolverName = "fast",
+    source: StepSource | None = None,
+    **options: Any,
+) -> tuple[DataFrame, SolveRecord]:
+    """Solve the MCKP over a Spark DataFrame of scores (``account_id``, ``photo_id``, ``r`` array<double>).
+
+    The DataFrame should be cached (the solver makes 2–4 passes; it caches its projection if not).
+    Nothing is written: the allocation is returned lazily.
+
+    Args:
+        scores_df: one row per pair with the columns the step source reads (``r`` by default).
+        levels: the K costs c_k.
+        budget: C.
+        solver: ``fast`` or ``bisection``.
+        source: the steps to solve over (default: the hull of ``r``).
+        **options: passed to :func:`run_solver`.
+
+    Returns:
+        The allocation DataFrame (account_id, photo_id, level, n_creatives, r) and the :class:`SolveRecord`.
+
+    Raises:
+        InfeasibleBudgetError: budget < n · c_min, found in the first pass.
+    """
+    from acq_spark.allocation.spark_eval import SparkEvaluator
+
+    source = source or HullSource(tuple(int(c) for c in levels))
+    ev = SparkEvaluator(scores_df, source)
+    plan, record = run_solver(ev, budget, solver=solver, **options)
+    return ev.assign(plan, levels), record
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _finite(value.item())
+    return value
