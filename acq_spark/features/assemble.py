@@ -1,0 +1,99 @@
+"""The feature chain and the two outputs cut from it: training examples and the decision day's scoring rows.
+
+Scoring needs features as of the decision day, which has no input rows. :func:`with_decision_probes`
+adds one *probe* row per pair seen on the last input day, dated the decision day, with null values;
+the same windows then give its features (they read only earlier days), and the probes are dropped
+from the training examples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from acq_spark.features.account import with_account_totals, with_cost_per_creative
+from acq_spark.features.columns import (
+    KEYS,
+    LEVEL,
+    OBS,
+    PROBE,
+    SPARSE,
+    TRAILING_COST,
+    asof_col,
+    idx_col,
+    numeric_feature_columns,
+)
+from acq_spark.features.vocab import with_vocab_index
+from acq_spark.features.windows import (
+    with_day_number,
+    with_level_idx,
+    with_obs_per_level,
+    with_pair_history,
+    with_trailing_cost,
+    with_window_stats,
+)
+
+
+def with_decision_probes(df: DataFrame, decision_day: dt.date, last_input_day: dt.date) -> DataFrame:
+    """Add ``is_probe`` and a probe row on ``decision_day`` (values null) per pair with a row on ``last_input_day``."""
+
+    def probe_value(name: str, data_type: T.DataType) -> Column:
+        if name == "dt":
+            return F.lit(decision_day).alias("dt")
+        return F.col(name) if name in KEYS else F.lit(None).cast(data_type).alias(name)
+
+    last_rows = df.where(F.col("dt") == F.lit(last_input_day))
+    probes = last_rows.select(*[probe_value(f.name, f.dataType) for f in df.schema.fields])
+    return df.withColumn(PROBE, F.lit(False)).unionByName(probes.withColumn(PROBE, F.lit(True)))
+
+
+def with_point_in_time_features(df: DataFrame, windows: Sequence[int], levels: Sequence[int]) -> DataFrame:
+    """Every feature of every row as of the row's own day, from earlier days only.
+
+    Args:
+        df: ``creative_daily`` rows (spec §2 schema), possibly with decision-day probes.
+        windows: window lengths in days (the largest one also bounds ``obs_per_level``).
+        levels: the configured creative levels (ascending).
+
+    Returns:
+        ``df`` with ``day``, ``level_idx`` (of the row's own n_creatives: the label side), the numeric
+        features, ``<sparse>_asof``, ``obs_per_level`` and ``cost_7d``.
+    """
+    return (
+        df.transform(with_day_number)
+        .transform(with_level_idx, levels)
+        .transform(with_window_stats, windows)
+        .transform(with_cost_per_creative, windows)
+        .transform(with_pair_history)
+        .transform(with_obs_per_level, len(levels), max(windows))
+        .transform(with_trailing_cost)
+        .transform(with_account_totals, windows)
+    )
+
+
+def with_sparse_indices(df: DataFrame, vocabs: Mapping[str, DataFrame]) -> DataFrame:
+    """Map each sparse column's as-of value to ``<name>_idx`` with its vocabulary DataFrame (``value``, ``idx``)."""
+    for name in SPARSE:
+        df = with_vocab_index(df, asof_col(name), vocabs[name], idx_col(name))
+    return df
+
+
+def feature_columns(windows: Sequence[int]) -> list[str]:
+    """The columns common to training examples and scoring rows, in order (after the keys and ``dt``)."""
+    return [*[idx_col(c) for c in SPARSE], *numeric_feature_columns(windows), OBS, TRAILING_COST]
+
+
+def select_training_examples(features: DataFrame, label_days: Sequence[dt.date], windows: Sequence[int]) -> DataFrame:
+    """Input rows on ``label_days`` with a level: keys, features, ``level_idx``, ``n_creatives``, label ``cost``."""
+    return features.where(
+        ~F.col(PROBE) & F.col("dt").isin(list(label_days)) & F.col(LEVEL).isNotNull()
+    ).select("dt", *KEYS, *feature_columns(windows), LEVEL, "n_creatives", "cost")
+
+
+def select_scoring_rows(features: DataFrame, windows: Sequence[int]) -> DataFrame:
+    """The probe rows: one per pair seen on the last input day, features as of the decision day."""
+    return features.where(F.col(PROBE)).select("dt", *KEYS, *feature_columns(windows))

@@ -1,0 +1,74 @@
+"""The names of the feature columns, in the one order every consumer (trainer, scorer) uses.
+
+Per window ``w`` (days ``[t - w, t - 1]`` of a target day ``t``):
+
+* ``<metric>_sum_<w>d`` and ``<metric>_mean_<w>d`` for each of :data:`METRICS`; the mean is the
+  sum over ``w`` calendar days: days without a row count as zero;
+* ``days_active_<w>d``: days with a row with ``n_creatives > 0``;
+* ``cost_per_creative_<w>d``: cost sum / n_creatives sum (0 when the pair had no creatives);
+* ``acct_cost_sum_<w>d``, ``acct_n_creatives_sum_<w>d``: the same sums over all the account's photos.
+
+Then ``pair_age_days``: days from the pair's first row before t to t (0 when it has none).
+Every numeric feature is a ``double``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+KEYS = ("account_id", "photo_id")
+METRICS = ("cost", "target_cost", "conversions", "impressions", "n_creatives")
+SPARSE = ("product_name", "industry_l1", "industry_l2")
+ACCOUNT_METRICS = ("cost", "n_creatives")
+DAY = "day"
+PROBE = "is_probe"
+LEVEL = "level_idx"
+OBS = "obs_per_level"
+TRAILING_COST = "cost_7d"
+TRAILING_COST_DAYS = 7
+PAIR_AGE = "pair_age_days"
+
+
+def sum_col(metric: str, window: int) -> str:
+    return f"{metric}_sum_{window}d"
+
+
+def mean_col(metric: str, window: int) -> str:
+    return f"{metric}_mean_{window}d"
+
+
+def days_active_col(window: int) -> str:
+    return f"days_active_{window}d"
+
+
+def cost_per_creative_col(window: int) -> str:
+    return f"cost_per_creative_{window}d"
+
+
+def account_col(metric: str, window: int) -> str:
+    return f"acct_{metric}_sum_{window}d"
+
+
+def asof_col(sparse: str) -> str:
+    """The pair's latest value of a sparse column from days < t."""
+    return f"{sparse}_asof"
+
+
+def idx_col(sparse: str) -> str:
+    return f"{sparse}_idx"
+
+
+def numeric_feature_columns(windows: Sequence[int]) -> list[str]:
+    """The ordered numeric feature columns for ``windows`` (the order of the feature spec)."""
+    names: list[str] = []
+    for w in windows:
+        names += [sum_col(m, w) for m in METRICS]
+        names += [mean_col(m, w) for m in METRICS]
+        names += [days_active_col(w), cost_per_creative_col(w)]
+        names += [account_col(m, w) for m in ACCOUNT_METRICS]
+    names.append(PAIR_AGE)
+    return names
+
+
+def sparse_index_columns() -> list[str]:
+    return [idx_col(c) for c in SPARSE]

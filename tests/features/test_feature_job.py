@@ -1,0 +1,60 @@
+"""The feature job end to end on a tiny Delta input: tables, artifacts, decision-day scoring rows, idempotence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from feature_sample import day
+
+from acq_spark.features.assemble import feature_columns
+from acq_spark.features.columns import numeric_feature_columns
+from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT, run_build_features
+from acq_spark.tables import overwrite_table
+
+OVERRIDES = ("features.windows=[1,3]", "levels=[1,2,5]", "features.train_days=3")
+
+
+def table_rows(spark, path: str) -> list:
+    return sorted(spark.read.format("delta").load(path).collect())
+
+
+def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_cfg, source_df):
+    cfg = make_cfg(*OVERRIDES)
+    overwrite_table(source_df, cfg.input_path)
+
+    spec = run_build_features(spark, cfg)
+
+    examples = spark.read.format("delta").load(cfg.table("training_examples"))
+    keys = ["dt", "account_id", "photo_id"]
+    assert examples.columns == [*keys, *feature_columns((1, 3)), "level_idx", "n_creatives", "cost"]
+    # Label days 3, 5, 6; the paused row of day 3 has no level.
+    labels = {(r["dt"], r["account_id"], r["photo_id"]): (r["level_idx"], r["cost"]) for r in examples.collect()}
+    assert labels == {
+        (day(5), 1, 11): (1, 3.0),
+        (day(6), 1, 10): (2, 4.0),
+        (day(6), 1, 11): (0, 0.0),
+        (day(6), 2, 20): (0, 0.5),
+    }
+    scoring = {(r["dt"], r["account_id"], r["photo_id"]): r for r in table_rows(spark, cfg.table("scoring_rows"))}
+    assert set(scoring) == {(day(7), 1, 10), (day(7), 1, 11), (day(7), 2, 20)}
+    assert [scoring[(day(7), 1, 10)][c] for c in ("product_name_idx", "cost_7d", "cost_sum_1d")] == [1, 7.0, 4.0]
+    assert [scoring[(day(7), 2, 20)][c] for c in ("product_name_idx", "industry_l1_idx")] == [0, 2]
+
+    warehouse = Path(cfg.warehouse)
+    assert json.loads((warehouse / VOCAB_ARTIFACT).read_text())["vocabularies"] == {
+        "product_name": ["p1", "p2"],
+        "industry_l1": ["i1", "i2"],
+        "industry_l2": ["j1", "j2", "j3"],
+    }
+    assert spec == json.loads((warehouse / SPEC_ARTIFACT).read_text())
+    assert spec["numeric_features"] == numeric_feature_columns((1, 3))
+    assert [s["vocab_size"] for s in spec["sparse_features"]] == [3, 3, 4]
+    assert (spec["decision_day"], spec["last_input_day"]) == (day(7).isoformat(), day(6).isoformat())
+    assert spec["label_days"] == [day(3).isoformat(), day(5).isoformat(), day(6).isoformat()]
+
+    before = [table_rows(spark, cfg.table(t)) for t in ("training_examples", "scoring_rows")]
+    artifacts = [(warehouse / a).read_bytes() for a in (VOCAB_ARTIFACT, SPEC_ARTIFACT)]
+    run_build_features(spark, cfg)
+    assert [table_rows(spark, cfg.table(t)) for t in ("training_examples", "scoring_rows")] == before
+    assert [(warehouse / a).read_bytes() for a in (VOCAB_ARTIFACT, SPEC_ARTIFACT)] == artifacts
