@@ -1,0 +1,201 @@
+"""Extract → transform → load for ``jobs/allocate.py``: scores of the decision day → allocation, account rules.
+
+Reads ``scores`` (spec §6) for the decision day, works out the budget (an absolute number, or a
+ratio of the creatives on the last input day), solves (``acq`` on r, ``oracle`` on the truth's
+expected cost, or the ``rule_based`` baseline), and writes ``allocation`` and ``account_rules``
+(Delta, by dt: a re-run replaces only its day) and a run record. An infeasible budget or bad
+scores stop the job before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from acq_spark.allocation.rule_based import alpha_of, rule_based
+from acq_spark.allocation.solver import SolveRecord, solve
+from acq_spark.config import AllocationConfig, BudgetConfig, Config
+from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.stages import StageTimer
+from acq_spark.tables import read_table, replace_days, write_json
+
+KEYS = ["account_id", "photo_id"]
+SCORE_TYPES = {"dt": "date", "account_id": "bigint", "photo_id": "bigint", "r": "array<double>"}
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time and a random suffix."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def plan_day(input_days: Sequence[dt.date], run_date: dt.date | None) -> tuple[dt.date, dt.date]:
+    """(decision day, last input day): ``run_date`` or the day after the last input day; the latest day before it.
+
+    Raises:
+        InputRowsError: no input day lies before the decision day.
+    """
+    days = sorted(set(input_days))
+    if not days and run_date is None:
+        raise InputRowsError("creative_daily: the input has no rows, so there is no decision day")
+    decision = run_date or days[-1] + dt.timedelta(days=1)
+    before = [d for d in days if d < decision]
+    if not before:
+        raise InputRowsError(f"creative_daily: no input day before the decision day {decision}")
+    return decision, before[-1]
+
+
+def creatives_per_day(daily: DataFrame) -> dict[dt.date, int]:
+    """Σ n_creatives per day of ``creative_daily`` (one small row per day)."""
+    rows = daily.groupBy("dt").agg(F.sum("n_creatives").alias("n")).collect()
+    return {row["dt"]: int(row["n"] or 0) for row in rows}
+
+
+def resolve_budget(budget: BudgetConfig, last_day_creatives: int | None) -> int:
+    """The budget C: ``total_creatives`` when set, else round(ratio_of_last_day × creatives on the last day)."""
+    if budget.total_creatives is not None:
+        return int(budget.total_creatives)
+    if last_day_creatives is None:
+        raise InputRowsError("budget: ratio_of_last_day needs the input's last day, which has no rows")
+    return round(budget.ratio_of_last_day * last_day_creatives)
+
+
+def check_scores(scores: DataFrame, n_levels: int, value_column: str = "r") -> None:
+    """Check the scores' schema, arrays (length K, no null or non-finite element) and unique keys.
+
+    Raises:
+        InputSchemaError: a missing column or one of the wrong type.
+        InputRowsError: bad arrays or duplicate keys, with a few example keys.
+    """
+    types = dict(scores.dtypes)
+    for name, kind in {**SCORE_TYPES, value_column: "array<double>"}.items():
+        if name not in types:
+            raise InputSchemaError(f"scores: missing column {name!r} ({kind})")
+        if types[name] != kind:
+            raise InputSchemaError(f"scores: column {name!r} is {types[name]}, expected {kind}")
+    arr = F.col(value_column)
+    inf = F.lit(float("inf"))
+    bad_element = F.exists(arr, lambda x: x.isNull() | F.isnan(x) | (F.abs(x) == inf))
+    bad = arr.isNull() | (F.size(arr) != n_levels) | bad_element
+    examples = scores.where(bad).select(*KEYS).limit(3).collect()
+    if examples:
+        raise InputRowsError(
+            f"scores: {value_column} must hold {n_levels} finite numbers; bad rows e.g. {[tuple(r) for r in examples]}"
+        )
+    dup = scores.groupBy(*KEYS).count().where("count > 1").limit(3).collect()
+    if dup:
+        raise InputRowsError(f"scores: duplicate (account_id, photo_id), e.g. {[tuple(r)[:2] for r in dup]}")
+
+
+def with_truth_values(scores: DataFrame, truth: DataFrame) -> DataFrame:
+    """Replace ``r`` by the truth's ``expected_cost`` of the same pair (the oracle's values); keys kept."""
+    return scores.drop("r").join(truth.select(*KEYS, F.col("expected_cost").alias("r")), on=KEYS, how="left")
+
+
+def allocate(
+    scores: DataFrame, levels: Sequence[int], budget: int, method: str, alloc: AllocationConfig
+) -> tuple[DataFrame, SolveRecord]:
+    """Solve one day's allocation with ``method``: the allocation DataFrame (lazy) and the record."""
+    options: dict[str, Any] = {"max_passes": alloc.max_passes, "lambdas_per_pass": alloc.lambdas_per_pass}
+    if method == "rule_based":
+        return rule_based(scores, levels, budget, solver=alloc.solver, **options)
+    return solve(scores, levels, budget, solver=alloc.solver, method=method, **options)
+
+
+def allocation_table(alloc: DataFrame, day: dt.date, lam: float | None, run_id: str, method: str) -> DataFrame:
+    """The ``allocation`` rows: dt, keys, level, n_creatives, r, cost_units, lambda, run_id, method."""
+    return alloc.select(
+        F.lit(day).cast("date").alias("dt"),
+        F.col("account_id").cast("long"),
+        F.col("photo_id").cast("long"),
+        F.col("level").cast("int"),
+        F.col("n_creatives").cast("int"),
+        F.col("r").cast("double"),
+        F.col("n_creatives").cast("int").alias("cost_units"),
+        F.lit(lam).cast("double").alias("lambda"),
+        F.lit(run_id).alias("run_id"),
+        F.lit(method).alias("method"),
+    )
+
+
+def account_rules(allocation: DataFrame) -> DataFrame:
+    """Per account and day: photos, total creatives and the per-photo quotas (sorted by photo_id)."""
+    quota = F.struct(
+        F.col("photo_id").cast("long").alias("photo_id"), F.col("n_creatives").cast("int").alias("n_creatives")
+    )
+    return allocation.groupBy("dt", "account_id").agg(
+        F.count("*").cast("int").alias("photos"),
+        F.sum("n_creatives").cast("long").alias("total_creatives"),
+        F.array_sort(F.collect_list(quota)).alias("quotas"),
+    )
+
+
+def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = None, run_id: str | None = None) -> dict:
+    """Allocate the decision day's creatives; write ``allocation``, ``account_rules`` and the run record.
+
+    Returns:
+        The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
+    """
+    timer = timer or StageTimer()
+    run_id = run_id or new_run_id()
+    method = cfg.allocation.method
+    with timer.stage("allocation inputs") as rec:
+        day, budget, budget_info = day_and_budget(spark, cfg)
+        scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
+        check_scores(scores, len(cfg.levels))
+        if method == "oracle":
+            truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
+            scores = with_truth_values(scores, truth)
+            missing = scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()
+            if missing:
+                raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {[tuple(r) for r in missing]}")
+            check_scores(scores, len(cfg.levels))
+        scores = scores.cache()
+        rec.figures.update(day=str(day), budget=budget, method=method)
+    with timer.stage("allocation solve") as rec:
+        alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
+        rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
+    with timer.stage("allocation write") as rec:
+        lam = None if method == "rule_based" else record.lam
+        table = allocation_table(alloc, day, lam, run_id, method).cache()
+        replace_days(table, cfg.table("allocation"), [day])
+        replace_days(account_rules(table), cfg.table("account_rules"), [day])
+        rec.figures.update(rows=record.n_pairs)
+        table.unpersist()
+        scores.unpersist()
+    out = {
+        "run_id": run_id,
+        "dt": str(day),
+        "method": method,
+        "levels": list(cfg.levels),
+        "budget": {"value": budget, **budget_info},
+        "solve": record.to_dict(),
+        "stages": timer.as_dict(),
+    }
+    if method == "rule_based":
+        alpha = alpha_of(record.lam)
+        out["solve"]["alpha"] = alpha if alpha != float("inf") else None
+    write_json(f"{cfg.table('runs')}/allocation/{day}/{run_id}.json", out)
+    return out
+
+
+def day_and_budget(spark: SparkSession, cfg: Config) -> tuple[dt.date, int, dict[str, Any]]:
+    """The decision day, the budget C and where C came from (reads ``creative_daily`` only when needed)."""
+    need_input = cfg.run_date is None or cfg.budget.total_creatives is None
+    per_day: dict[dt.date, int] = {}
+    if need_input:
+        per_day = creatives_per_day(read_table(spark, cfg.input_path, cfg.input.format, "creative_daily"))
+    if cfg.run_date is not None and not need_input:
+        day, last = cfg.run_date, None
+    else:
+        day, last = plan_day(list(per_day), cfg.run_date)
+    budget = resolve_budget(cfg.budget, per_day.get(last) if last else None)
+    source = "total_creatives" if cfg.budget.total_creatives is not None else "ratio_of_last_day"
+    info: dict[str, Any] = {"source": source}
+    if last is not None:
+        info.update(last_input_day=str(last), last_day_creatives=per_day.get(last), ratio=cfg.budget.ratio_of_last_day)
+    return day, budget, info

@@ -1,0 +1,94 @@
+"""The rule-based baseline of spec §7: creatives proportional to the pair's trailing 7-day cost.
+
+Pair i's target is α · cost_7d_i creatives, snapped to the largest level ≤ target (at least the
+smallest level); pairs with no cost in the last 7 days get the smallest level. α is the largest
+factor whose total fits the budget, found exactly with the solver's own machinery: raising level
+k−1 → k happens once α ≥ c_k / cost_7d_i, i.e. it is a "step" of pseudo-slope cost_7d_i / c_k
+(falling in k), taken when the pseudo-slope is ≥ 1/α. Steps then come in the same falling order
+as hull steps, so λ_rule = 1/α is found by the same passes, and pairs tied at the last α (equal
+cost_7d) are filled in the same hash order, so the baseline uses the same budget: never above C,
+short by less than one step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from acq_spark.allocation.hull import Steps
+from acq_spark.allocation.solver import SolveRecord, SolverName, solve, solve_numpy
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+@dataclass(frozen=True)
+class RuleSource:
+    """The baseline's steps: level k−1 → k at pseudo-slope ``history`` / c_k; values from ``value_column``."""
+
+    costs: tuple[int, ...]
+    history_column: str = "cost_7d"
+    value_column: str = "r"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.history_column, self.value_column)
+
+    def steps(self, cols: Mapping[str, np.ndarray]) -> Steps:
+        """The rule steps of a block (null or non-positive history: no step, the smallest level)."""
+        return rule_steps(cols[self.history_column], cols[self.value_column], self.costs)
+
+
+def rule_steps(history: np.ndarray, r: np.ndarray, costs: Sequence[int]) -> Steps:
+    """Steps of the proportional rule.
+
+    Args:
+        history: (m,) trailing 7-day cost per pair; NaN, ≤ 0 or non-finite means no history.
+        r: (m, K) values, only to report Σ r of the allocation.
+        costs: the K strictly increasing levels c_k.
+
+    Returns:
+        :class:`Steps` of width K − 1 (none for pairs without history).
+    """
+    h = np.asarray(history, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
+    c = np.asarray(costs, dtype=np.int64)
+    m, k_levels = r.shape
+    has = np.isfinite(h) & (h > 0)
+    slope = np.where(has[:, None], h[:, None] / c[None, 1:].astype(np.float64), -np.inf)
+    dc = np.where(has[:, None], np.diff(c)[None, :], 0).astype(np.int64)
+    dr = np.where(has[:, None], np.diff(r, axis=1), 0.0)
+    level = np.broadcast_to(np.arange(1, k_levels, dtype=np.int16), (m, k_levels - 1)).copy()
+    return Steps(slope, dc, dr, level, np.zeros(m, np.int16), np.full(m, c[0], np.int64), r[:, 0].copy())
+
+
+def alpha_of(lam: float) -> float:
+    """The proportionality factor α (creatives per unit of 7-day cost) for the rule's λ = 1/α."""
+    return 1.0 / lam if lam > 0 else float("inf")
+
+
+def rule_based(
+    scores_df: DataFrame, levels: Sequence[int], budget: int, *, solver: SolverName = "fast", **options: Any
+) -> tuple[DataFrame, SolveRecord]:
+    """The baseline allocation over a Spark DataFrame with ``cost_7d`` and ``r``; see :func:`solve`."""
+    source = RuleSource(tuple(int(c) for c in levels))
+    return solve(scores_df, levels, budget, solver=solver, source=source, method="rule_based", with_bound=False,
+                 **options)
+
+
+def rule_based_numpy(
+    history: np.ndarray,
+    r: np.ndarray,
+    levels: Sequence[int],
+    budget: int,
+    *,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
+    **options: Any,
+) -> tuple[np.ndarray, SolveRecord]:
+    """The baseline in memory: (n,) level index per pair and the record; see :func:`solve_numpy`."""
+    source = RuleSource(tuple(int(c) for c in levels))
+    return solve_numpy(r, levels, budget, keys=keys, source=source, columns={"cost_7d": np.asarray(history)},
+                       method="rule_based", with_bound=False, **options)

@@ -1,0 +1,28 @@
+"""Allocate creatives for the decision day: scores → allocation, account_rules and a run record.
+
+    python jobs/allocate.py [--config FILE] [--set allocation.method=rule_based --set budget.total_creatives=50000]
+"""
+
+from __future__ import annotations
+
+from acq_spark.allocation.job import run_allocate
+from acq_spark.cli import parse_job_args, run_main
+from acq_spark.spark import get_spark
+from acq_spark.stages import StageTimer
+
+
+def main() -> int:
+    _, cfg = parse_job_args(__doc__.splitlines()[0])
+    spark = get_spark(cfg.spark, app_name="acq-allocate")
+    out = run_allocate(spark, cfg, StageTimer())
+    solve = out["solve"]
+    print(
+        f"allocation {out['dt']} ({out['method']}, {solve['solver']}): λ={solve['lam']:.6g}, "
+        f"{solve['budget_used']:,} of {out['budget']['value']:,} creatives to {solve['n_pairs']:,} pairs "
+        f"in {solve['passes']} passes; objective {solve['objective']:.6g}, run {out['run_id']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
