@@ -33,7 +33,12 @@ COLLECT_LIMIT = 200_000
 
 @dataclass(frozen=True)
 class SolveRecord:
-    """What a solve did and found: λ*, passes and their trace, budget use, objective, bound, timings."""
+    """What a solve did and found: λ*, passes and their trace, budget use, objective, bound, timings.
+
+    ``used_lo`` / ``used_hi``: Σ c with every pair at its cheapest / most expensive argmax at λ*
+    (used_lo ≤ C < used_hi when the budget binds); ``cut_gap``: the next tied step of the last pair
+    upgraded, which the unused budget is smaller than; ``dual_bound`` D(λ*) bounds the LP optimum.
+    """
 
     method: str
     solver: str
@@ -41,6 +46,8 @@ class SolveRecord:
     budget: int
     budget_used: int
     unused: int
+    used_lo: int
+    used_hi: int
     n_pairs: int
     min_budget: int
     objective: float
@@ -120,6 +127,8 @@ def run_solver(
         budget=budget,
         budget_used=plan.used,
         unused=budget - plan.used,
+        used_lo=plan.used_lo,
+        used_hi=plan.used_hi,
         n_pairs=found.n,
         min_budget=found.base_cost,
         objective=plan.value,
