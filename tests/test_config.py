@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from acq_spark.cli import parse_job_args
+from acq_spark.config import ConfigError, load_config
+
+
+def test_defaults_environment_file_and_overrides_apply_in_order(tmp_path):
+    env = tmp_path / "env.yaml"
+    env.write_text("seed: 7\nsimulate:\n  n_pairs: 10\n")
+    cfg = load_config(env, ["simulate.n_pairs=20", "levels=[1, 4, 9]", "run_date=2026-02-01"])
+    assert cfg.seed == 7
+    assert cfg.simulate.n_pairs == 20
+    assert cfg.simulate.n_days == 15
+    assert cfg.levels == (1, 4, 9)
+    assert cfg.run_date == dt.date(2026, 2, 1)
+    assert cfg.input.format == "delta"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("simulate.n_pair=3", "unknown configuration key: simulate.n_pair"),
+        ("nosuch=1", "unknown configuration key: nosuch"),
+        ("input.format=csv", "input.format: must be one of ['delta', 'parquet']"),
+        ("seed=abc", "seed: expected an integer"),
+        ("levels=[3, 2]", "levels: must be strictly increasing"),
+        ("run_date=yesterday", "run_date: expected a date"),
+        ("validation.max_bad_share=2", "validation.max_bad_share: must be in [0, 1]"),
+        ("novalue", "--set expects dotted.key=value"),
+    ],
+)
+def test_bad_configuration_names_the_key(override, message):
+    with pytest.raises(ConfigError) as err:
+        load_config(None, [override])
+    assert message in str(err.value)
+
+
+def test_unknown_key_in_a_file_is_named(tmp_path):
+    env = tmp_path / "env.yaml"
+    env.write_text("spark:\n  mastr: local[1]\n")
+    with pytest.raises(ConfigError, match=r"spark\.mastr"):
+        load_config(env)
+
+
+def test_every_environment_file_loads():
+    for name in ("local", "cluster", "test"):
+        load_config(f"conf/{name}.yaml")
+
+
+def test_job_command_line_exits_with_the_key_on_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_job_args("x", ["--set", "simulate.bogus=1"])
+    assert exit_info.value.code == 2
+    assert "simulate.bogus" in capsys.readouterr().err
+    _, cfg = parse_job_args("x", ["--config", "conf/test.yaml", "--set", "seed=3", "--set", "input.format=parquet"])
+    assert (cfg.seed, cfg.input.format, cfg.spark.master) == (3, "parquet", "local[2]")

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+from chispa import assert_df_equality
+from pyspark.sql import types as T
+
+from acq_spark.tables import delta_version, replace_days
+
+
+def test_session_has_delta_and_pinned_python(spark):
+    conf = spark.sparkContext.getConf()
+    assert "DeltaSparkSessionExtension" in conf.get("spark.sql.extensions")
+    assert conf.get("spark.pyspark.python") == sys.executable
+    assert conf.get("spark.ui.enabled") == "false"
+
+
+def test_delta_round_trip_and_day_replacement(spark, tmp_path):
+    schema = T.StructType([T.StructField("dt", T.DateType()), T.StructField("x", T.LongType())])
+    d1, d2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
+    source_df = spark.createDataFrame([(d1, 1), (d1, 2), (d2, 3), (d2, None)], schema)
+    path = str(tmp_path / "t")
+    replace_days(source_df, path, [d1, d2])
+    assert_df_equality(spark.read.format("delta").load(path), source_df, ignore_row_order=True, ignore_column_order=True)
+
+    replace_days(spark.createDataFrame([(d2, 30)], schema), path, [d2])
+    actual_df = spark.read.format("delta").load(path)
+    expected_df = spark.createDataFrame([(d1, 1), (d1, 2), (d2, 30)], schema)
+    assert_df_equality(actual_df, expected_df, ignore_row_order=True, ignore_column_order=True)
+    assert delta_version(spark, path) == 1
+    assert delta_version(spark, str(tmp_path / "none")) is None

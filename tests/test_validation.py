@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError
+from acq_spark.validation import SCHEMA, check_schema, load_valid_input, validate
+
+D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
+NAN, INF = float("nan"), float("inf")
+
+
+def row(dt_=D1, acc=1, photo=10, n=2, cost=1.5, target=2.0, conv=1, imp=100, product="p", l1="a", l2=None):
+    return (dt_, acc, photo, product, l1, l2, n, cost, target, conv, imp)
+
+
+GOOD = [row(), row(photo=11, n=0, cost=0.0), row(dt_=D2, l2="b", product=None)]
+
+
+@pytest.fixture
+def good_df(spark):
+    return spark.createDataFrame(GOOD, SCHEMA)
+
+
+def test_valid_rows_pass_untouched(spark, good_df):
+    result = validate(good_df)
+    assert result.bad_rows == 0
+    assert result.total_rows == 3
+    assert_df_equality(result.clean, good_df, ignore_row_order=True)
+
+
+def test_missing_column_stops_with_its_name(good_df):
+    with pytest.raises(InputSchemaError, match=r"missing column 'cost' \(expected double\)"):
+        check_schema(good_df.drop("cost"))
+
+
+def test_wrong_type_stops_with_column_and_expected_type(good_df):
+    bad = good_df.withColumn("n_creatives", F.col("n_creatives").cast("string"))
+    with pytest.raises(InputSchemaError, match=r"column 'n_creatives' has type string, expected int"):
+        check_schema(bad)
+
+
+def test_lossless_widening_is_accepted(good_df):
+    widened = good_df.withColumn("cost", F.col("cost").cast("float")).withColumn("account_id", F.col("account_id").cast("int"))
+    assert check_schema(widened).schema == SCHEMA
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "reason"),
+    [
+        (row(photo=99, acc=None), "null key account_id"),
+        (row(photo=99, dt_=None), "null key dt"),
+        (row(photo=None), "null key photo_id"),
+        (row(photo=99, cost=-1.0), "negative cost"),
+        (row(photo=99, conv=-3), "negative conversions"),
+        (row(photo=99, cost=NAN), "non-finite cost"),
+        (row(photo=99, target=INF), "non-finite target_cost"),
+        (row(photo=99, n=0, cost=2.0), "cost > 0 with 0 creatives"),
+        (row(photo=99, n=None), "null n_creatives"),
+    ],
+)
+def test_each_row_fault_is_quarantined_with_its_reason(spark, good_df, bad_row, reason):
+    source_df = good_df.unionByName(spark.createDataFrame([bad_row], SCHEMA))
+    result = validate(source_df)
+    assert result.bad_rows == 1
+    assert result.quarantine.first()["reason"] == reason
+    assert_df_equality(result.clean, good_df, ignore_row_order=True)
+
+
+def test_duplicate_keys_quarantine_every_copy(spark, good_df):
+    source_df = good_df.unionByName(spark.createDataFrame([row(cost=9.0)], SCHEMA))
+    result = validate(source_df)
+    reasons = [r["reason"] for r in result.quarantine.collect()]
+    assert reasons == ["duplicate key (dt, account_id, photo_id)"] * 2
+    assert result.clean.count() == 2
+
+
+def test_job_writes_quarantine_and_fails_past_the_threshold(spark, make_cfg):
+    cfg = make_cfg("validation.max_bad_share=0.2")
+    rows = [row(photo=p) for p in range(8)] + [row(photo=100, cost=-1.0), row(photo=101, cost=NAN)]
+    spark.createDataFrame(rows, SCHEMA).write.format("delta").save(cfg.input_path)
+    with pytest.raises(InputNotFoundError, match="creative_daily"):
+        load_valid_input(spark, make_cfg("input.path=/nonexistent/x"))
+
+    clean = load_valid_input(spark, cfg)  # 2 of 10 = 20%: at the threshold, passes
+    assert clean.count() == 8
+    quarantine = spark.read.format("delta").load(cfg.table("quarantine"))
+    assert sorted(r["photo_id"] for r in quarantine.collect()) == [100, 101]
+    assert quarantine.first()["run_date"] == D1 + dt.timedelta(days=1)
+
+    strict = make_cfg("validation.max_bad_share=0.1")
+    with pytest.raises(InputRowsError, match=r"2 of 10 rows \(20.00%\).*max_bad_share=10.00%"):
+        load_valid_input(spark, strict)
+    # A re-run for the same day replaced that day's quarantine rather than appending to it.
+    assert spark.read.format("delta").load(cfg.table("quarantine")).count() == 2
+
+
+def test_parquet_input_is_read(spark, make_cfg):
+    cfg = make_cfg("input.format=parquet")
+    spark.createDataFrame(GOOD, SCHEMA).write.parquet(cfg.input_path)
+    assert load_valid_input(spark, cfg).count() == 3
+    assert T.DateType() == load_valid_input(spark, cfg).schema["dt"].dataType
