@@ -20,7 +20,9 @@ def test_same_seed_gives_identical_tables_whatever_the_partitioning(spark, make_
         left = spark.read.format("delta").load(a.table(name))
         right = spark.read.format("delta").load(b.table(name))
         assert_df_equality(left, right, ignore_row_order=True)
-    other = simulate_daily(simulate_pairs(spark, world_params(make_cfg("simulate.n_pairs=300", "seed=1"))), world_params(a))
+    other = simulate_daily(
+        simulate_pairs(spark, world_params(make_cfg("simulate.n_pairs=300", "seed=1"))), world_params(a)
+    )
     assert other.exceptAll(spark.read.format("delta").load(a.table("creative_daily"))).count() > 0
 
 

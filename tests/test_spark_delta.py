@@ -22,7 +22,9 @@ def test_delta_round_trip_and_day_replacement(spark, tmp_path):
     source_df = spark.createDataFrame([(d1, 1), (d1, 2), (d2, 3), (d2, None)], schema)
     path = str(tmp_path / "t")
     replace_days(source_df, path, [d1, d2])
-    assert_df_equality(spark.read.format("delta").load(path), source_df, ignore_row_order=True, ignore_column_order=True)
+    assert_df_equality(
+        spark.read.format("delta").load(path), source_df, ignore_row_order=True, ignore_column_order=True
+    )
 
     replace_days(spark.createDataFrame([(d2, 30)], schema), path, [d2])
     actual_df = spark.read.format("delta").load(path)

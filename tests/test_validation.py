@@ -45,7 +45,9 @@ def test_wrong_type_stops_with_column_and_expected_type(good_df):
 
 
 def test_lossless_widening_is_accepted(good_df):
-    widened = good_df.withColumn("cost", F.col("cost").cast("float")).withColumn("account_id", F.col("account_id").cast("int"))
+    widened = good_df.withColumn("cost", F.col("cost").cast("float")).withColumn(
+        "account_id", F.col("account_id").cast("int")
+    )
     assert check_schema(widened).schema == SCHEMA
 
 
