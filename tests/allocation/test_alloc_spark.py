@@ -1,0 +1,105 @@
+"""The Spark passes give exactly the NumPy solver's λ* and allocation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from acq_spark.allocation.estimate import estimate_lambda
+from acq_spark.allocation.rule_based import rule_based, rule_based_numpy
+from acq_spark.allocation.solver import solve, solve_numpy
+from acq_spark.errors import InfeasibleBudgetError
+
+LEVELS = [1, 2, 3, 5, 8, 13, 20, 50, 100]
+SCHEMA = "account_id long, photo_id long, r array<double>, cost_7d double"
+
+
+def make_scores(seed: int, n: int = 3000):
+    rng = np.random.default_rng(seed)
+    gains = rng.exponential(size=(n, len(LEVELS))) * np.exp(-0.35 * np.arange(len(LEVELS)))
+    r = np.cumsum(gains, axis=1) * rng.lognormal(0, 1, (n, 1))
+    r[: n // 10] = rng.normal(size=(n // 10, len(LEVELS)))  # some non-monotone, non-concave pairs
+    account = rng.integers(0, n // 8, n)
+    photo = np.arange(n) * 31 + 7
+    cost_7d = np.where(rng.random(n) < 0.3, 0.0, rng.lognormal(2, 1, n))
+    return r, account, photo, cost_7d
+
+
+def to_df(spark, r, account, photo, cost_7d, partitions=4):
+    pdf = pd.DataFrame({"account_id": account, "photo_id": photo, "r": list(r), "cost_7d": cost_7d})
+    return spark.createDataFrame(pdf, SCHEMA).repartition(partitions).cache()
+
+
+def levels_by_photo(alloc_df, photo):
+    return alloc_df.toPandas().set_index("photo_id").loc[photo]
+
+
+@pytest.fixture(scope="module")
+def scores(spark):
+    """3000 pairs in 4 partitions, cached once for the module (each Spark pass costs about a second)."""
+    r, account, photo, cost_7d = make_scores(1)
+    df = to_df(spark, r, account, photo, cost_7d)
+    yield df, r, account, photo, cost_7d
+    df.unpersist()
+
+
+def test_spark_fast_path_equals_numpy(scores):
+    df, r, account, photo, _ = scores
+    budget = 12 * len(photo)
+    level, rec = solve_numpy(r, LEVELS, budget, keys=(account, photo))
+    alloc, srec = solve(df, LEVELS, budget, solver="fast")
+    out = levels_by_photo(alloc, photo)
+    assert srec.lam == rec.lam > 0
+    np.testing.assert_array_equal(out["level"].to_numpy(), level)
+    assert srec.passes <= 3 and srec.search_passes <= 3
+    assert int(out["n_creatives"].sum()) == srec.budget_used == rec.budget_used <= budget
+    assert out["r"].sum() == pytest.approx(srec.objective, rel=1e-9)
+    assert srec.dual_bound == pytest.approx(rec.dual_bound, rel=1e-9)
+    assert 0 <= srec.unused < srec.cut_gap
+
+
+def test_spark_bisection_equals_numpy(scores):
+    df, r, account, photo, _ = scores
+    budget = 7 * len(photo)
+    level, rec = solve_numpy(r, LEVELS, budget, keys=(account, photo))
+    alloc, srec = solve(df, LEVELS, budget, solver="bisection", lambdas_per_pass=16)
+    assert srec.lam == rec.lam and srec.converged
+    np.testing.assert_array_equal(levels_by_photo(alloc, photo)["level"].to_numpy(), level)
+
+
+def test_spark_all_equal_ties_fill_by_hash_bucket(spark):
+    n = 1500
+    account, photo = np.arange(n) % 97, np.arange(n)
+    flat = np.ones((n, len(LEVELS)))
+    df = to_df(spark, flat, account, photo, np.zeros(n), partitions=3)
+    budget = 9 * n + 5
+    level, rec = solve_numpy(flat, LEVELS, budget, keys=(account, photo), tie_limit=50)
+    alloc, srec = solve(df, LEVELS, budget, tie_limit=50)
+    assert srec.lam == rec.lam == 0.0 and srec.fill_passes == 2
+    out = levels_by_photo(alloc, photo)
+    np.testing.assert_array_equal(out["level"].to_numpy(), level)
+    assert 0 <= budget - int(out["n_creatives"].sum()) < srec.cut_gap
+    with pytest.raises(InfeasibleBudgetError):
+        solve(df, LEVELS, n - 1)
+    df.unpersist()
+
+
+def test_spark_rule_based_equals_numpy(scores):
+    df, r, account, photo, cost_7d = scores
+    budget = 10 * len(photo)
+    level, rec = rule_based_numpy(cost_7d, r, LEVELS, budget, keys=(account, photo))
+    alloc, srec = rule_based(df, LEVELS, budget)
+    assert srec.lam == rec.lam
+    np.testing.assert_array_equal(levels_by_photo(alloc, photo)["level"].to_numpy(), level)
+
+
+def test_lambda_estimated_on_half_the_partitions(scores):
+    df, r, account, photo, _ = scores
+    budget = 10 * len(photo)
+    exact = solve_numpy(r, LEVELS, budget, keys=(account, photo))[1]
+    est = estimate_lambda(df, LEVELS, budget, fraction=0.5, seed=1)
+    assert est.sampled_partitions == 2 and est.partitions == 4 and 0 < est.sample_pairs < est.n_pairs
+    assert est.lam == pytest.approx(exact.lam, rel=0.3)
+    assert abs(est.budget_error) < 0.15
+    assert est.budget_error == pytest.approx((est.used - budget) / budget)
