@@ -1,0 +1,130 @@
+"""``jobs/allocate.py`` end to end on tiny synthetic Delta tables in a temporary warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyspark.sql import functions as F
+
+from acq_spark.allocation.job import check_scores, run_allocate
+from acq_spark.config import PROJECT_ROOT
+from acq_spark.errors import InfeasibleBudgetError, InputRowsError, InputSchemaError
+from acq_spark.tables import delta_version, table_exists
+
+D1, D2 = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
+N_PAIRS = 40
+
+
+def scores_rows(day: dt.date, k: int, seed: int):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(N_PAIRS):
+        r = np.cumsum(rng.exponential(size=k) * np.exp(-0.4 * np.arange(k))) * (1 + i % 5)
+        cost_7d = None if i == 0 else float(i % 4) * 3.0
+        rows.append((day, i // 4, 1000 + i, r.tolist(), r.tolist(), [0.0] * k, cost_7d))
+    return rows
+
+
+@pytest.fixture
+def warehouse(spark, make_cfg):
+    """A factory of configs on a warehouse with the tables of :func:`write_tables` (input in Parquet)."""
+
+    def factory(*overrides: str):
+        return make_cfg("input.format=parquet", *overrides)
+
+    write_tables(spark, factory())
+    return factory
+
+
+def write_tables(spark, cfg) -> None:
+    """Input days Jan 3–5 (40 pairs × 2 creatives a day), scores for Jan 5 and Jan 6, truth for Jan 5."""
+    k = len(cfg.levels)
+    daily = [(D1 - dt.timedelta(days=d), i // 4, 1000 + i, 2, 1.0) for d in range(3) for i in range(N_PAIRS)]
+    daily_df = spark.createDataFrame(daily, "dt date, account_id long, photo_id long, n_creatives int, cost double")
+    daily_df.write.format(cfg.input.format).partitionBy("dt").save(cfg.input_path)
+    schema = ("dt date, account_id long, photo_id long, pvalue array<double>, r array<double>, "
+              "explore array<double>, cost_7d double")
+    scores = spark.createDataFrame(scores_rows(D1, k, 1) + scores_rows(D2, k, 2), schema)
+    scores.write.format("delta").partitionBy("dt").save(cfg.table("scores"))
+    truth = scores.where(F.col("dt") == F.lit(D1)).select("dt", "account_id", "photo_id",
+                                                         F.col("pvalue").alias("expected_cost"))
+    truth.write.format("delta").save(cfg.table("truth"))
+
+
+def load_job(name: str):
+    spec = importlib.util.spec_from_file_location(f"job_{name}", PROJECT_ROOT / "jobs" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_allocate_writes_by_day_and_replaces_only_that_day(spark, warehouse, monkeypatch, capsys):
+    cfg = warehouse()
+    # an infeasible budget stops the job before anything is written
+    monkeypatch.setattr("sys.argv", ["allocate.py", "--config", str(PROJECT_ROOT / "conf" / "test.yaml"),
+                                     "--set", f"warehouse={cfg.warehouse}", "--set", "input.format=parquet",
+                                     "--set", "budget.total_creatives=39"])
+    with pytest.raises(InfeasibleBudgetError, match="below the minimum 40"):
+        load_job("allocate").main()
+    assert not table_exists(spark, cfg.table("allocation")) and not Path(cfg.table("runs")).exists()
+
+    # decision day = the day after the last input day (Jan 6); budget = 1.5 × 80 creatives on Jan 5
+    first = run_allocate(spark, warehouse("budget.ratio_of_last_day=1.5"), run_id="run-a")
+    assert first["dt"] == str(D2) and first["budget"]["value"] == 120 and first["budget"]["last_day_creatives"] == 80
+    assert first["solve"]["budget_used"] <= 120 and first["solve"]["search_passes"] <= 3
+    second = run_allocate(spark, warehouse(f"run_date={D1}", "allocation.method=oracle",
+                                           "budget.total_creatives=200"), run_id="run-b")
+    assert second["dt"] == str(D1) and second["method"] == "oracle"
+
+    alloc = spark.read.format("delta").load(cfg.table("allocation"))
+    assert set(alloc.columns) == {"dt", "account_id", "photo_id", "level", "n_creatives", "r", "cost_units", "lambda",
+                                  "run_id", "method"}
+    by_day = {row["dt"]: row for row in alloc.groupBy("dt").agg(
+        F.count("*").alias("n"), F.sum("n_creatives").alias("used"), F.collect_set("run_id").alias("runs"),
+        F.collect_set("method").alias("methods")).collect()}
+    assert by_day[D2]["n"] == by_day[D1]["n"] == N_PAIRS
+    assert by_day[D2]["used"] == first["solve"]["budget_used"] and by_day[D1]["used"] <= 200
+    assert by_day[D1]["methods"] == ["oracle"]
+
+    rules = spark.read.format("delta").load(cfg.table("account_rules")).where(F.col("dt") == F.lit(D2)).collect()
+    assert sum(row["photos"] for row in rules) == N_PAIRS
+    assert sum(row["total_creatives"] for row in rules) == first["solve"]["budget_used"]
+    for row in rules:
+        quotas = [q["photo_id"] for q in row["quotas"]]
+        assert quotas == sorted(quotas) and len(quotas) == row["photos"]
+        assert sum(q["n_creatives"] for q in row["quotas"]) == row["total_creatives"]
+
+    # re-running Jan 6 (rule-based now) replaces Jan 6 only
+    version = delta_version(spark, cfg.table("allocation"))
+    third = run_allocate(spark, warehouse("budget.total_creatives=100", "allocation.method=rule_based"),
+                         run_id="run-c")
+    assert third["dt"] == str(D2) and third["solve"]["alpha"] > 0
+    alloc = spark.read.format("delta").load(cfg.table("allocation"))
+    runs = {(row["dt"], row["run_id"]) for row in alloc.select("dt", "run_id").distinct().collect()}
+    assert runs == {(D1, "run-b"), (D2, "run-c")}
+    assert alloc.where(F.col("dt") == F.lit(D2)).where(F.col("lambda").isNotNull()).count() == 0
+    assert delta_version(spark, cfg.table("allocation")) == version + 1
+    record = json.loads(Path(cfg.table("runs"), "allocation", str(D2), "run-c.json").read_text())
+    assert record["solve"]["budget_used"] <= 100 and record["method"] == "rule_based"
+    assert Path(cfg.table("runs"), "allocation", str(D2), "run-a.json").is_file()
+
+
+def test_check_scores_rejects_bad_arrays_and_schema(spark):
+    good = spark.createDataFrame([(D1, 1, 2, [1.0, 2.0])], "dt date, account_id long, photo_id long, r array<double>")
+    check_scores(good, 2)
+    with pytest.raises(InputRowsError, match="3 finite numbers"):
+        check_scores(good, 3)
+    bad = spark.createDataFrame([(D1, 1, 2, [1.0, None]), (D1, 1, 3, None)],
+                                "dt date, account_id long, photo_id long, r array<double>")
+    with pytest.raises(InputRowsError, match=r"\(1, 2\)"):
+        check_scores(bad, 2)
+    with pytest.raises(InputSchemaError, match="'r'"):
+        check_scores(good.drop("r"), 2)
+    dup = good.unionByName(good)
+    with pytest.raises(InputRowsError, match="duplicate"):
+        check_scores(dup, 2)
