@@ -1,0 +1,104 @@
+"""The versioned model artifact: model, tree, vocabularies, feature spec, configuration, metrics.
+
+Layout: ``<warehouse>/models/<version>/`` with ``model.keras``, ``cost_tree.json``, ``vocab.json``,
+``feature_spec.json``, ``config.json``, ``metrics.json``; ``<warehouse>/models/LATEST`` names the
+newest complete version and is written last (a failed training leaves the previous one in force).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from acq_spark.config import table_path
+from acq_spark.cost_tree import CostTree
+from acq_spark.errors import InputNotFoundError
+from acq_spark.tables import read_json, write_json
+
+MODELS_DIR = "models"
+LATEST = "LATEST"
+MODEL_FILE = "model.keras"
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """A saved model version: where it is and what it needs at scoring time."""
+
+    path: Path
+    version: str
+    feature_spec: dict[str, Any]
+    tree: CostTree
+    metrics: dict[str, Any]
+
+    @property
+    def model_file(self) -> Path:
+        return self.path / MODEL_FILE
+
+    def load_model(self) -> Any:
+        """The Keras model (TensorFlow is imported here, not at module level)."""
+        import keras
+
+        import models  # noqa: F401  (registers the custom layers)
+
+        return keras.models.load_model(self.model_file, compile=False)
+
+
+def models_root(warehouse: str) -> Path:
+    return Path(table_path(warehouse, MODELS_DIR))
+
+
+def new_version(decision_day: dt.date, kind: str, variant: str) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    return f"{decision_day.isoformat()}_{kind}-{variant}_{stamp}"
+
+
+def save_artifact(
+    warehouse: str,
+    version: str,
+    model: Any,
+    tree: CostTree,
+    vocab: dict[str, Any],
+    feature_spec: dict[str, Any],
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+) -> ModelArtifact:
+    """Write every part into a temporary folder, rename it into place, then point ``LATEST`` at it."""
+    root = models_root(warehouse)
+    final, tmp = root / version, root / f".{version}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save(tmp / MODEL_FILE)
+    (tmp / "cost_tree.json").write_text(tree.to_json())
+    write_json(tmp / "vocab.json", vocab)
+    write_json(tmp / "feature_spec.json", feature_spec)
+    write_json(tmp / "config.json", config)
+    write_json(tmp / "metrics.json", metrics)
+    os.replace(tmp, final)
+    latest_tmp = root / f".{LATEST}.tmp"
+    latest_tmp.write_text(version + "\n")
+    os.replace(latest_tmp, root / LATEST)
+    return load_artifact(warehouse, version)
+
+
+def load_artifact(warehouse: str, version: str | None = None) -> ModelArtifact:
+    """The artifact ``version`` (default: the one ``LATEST`` names)."""
+    root = models_root(warehouse)
+    if version is None:
+        latest = root / LATEST
+        if not latest.is_file():
+            raise InputNotFoundError(f"model artifact: no {latest}; run jobs/train_ubtm.py first")
+        version = latest.read_text().strip()
+    path = root / version
+    if not (path / MODEL_FILE).is_file():
+        raise InputNotFoundError(f"model artifact: no {MODEL_FILE} in {path}")
+    return ModelArtifact(
+        path=path,
+        version=version,
+        feature_spec=read_json(path / "feature_spec.json", "feature spec"),
+        tree=CostTree.from_json((path / "cost_tree.json").read_text()),
+        metrics=read_json(path / "metrics.json", "metrics"),
+    )
