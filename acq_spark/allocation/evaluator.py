@@ -17,7 +17,7 @@ import numpy as np
 from acq_spark.allocation.dual import DualEval, evaluate_steps
 from acq_spark.allocation.fill import FillPlan, TiedPairs, TieStats, assign_levels, tie_stats, tied_in_bucket
 from acq_spark.allocation.histogram import Binning, SlopeHistogram, StepSample, collect_steps, slope_histogram
-from acq_spark.allocation.hull import HULL_RTOL, Steps, hull_steps
+from acq_spark.allocation.hull import HULL_RTOL, Steps, concat_steps, hull_steps
 from acq_spark.allocation.keys import PairKeys
 
 
@@ -64,14 +64,21 @@ class Evaluator(Protocol):
     def tied_in_bucket(self, lam: float, bucket: int) -> TiedPairs: ...
 
 
+#: Rows per block when the steps are built in memory (small blocks stay in the CPU cache: ~3x faster).
+BLOCK_ROWS = 8192
+
+
 class NumpyEvaluator:
-    """All pairs in memory as one block: the hull is built once, every pass is a NumPy call."""
+    """All pairs in memory: the steps are built once (block by block), every pass is a NumPy call."""
 
     def __init__(self, source: StepSource, cols: Mapping[str, np.ndarray], keys: PairKeys) -> None:
         self.source = source
         self.cols = cols
         self.keys = keys
-        self.steps = source.steps(cols)
+        n = len(keys.h)
+        self.steps = concat_steps(
+            [source.steps({k: v[i : i + BLOCK_ROWS] for k, v in cols.items()}) for i in range(0, n, BLOCK_ROWS)]
+        ) if n else source.steps(cols)
         self.passes = 0
 
     def evaluate(self, lambdas: Sequence[float]) -> DualEval:

@@ -17,23 +17,25 @@ from acq_spark.allocation.hull import Steps
 from acq_spark.allocation.keys import PairKeys
 
 #: Bin id of the steps of slope exactly 0 in :class:`LogBinning` (below every positive bin).
-ZERO_BIN = -(1 << 40)
+ZERO_BIN = 0
 
 
 @dataclass(frozen=True)
 class LogBinning:
-    """Bins over all slopes ≥ 0: 0 alone, then 2^sub_bits bins per octave (binary exponent)."""
+    """Bins over all slopes ≥ 0: 0 alone, then 2^sub_bits bins per octave.
+
+    A positive double's bits, read as an integer, grow with its value, so the bits above the
+    top ``sub_bits`` of the mantissa (exponent and those bits) are a monotone log-scale bin id.
+    """
 
     sub_bits: int = 5
 
     def assign(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The mask of the slopes this binning covers and their bin ids."""
         mask = s >= 0.0
-        v = s[mask]
-        mant, expo = np.frexp(v)
-        sub = np.floor((mant - 0.5) * (1 << (self.sub_bits + 1))).astype(np.int64)
-        ids = np.where(v > 0.0, expo.astype(np.int64) * (1 << self.sub_bits) + sub, ZERO_BIN)
-        return mask, ids
+        v = np.ascontiguousarray(s[mask], dtype=np.float64)
+        ids = (v.view(np.int64) >> (52 - self.sub_bits)) + 1
+        return mask, np.where(v > 0.0, ids, ZERO_BIN)
 
 
 @dataclass(frozen=True)
@@ -94,21 +96,29 @@ def empty_histogram() -> SlopeHistogram:
 
 def slope_histogram(steps: Steps, binning: Binning) -> SlopeHistogram:
     """The cost-weighted histogram of a block's step slopes under ``binning``."""
-    taken = np.isfinite(steps.slope)
+    taken = steps.slope > -np.inf
     s = steps.slope[taken]
     mask, bins = binning.assign(s)
     s, dc, dr = s[mask], steps.dc[taken][mask], steps.dr[taken][mask]
-    ids, inv = np.unique(bins, return_inverse=True)
+    totals = {"n": steps.n, "base_cost": int(steps.base_cost.sum()), "base_r": float(steps.base_r.sum())}
+    if bins.size == 0:
+        return SlopeHistogram(**{**empty_histogram().__dict__, **totals})
+    lo = int(bins.min())
+    rel = bins - lo
+    span = int(rel.max()) + 1
+    count = np.bincount(rel, minlength=span)
+    nz = np.nonzero(count)[0]
+    smin, smax = np.full(span, np.inf), np.full(span, -np.inf)
+    np.minimum.at(smin, rel, s)
+    np.maximum.at(smax, rel, s)
     return SlopeHistogram(
-        ids=ids,
-        count=np.bincount(inv, minlength=ids.size).astype(np.int64),
-        cost=_sum_by(inv, ids.size, dc),
-        dr=_sum_by(inv, ids.size, dr),
-        smin=_reduce_by(np.minimum, np.inf, inv, ids.size, s),
-        smax=_reduce_by(np.maximum, -np.inf, inv, ids.size, s),
-        n=steps.n,
-        base_cost=int(steps.base_cost.sum()),
-        base_r=float(steps.base_r.sum()),
+        ids=nz.astype(np.int64) + lo,
+        count=count[nz].astype(np.int64),
+        cost=np.bincount(rel, weights=dc, minlength=span)[nz].astype(np.int64),
+        dr=np.bincount(rel, weights=dr, minlength=span)[nz],
+        smin=smin[nz],
+        smax=smax[nz],
+        **totals,
     )
 
 

@@ -75,13 +75,21 @@ def empty_steps(width: int = 0) -> Steps:
     )
 
 
+def concat_steps(parts: Sequence[Steps]) -> Steps:
+    """The steps of several blocks of pairs (of the same width), stacked in order."""
+    if not parts:
+        return empty_steps()
+    return Steps(*(np.concatenate([getattr(p, f) for p in parts]) for f in Steps.__dataclass_fields__))
+
+
 def hull_steps(r: np.ndarray, costs: Sequence[int], rtol: float = HULL_RTOL) -> Steps:
     """The upper-concave-hull steps of every pair, from its cheapest level up to its highest value.
 
-    Gift wrapping, vectorised over pairs: from the current vertex, the next one is the nearest
-    level on the steepest line (within ``rtol`` · max|r| vertically), so collinear levels become
-    separate steps. Slopes are made non-increasing (rounding) and slightly negative ones (within
-    tolerance of flat) count as 0, so levels of equal value are ties at λ = 0.
+    Andrew's monotone chain, vectorised over pairs (a stack of level indices per pair): a level is
+    popped when it lies more than ``rtol`` · max|r| below the line from the level under it to the
+    new one, so collinear levels stay as separate steps. The walk is cut where the hull starts to
+    fall; slopes are made non-increasing (rounding) and slightly negative ones (within tolerance of
+    flat) count as 0, so levels of equal value are ties at λ = 0.
 
     Args:
         r: (m, K) values of each pair at each level; finite.
@@ -94,51 +102,38 @@ def hull_steps(r: np.ndarray, costs: Sequence[int], rtol: float = HULL_RTOL) -> 
     r = np.asarray(r, dtype=np.float64)
     c_int = np.asarray(costs, dtype=np.int64)
     m, k_levels = r.shape
-    if k_levels != c_int.shape[0]:
+    if k_levels != c_int.shape[0] or k_levels == 0:
         raise ValueError(f"r has {k_levels} levels per pair but there are {c_int.shape[0]} costs")
     c = c_int.astype(np.float64)
-    width = k_levels - 1
-    slope = np.full((m, width), -np.inf)
-    dc = np.zeros((m, width), np.int64)
-    dr = np.zeros((m, width))
-    level = np.zeros((m, width), np.int16)
-    vtol = rtol * np.abs(r).max(axis=1) if k_levels else np.zeros(m)
-    flat_tol = vtol / (c[-1] - c[0]) if width else vtol
-    cur = np.zeros(m, np.intp)
-    prev = np.full(m, np.inf)
-    idx = np.arange(m)
-    ks = np.arange(k_levels)
-    for j in range(width):
-        if idx.size == 0:
-            break
-        cu = cur[idx]
-        rows = r[idx]
-        gain = rows - rows[np.arange(idx.size), cu][:, None]
-        run = c[None, :] - c[cu][:, None]
-        valid = ks[None, :] > cu[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sl = np.where(valid, gain / np.where(valid, run, 1.0), -np.inf)
-        smax = sl.max(axis=1)
-        go = smax >= -flat_tol[idx]
-        idx, cu, gain, run, valid, sl, smax = idx[go], cu[go], gain[go], run[go], valid[go], sl[go], smax[go]
-        if idx.size == 0:
-            break
-        near = valid & (gain - smax[:, None] * run >= -vtol[idx][:, None])
-        nxt = np.argmax(near, axis=1)
-        s = np.maximum(np.minimum(sl[np.arange(idx.size), nxt], prev[idx]), 0.0)
-        slope[idx, j] = s
-        dc[idx, j] = c_int[nxt] - c_int[cu]
-        dr[idx, j] = gain[np.arange(idx.size), nxt]
-        level[idx, j] = nxt
-        prev[idx] = s
-        cur[idx] = nxt
-        idx = idx[nxt < k_levels - 1]
+    vtol = rtol * np.abs(r).max(axis=1) if m else np.zeros(0)
+    stack = np.zeros((m, k_levels), np.intp)
+    top = np.zeros(m, np.intp)
+    for k in range(1, k_levels):
+        idx = np.nonzero(top >= 1)[0]
+        while idx.size:
+            a, b = stack[idx, top[idx] - 1], stack[idx, top[idx]]
+            ra = r[idx, a]
+            line = ra + (r[idx, k] - ra) * ((c[b] - c[a]) / (c[k] - c[a]))
+            idx = idx[r[idx, b] < line - vtol[idx]]
+            top[idx] -= 1
+            idx = idx[top[idx] >= 1]
+        top += 1
+        stack[np.arange(m), top] = k
+    frm, to = stack[:, :-1], stack[:, 1:]
+    valid = np.arange(k_levels - 1)[None, :] < top[:, None]
+    dc = np.where(valid, c_int[to] - c_int[frm], 0)
+    dr = np.where(valid, np.take_along_axis(r, to, axis=1) - np.take_along_axis(r, frm, axis=1), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(valid, dr / np.where(valid, dc, 1), -np.inf)
+    flat_tol = vtol / (c[-1] - c[0]) if k_levels > 1 else vtol
+    keep = np.logical_and.accumulate(valid & (slope >= -flat_tol[:, None]), axis=1)
+    slope = np.where(keep, np.maximum(np.minimum.accumulate(slope, axis=1), 0.0), -np.inf)
     return Steps(
         slope=slope,
-        dc=dc,
-        dr=dr,
-        level=level,
+        dc=np.where(keep, dc, 0).astype(np.int64),
+        dr=np.where(keep, dr, 0.0),
+        level=np.where(keep, to, 0).astype(np.int16),
         base_level=np.zeros(m, np.int16),
-        base_cost=np.full(m, c_int[0] if k_levels else 0, np.int64),
-        base_r=r[:, 0].copy() if k_levels else np.zeros(m),
+        base_cost=np.full(m, c_int[0], np.int64),
+        base_r=r[:, 0].copy(),
     )

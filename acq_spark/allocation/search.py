@@ -219,8 +219,8 @@ def histogram_search(
         cum = above + np.cumsum(cost)
         points = _curve(hist.smin[order], cum - budget)
         crossing = np.nonzero(cum > budget)[0]
-        if crossing.size == 0 or hist.ids[order[crossing[0]]] == ZERO_BIN:
-            zero = hist.ids[order] == ZERO_BIN
+        zero = (hist.ids[order] == ZERO_BIN) & isinstance(binning, LogBinning)
+        if crossing.size == 0 or zero[crossing[0]]:
             used_lo = above + int(cost[~zero].sum())
             totals = (used_lo, used_lo + int(cost[zero].sum()), above_r + float(dr[~zero].sum()))
             trace.append(PassTrace("histogram", points, (0.0, 0.0), time.perf_counter() - start))

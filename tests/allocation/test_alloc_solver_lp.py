@@ -91,6 +91,9 @@ def test_bisection_and_fast_path_give_the_same_lambda_and_allocation(seed, kind)
     r, levels = make_instance(seed, kind)
     for budget in budgets_for(r, levels, seed):
         fast_level, fast = solve_numpy(r, levels, budget, solver="fast")
+        refined_level, refined = solve_numpy(r, levels, budget, solver="fast", collect_limit=2)  # finer histograms
+        assert refined.lam == fast.lam
+        np.testing.assert_array_equal(refined_level, fast_level)
         for per_pass in (1, 3):
             bis_level, bis = solve_numpy(r, levels, budget, solver="bisection", lambdas_per_pass=per_pass)
             assert bis.lam == fast.lam
