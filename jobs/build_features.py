@@ -1,6 +1,6 @@
 """Build point-in-time features: training_examples, scoring_rows, vocabularies and the feature spec.
 
-    python jobs/build_features.py [--config FILE] [--set features.train_days=7 --set run_date=2026-01-16]
+python jobs/build_features.py [--config FILE] [--set features.train_days=7 --set run_date=2026-01-16]
 """
 
 from __future__ import annotations

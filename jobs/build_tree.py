@@ -1,6 +1,6 @@
 """Build the equal-frequency cost-bin tree from training_examples and store it as a versioned artifact.
 
-    python jobs/build_tree.py [--config FILE] [--set tree.n_positive_leaves=32]
+python jobs/build_tree.py [--config FILE] [--set tree.n_positive_leaves=32]
 """
 
 from __future__ import annotations

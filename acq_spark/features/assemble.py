@@ -89,9 +89,9 @@ def feature_columns(windows: Sequence[int]) -> list[str]:
 
 def select_training_examples(features: DataFrame, label_days: Sequence[dt.date], windows: Sequence[int]) -> DataFrame:
     """Input rows on ``label_days`` with a level: keys, features, ``level_idx``, ``n_creatives``, label ``cost``."""
-    return features.where(
-        ~F.col(PROBE) & F.col("dt").isin(list(label_days)) & F.col(LEVEL).isNotNull()
-    ).select("dt", *KEYS, *feature_columns(windows), LEVEL, "n_creatives", "cost")
+    return features.where(~F.col(PROBE) & F.col("dt").isin(list(label_days)) & F.col(LEVEL).isNotNull()).select(
+        "dt", *KEYS, *feature_columns(windows), LEVEL, "n_creatives", "cost"
+    )
 
 
 def select_scoring_rows(features: DataFrame, windows: Sequence[int]) -> DataFrame:

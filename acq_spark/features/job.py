@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import reduce
 from typing import Any
 
 from pyspark import StorageLevel
@@ -52,8 +53,9 @@ def input_days(df: DataFrame) -> dict[dt.date, int]:
 def build_vocabularies(df: DataFrame, label_days: Sequence[dt.date]) -> dict[str, list[str]]:
     """The vocabulary of each sparse column over the rows of the training window (``label_days``)."""
     window = df.where(F.col("dt").isin(list(label_days)))
-    counts = {name: vocab_counts(window, name).collect() for name in SPARSE}
-    return {name: ordered_vocab((r["value"], r["count"]) for r in rows) for name, rows in counts.items()}
+    parts = [vocab_counts(window, name).withColumn("column", F.lit(name)) for name in SPARSE]
+    rows = reduce(DataFrame.unionByName, parts).collect()  # one small job for all the columns
+    return {name: ordered_vocab((r["value"], r["count"]) for r in rows if r["column"] == name) for name in SPARSE}
 
 
 def feature_spec(

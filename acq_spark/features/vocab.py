@@ -15,9 +15,7 @@ VOCAB_SCHEMA = T.StructType([T.StructField("value", T.StringType()), T.StructFie
 def vocab_counts(df: DataFrame, column: str) -> DataFrame:
     """``(value, count)``: how many rows of ``df`` have each non-null value of ``column``."""
     return (
-        df.where(F.col(column).isNotNull())
-        .groupBy(F.col(column).alias("value"))
-        .agg(F.count(F.lit(1)).alias("count"))
+        df.where(F.col(column).isNotNull()).groupBy(F.col(column).alias("value")).agg(F.count(F.lit(1)).alias("count"))
     )
 
 
