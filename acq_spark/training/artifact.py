@@ -42,7 +42,7 @@ class ModelArtifact:
         """The Keras model (TensorFlow is imported here, not at module level)."""
         import keras
 
-        import models  # noqa: F401  (registers the custom layers)
+        import models.factory  # noqa: F401  (imports, and so registers, every model class)
 
         return keras.models.load_model(self.model_file, compile=False)
 
