@@ -15,10 +15,11 @@ from typing import Protocol
 import numpy as np
 
 from acq_spark.allocation.dual import DualEval, evaluate_steps
-from acq_spark.allocation.fill import FillPlan, TiedPairs, TieStats, assign_levels, tie_stats, tied_in_bucket
+from acq_spark.allocation.fill import FillPlan, assign_levels
 from acq_spark.allocation.histogram import Binning, SlopeHistogram, StepSample, collect_steps, slope_histogram
 from acq_spark.allocation.hull import HULL_RTOL, Steps, concat_steps, hull_steps
 from acq_spark.allocation.keys import PairKeys
+from acq_spark.allocation.ties import TiedPairs, TieStats, tie_stats, tied_in_bucket
 
 
 class StepSource(Protocol):

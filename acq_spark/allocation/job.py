@@ -64,15 +64,17 @@ def resolve_budget(budget: BudgetConfig, last_day_creatives: int | None) -> int:
     return round(budget.ratio_of_last_day * last_day_creatives)
 
 
-def check_scores(scores: DataFrame, n_levels: int, value_column: str = "r") -> None:
-    """Check the scores' schema, arrays (length K, no null or non-finite element) and unique keys.
+def check_scores(
+    scores: DataFrame, n_levels: int, value_column: str = "r", extra: dict[str, str] | None = None
+) -> None:
+    """Check the scores' schema (plus ``extra`` columns and types), arrays (length K, finite) and unique keys.
 
     Raises:
         InputSchemaError: a missing column or one of the wrong type.
         InputRowsError: bad arrays or duplicate keys, with a few example keys.
     """
     types = dict(scores.dtypes)
-    for name, kind in {**SCORE_TYPES, value_column: "array<double>"}.items():
+    for name, kind in {**SCORE_TYPES, value_column: "array<double>", **(extra or {})}.items():
         if name not in types:
             raise InputSchemaError(f"scores: missing column {name!r} ({kind})")
         if types[name] != kind:
@@ -146,7 +148,7 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
     with timer.stage("allocation inputs") as rec:
         day, budget, budget_info = day_and_budget(spark, cfg)
         scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
-        check_scores(scores, len(cfg.levels))
+        check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
         if method == "oracle":
             truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
             scores = with_truth_values(scores, truth)

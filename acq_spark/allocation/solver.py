@@ -16,17 +16,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from acq_spark.allocation.evaluator import Evaluator, HullSource, NumpyEvaluator, StepSource
-from acq_spark.allocation.fill import FillPlan, plan_fill, stats_from_tied, tied_from_sample
+from acq_spark.allocation.fill import FillPlan, plan_fill
 from acq_spark.allocation.keys import PairKeys
 from acq_spark.allocation.search import PassTrace, SearchResult, bisect, check_feasible, histogram_search
+from acq_spark.allocation.ties import TIE_LIMIT, stats_from_tied, tied_from_sample
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 SolverName = Literal["fast", "bisection"]
 
-#: The most tied pairs a pass returns to the driver as they are (beyond, the budget cut goes by hash bucket).
-TIE_LIMIT = 100_000
 #: The most hull steps the fast path collects to the driver in its last pass.
 COLLECT_LIMIT = 200_000
 

@@ -9,7 +9,6 @@ the function's closure. The final assignment is a lazy ``mapInArrow`` producing 
 
 from __future__ import annotations
 
-import dataclasses
 import pickle
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -21,16 +20,7 @@ from pyspark.sql import DataFrame
 
 from acq_spark.allocation.dual import DualEval, evaluate_steps, zero_eval
 from acq_spark.allocation.evaluator import StepSource
-from acq_spark.allocation.fill import (
-    FillPlan,
-    TiedPairs,
-    TieStats,
-    assign_levels,
-    empty_tie_stats,
-    no_tied_pairs,
-    tie_stats,
-    tied_in_bucket,
-)
+from acq_spark.allocation.fill import FillPlan, assign_levels
 from acq_spark.allocation.histogram import (
     Binning,
     SlopeHistogram,
@@ -42,6 +32,7 @@ from acq_spark.allocation.histogram import (
 )
 from acq_spark.allocation.hull import Steps
 from acq_spark.allocation.keys import PairKeys
+from acq_spark.allocation.ties import TiedPairs, TieStats, empty_tie_stats, no_tied_pairs, tie_stats, tied_in_bucket
 
 KEYS = ("account_id", "photo_id")
 ALLOCATION_SCHEMA = "account_id long, photo_id long, level int, n_creatives int, r double"
@@ -126,10 +117,7 @@ class SparkEvaluator:
         return self._fold(lambda steps, keys: collect_steps(steps, keys, lo, hi), empty_sample())
 
     def tie_stats(self, lam: float, limit: int) -> TieStats:
-        stats = self._fold(lambda steps, keys: tie_stats(steps, keys, lam, limit), empty_tie_stats(lam))
-        if stats.tied is not None and len(stats.tied) > limit:
-            stats = dataclasses.replace(stats, tied=None)
-        return stats
+        return self._fold(lambda steps, keys: tie_stats(steps, keys, lam, limit), empty_tie_stats(lam, limit))
 
     def tied_in_bucket(self, lam: float, bucket: int) -> TiedPairs:
         return self._fold(lambda steps, keys: tied_in_bucket(steps, keys, lam, bucket), no_tied_pairs())
