@@ -1,0 +1,272 @@
+"""The standalone cluster itself: one master and N worker JVMs on 127.0.0.1, from pyspark's ``spark-class``.
+
+Each JVM leads its own session, so stopping (or killing) a worker also ends the executors and
+Python workers it launched. Executors run this interpreter: the venv, where ``acq_spark`` is
+installed editable, so job code imports on the executors without shipping anything.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyspark
+
+from acq_spark.cluster.processes import ClusterError, alive, free_ports, kill_session, tail
+
+SPARK_HOME = Path(pyspark.__file__).resolve().parent
+_DEPLOY = "org.apache.spark.deploy"
+
+
+@dataclass
+class Daemon:
+    """One master or worker JVM: its pid (= session id), ports, log file and work folder."""
+
+    role: str
+    pid: int
+    port: int
+    ui_port: int
+    log: str
+    work_dir: str = ""
+
+
+class StandaloneCluster:
+    """A master and ``n_workers`` workers (``cores`` cores, ``memory`` each) on 127.0.0.1.
+
+    Args:
+        n_workers: how many worker JVMs.
+        cores: cores per worker (one executor per worker and application).
+        memory: memory per worker, e.g. ``"1g"``; executors must ask for no more.
+        base_dir: where logs, work and local dirs go; a temporary folder (removed at stop) when None.
+        timeout: seconds to wait for the master and the workers to come up.
+    """
+
+    def __init__(
+        self,
+        n_workers: int = 2,
+        cores: int = 1,
+        memory: str = "1g",
+        base_dir: str | Path | None = None,
+        timeout: float = 90.0,
+    ) -> None:
+        self.n_workers, self.cores, self.memory, self.timeout = n_workers, cores, memory, timeout
+        self._owns_dir = base_dir is None
+        self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="acq-cluster-"))
+        self.master: Daemon | None = None
+        self.workers: list[Daemon] = []
+        self._procs: dict[int, subprocess.Popen[bytes]] = {}
+        self._started = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self, detach: bool = False) -> StandaloneCluster:
+        """Start the master, then the workers; return once the master lists them all ALIVE.
+
+        Args:
+            detach: leave the JVMs running when this Python process exits (``python -m ... start``).
+
+        Raises:
+            ClusterError: a JVM exited or the timeout passed; the message has the tail of the logs.
+        """
+        if not detach:
+            atexit.register(self.stop)
+        try:
+            port, ui = free_ports(2)
+            args = ["--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui)]
+            self.master = self._launch("master", f"{_DEPLOY}.master.Master", args, port, ui)
+            self.wait_until(lambda s: s.get("status") == "ALIVE", "the master")
+            for i in range(self.n_workers):
+                self.workers.append(self._start_worker(i))
+            self.wait_for_workers()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _launch(self, role: str, cls: str, args: list[str], port: int, ui: int, work: str = "") -> Daemon:
+        log = self.base_dir / "logs" / f"{role}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if k not in ("SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS")}
+        env.update(
+            SPARK_HOME=str(SPARK_HOME),
+            SPARK_LOCAL_IP="127.0.0.1",
+            SPARK_LOG_DIR=str(log.parent),
+            SPARK_DAEMON_MEMORY="512m",
+            PYSPARK_PYTHON=sys.executable,
+            PYSPARK_DRIVER_PYTHON=sys.executable,
+        )
+        if work:
+            env.update(SPARK_WORKER_DIR=work, SPARK_LOCAL_DIRS=str(Path(work) / "local"))
+        else:  # no REST submission server: it would also take the fixed port 6066
+            env["SPARK_MASTER_OPTS"] = "-Dspark.master.rest.enabled=false"
+        with log.open("ab") as out:
+            proc = subprocess.Popen(
+                [str(SPARK_HOME / "bin" / "spark-class"), cls, *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.base_dir,
+                start_new_session=True,
+            )
+        self._procs[proc.pid] = proc
+        return Daemon(role, proc.pid, port, ui, str(log), work)
+
+    def _start_worker(self, i: int) -> Daemon:
+        assert self.master is not None
+        port, ui = free_ports(2)
+        self._started += 1
+        role = f"worker-{i}" if i >= len(self.workers) else f"worker-{i}.{self._started}"  # a replacement
+        work = self.base_dir / role
+        (work / "local").mkdir(parents=True, exist_ok=True)
+        args = [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(ui),
+            "--cores",
+            str(self.cores),
+            "--memory",
+            self.memory,
+            "--work-dir",
+            str(work),
+            self.master_url,
+        ]
+        return self._launch(role, f"{_DEPLOY}.worker.Worker", args, port, ui, str(work))
+
+    def stop(self) -> None:
+        """Stop every JVM this cluster started (workers first, with their executors); safe to repeat."""
+        atexit.unregister(self.stop)
+        daemons = [*self.workers, *([self.master] if self.master else [])]
+        for d in daemons:
+            kill_session(d.pid, signal.SIGTERM, require="spark")
+        deadline = time.monotonic() + 10
+        while any(alive(d.pid) for d in daemons) and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.2)
+        for d in daemons:
+            kill_session(d.pid, signal.SIGKILL, require="spark")
+        self._reap(block=True)
+        self.master, self.workers = None, []
+        if self._owns_dir:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    def _reap(self, block: bool = False) -> None:
+        for pid, proc in list(self._procs.items()):
+            if (proc.wait(timeout=10) if block else proc.poll()) is not None:
+                del self._procs[pid]
+
+    def __enter__(self) -> StandaloneCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def master_url(self) -> str:
+        """``spark://127.0.0.1:<port>``."""
+        if self.master is None:
+            raise ClusterError("the cluster is not running")
+        return f"spark://127.0.0.1:{self.master.port}"
+
+    @property
+    def ui_url(self) -> str:
+        """The master's web UI (its JSON view is ``<ui_url>/json/``)."""
+        return f"http://127.0.0.1:{self.master.ui_port if self.master else 0}"
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The worker JVMs' pids, by slot."""
+        return [w.pid for w in self.workers]
+
+    def master_state(self) -> dict[str, Any]:
+        """The master's JSON status: ``workers`` (with ``state``), ``activeapps``, ``status``, ..."""
+        with urllib.request.urlopen(f"{self.ui_url}/json/", timeout=5) as response:
+            return json.load(response)
+
+    def worker_states(self) -> list[str]:
+        """Each slot's worker state in the master (``ALIVE``, ``DEAD``, or ``MISSING``)."""
+        latest = {w["port"]: w["state"] for w in self.master_state().get("workers", [])}
+        return [latest.get(w.port, "MISSING") for w in self.workers]
+
+    def logs_tail(self, lines: int = 25) -> str:
+        """The tail of every daemon's log, headed by its role."""
+        daemons = [*([self.master] if self.master else []), *self.workers]
+        return "\n".join(f"--- {d.role} ({d.log}) ---\n{tail(d.log, lines)}" for d in daemons)
+
+    def wait_until(
+        self, ready: Callable[[dict[str, Any]], bool], what: str, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Poll the master's JSON until ``ready(state)``; fail fast when a JVM exits."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            gone = [d.role for d in [self.master, *self.workers] if d and not alive(d.pid)]
+            if gone:
+                raise ClusterError(f"{', '.join(gone)} exited while waiting for {what}\n{self.logs_tail()}")
+            try:
+                state = self.master_state()
+                if ready(state):
+                    return state
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise ClusterError(f"timed out waiting for {what} at {self.ui_url}\n{self.logs_tail()}")
+            time.sleep(0.25)
+
+    def wait_for_workers(self, timeout: float | None = None) -> None:
+        """Block until the master lists every worker slot as ALIVE."""
+        ports = {w.port for w in self.workers}
+        self.wait_until(
+            lambda s: ports <= {w["port"] for w in s["workers"] if w["state"] == "ALIVE"},
+            f"{len(ports)} workers to register",
+            timeout,
+        )
+
+    # -- faults -------------------------------------------------------------------------------
+    def kill_worker(self, i: int) -> int:
+        """SIGKILL worker ``i`` with its executors and Python workers (a machine lost); returns its pid."""
+        pid = self.workers[i].pid
+        kill_session(pid, signal.SIGKILL, require="spark")
+        if pid in self._procs:
+            self._procs.pop(pid).wait(timeout=10)
+        return pid
+
+    def ensure_workers(self) -> None:
+        """Replace dead workers (new JVM, new ports) and wait until every slot is ALIVE again."""
+        for i, w in enumerate(self.workers):
+            if not alive(w.pid):
+                self.workers[i] = self._start_worker(i)
+        self.wait_for_workers()
+
+    def save(self, path: str | Path) -> None:
+        """Write the cluster's state (pids, ports, folders) as JSON, for :meth:`load`."""
+        state = {
+            "base_dir": str(self.base_dir),
+            "owns_dir": self._owns_dir,
+            "daemons": [asdict(d) for d in [self.master, *self.workers] if d],
+        }
+        Path(path).write_text(json.dumps(state, indent=2))
+
+    @classmethod
+    def load(cls, path: str | Path) -> StandaloneCluster:
+        """The cluster described by a state file written by :meth:`save`."""
+        state = json.loads(Path(path).read_text())
+        daemons = [Daemon(**d) for d in state["daemons"]]
+        cluster = cls(n_workers=len(daemons) - 1, base_dir=state["base_dir"])
+        cluster._owns_dir = state["owns_dir"]
+        cluster.master, cluster.workers = daemons[0], daemons[1:]
+        return cluster
