@@ -128,3 +128,23 @@ def test_check_scores_rejects_bad_arrays_and_schema(spark):
     dup = good.unionByName(good)
     with pytest.raises(InputRowsError, match="duplicate"):
         check_scores(dup, 2)
+
+
+def test_account_rules_group_quotas_by_account(spark):
+    from chispa import assert_df_equality
+
+    from acq_spark.allocation.job import account_rules, allocation_table
+
+    source_df = spark.createDataFrame(
+        [(1, 12, 2, 3, 1.5), (1, 11, 0, 1, None), (2, 20, 4, 8, 0.25)],
+        "account_id long, photo_id long, level int, n_creatives int, r double",
+    )
+    table = allocation_table(source_df, D1, 0.5, "run-x", "acq")
+    assert table.where("cost_units = n_creatives AND lambda = 0.5 AND run_id = 'run-x'").count() == 3
+    actual_df = account_rules(table)
+    expected_df = spark.createDataFrame(
+        [(D1, 1, 2, 4, [(11, 1), (12, 3)]), (D1, 2, 1, 8, [(20, 8)])],
+        "dt date, account_id long, photos int, total_creatives long, "
+        "quotas array<struct<photo_id long, n_creatives int>>",
+    )
+    assert_df_equality(actual_df, expected_df, ignore_row_order=True, ignore_nullable=True)
