@@ -31,6 +31,22 @@ def table2_row(y: np.ndarray, val: Mapping[str, np.ndarray]) -> dict[str, float]
     }
 
 
+def calibration_bins(y: np.ndarray, val: Mapping[str, np.ndarray], n_bins: int = 10) -> list[dict[str, float]]:
+    """Predicted vs realised cost on the validation day, in equal-count bins of the prediction.
+
+    Returns:
+        One dict per bin: ``mean_predicted``, ``mean_realised`` and ``rows``.
+    """
+    pred = at_observed_level(y, val["level"]).astype(np.float64)
+    cost = np.asarray(val["cost"], dtype=np.float64)
+    order = np.argsort(pred, kind="stable")
+    return [
+        {"mean_predicted": float(pred[i].mean()), "mean_realised": float(cost[i].mean()), "rows": len(i)}
+        for i in np.array_split(order, n_bins)
+        if len(i)
+    ]
+
+
 def _cell(value: Any, best: bool) -> str:
     if isinstance(value, float):
         text = "NaN" if math.isnan(value) else f"{value:.6f}" if abs(value) < 100 else f"{value:.2f}"

@@ -18,7 +18,7 @@ from acq_spark.stages import LOG, StageTimer
 from acq_spark.tables import read_json, read_table, replace_days
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
 from acq_spark.training.data import Arrays, collect_arrays, sample_days, split_days
-from acq_spark.training.evaluate import table2_markdown, table2_row
+from acq_spark.training.evaluate import calibration_bins, table2_markdown, table2_row
 from acq_spark.tree_job import load_latest_tree
 
 
@@ -45,8 +45,8 @@ def extract_training_data(spark: SparkSession, cfg: Config) -> TrainingData:
     return TrainingData(spec, vocab, tree, train, val, train_days, val_day)
 
 
-def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple[Any, dict[str, Any]]:
-    """Build, fit and evaluate one model; returns the model and its Table-2 row (with timing)."""
+def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple[Any, dict[str, Any], list]:
+    """Build, fit and evaluate one model: the model, its Table-2 row (with timing) and its calibration bins."""
     from models.factory import build_model
     from models.hparams import ModelHParams
     from models.training import fit, predict
@@ -82,16 +82,17 @@ def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple
         verbose=2,
     )
     seconds = time.perf_counter() - start
+    y_val = predict(model, data.val)["y"]
     row = {
         "model": kind,
         "variant": variant,
-        **table2_row(predict(model, data.val)["y"], data.val),
+        **table2_row(y_val, data.val),
         "epochs": len(history.history["loss"]),
         "train_seconds": seconds,
         "n_train": len(data.train["cost"]),
         "n_val": len(data.val["cost"]),
     }
-    return model, row
+    return model, row, calibration_bins(y_val, data.val)
 
 
 def evaluation_plan(cfg: Config) -> list[tuple[str, str]]:
@@ -127,10 +128,15 @@ def run_training(
         )
     kind, variant = cfg.train.model, cfg.train.variant
     with timer.stage(f"train: {kind}/{variant}") as rec:
-        model, row = train_one(data, cfg, kind, variant)
+        model, row, calibration = train_one(data, cfg, kind, variant)
         rec.figures.update(auc=row["auc"], epochs=row["epochs"])
     decision_day = dt.date.fromisoformat(data.spec["decision_day"])
-    metrics = {**row, "train_days": [str(d) for d in data.train_days], "val_day": str(data.val_day)}
+    metrics = {
+        **row,
+        "train_days": [str(d) for d in data.train_days],
+        "val_day": str(data.val_day),
+        "calibration": calibration,
+    }
     artifact = save_artifact(
         cfg.warehouse,
         new_version(decision_day, kind, variant),

@@ -1,0 +1,118 @@
+"""Gather a run's outputs (run record, Table 2, Table 4, model metrics, scores vs truth) into a report.
+
+Written to ``<warehouse>/reports/<dt>/report.md`` and ``report.html`` with PNG plots beside them.
+Parts whose inputs are missing (no truth outside the simulated world, no Table 2 when the model
+comparison was not run) are left out with a note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from acq_spark.config import Config, table_path
+from acq_spark.report.html import markdown_to_html
+from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
+from acq_spark.tables import table_exists
+
+
+def report_dir(cfg: Config, day: dt.date | str) -> Path:
+    return Path(table_path(cfg.warehouse, f"reports/{day}"))
+
+
+def latest_run_record(cfg: Config, day: dt.date | str) -> dict[str, Any] | None:
+    """The newest allocation run record of ``day`` (run ids sort by time)."""
+    folder = Path(cfg.table("runs")) / "allocation" / str(day)
+    records = sorted(folder.glob("*.json"))
+    return json.loads(records[-1].read_text()) if records else None
+
+
+def sample_curves(
+    spark: SparkSession, cfg: Config, day: dt.date | str, n: int
+) -> tuple[np.ndarray, np.ndarray | None, list]:
+    """pvalue curves of ``n`` pairs (half the largest by predicted cost, half a hash sample) and their truth."""
+    scores = spark.read.format("delta").load(cfg.table("scores")).where(F.col("dt") == F.lit(day))
+    top = scores.orderBy(F.element_at("pvalue", -1).desc(), "account_id", "photo_id").limit(n // 2)
+    rest = scores.orderBy(F.xxhash64("account_id", "photo_id"), "account_id", "photo_id").limit(n - n // 2)
+    picked = top.unionByName(rest).dropDuplicates(["account_id", "photo_id"])
+    has_truth = table_exists(spark, cfg.table("truth"))
+    if has_truth:
+        truth = spark.read.format("delta").load(cfg.table("truth")).where(F.col("dt") == F.lit(day))
+        picked = picked.join(
+            truth.select("account_id", "photo_id", "expected_cost"), ["account_id", "photo_id"], "left"
+        )
+    rows = picked.orderBy("account_id", "photo_id").collect()
+    predicted = np.array([r["pvalue"] for r in rows])
+    truth_curves = np.array([r["expected_cost"] or [np.nan] * len(cfg.levels) for r in rows]) if has_truth else None
+    return predicted, truth_curves, [f"{r['account_id']}/{r['photo_id']}" for r in rows]
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.is_file() else None
+
+
+def build_report(spark: SparkSession, cfg: Config, day: dt.date | str, stages: dict[str, Any] | None = None) -> Path:
+    """Write the report of decision day ``day``; returns the Markdown file's path."""
+    from acq_spark.training.artifact import load_artifact
+
+    out = report_dir(cfg, day)
+    out.mkdir(parents=True, exist_ok=True)
+    md = [f"# ACQ run report — decision day {day}", ""]
+    record = latest_run_record(cfg, day)
+    if record:
+        s = record["solve"]
+        md += [
+            "## Allocation",
+            "",
+            f"- method `{record['method']}`, run `{record['run_id']}`, budget {record['budget']['value']:,} creatives "
+            f"({record['budget'].get('source')}), used {s['budget_used']:,} (unused {s['unused']:,})",
+            f"- λ* = {s['lam']:.6g} after {s['passes']} passes over the scores ({s['solver']} solver)",
+            f"- objective Σr = {s['objective']:,.2f}; LP bound {s['dual_bound'] or float('nan'):,.2f}; "
+            f"gap {s['gap'] if s['gap'] is not None else float('nan'):.4g}",
+            "",
+        ]
+        if s.get("trace"):
+            plot_lambda_search(s["trace"], out / "lambda_search.png")
+            md += ["![λ search](lambda_search.png)", ""]
+    table4 = _read(out / "table4.md")
+    if table4:
+        t4 = json.loads((out / "table4.json").read_text())
+        counts = {m: r["pairs_per_level"] for m, r in t4["methods"].items()}
+        plot_levels(cfg.levels, counts, out / "levels.png")
+        md += ["## Table 4: allocation on the truth", "", table4, "![creatives per level](levels.png)", ""]
+    else:
+        md += ["## Table 4", "", "Not available: there is no `truth` table (only the simulated world has one).", ""]
+    table2 = _read(out / "table2.md")
+    md += ["## Table 2: cost models on the validation day", ""]
+    md += [table2] if table2 else ["Not run for this day (`jobs/train_ubtm.py --evaluate` builds it).", ""]
+    try:
+        artifact = load_artifact(cfg.warehouse)
+    except Exception:  # the report still renders what exists
+        artifact = None
+    if artifact is not None:
+        m = artifact.metrics
+        md += ["## Model", "", f"- version `{artifact.version}`: {m['model']}/{m['variant']}, AUC {m['auc']:.4f}", ""]
+        if m.get("calibration"):
+            plot_calibration(m["calibration"], out / "calibration.png")
+            md += ["![calibration](calibration.png)", ""]
+    if table_exists(spark, cfg.table("scores")):
+        predicted, truth, labels = sample_curves(spark, cfg, day, cfg.report.sample_pairs)
+        if len(predicted):
+            plot_cost_curves(cfg.levels, predicted, truth, labels, out / "cost_curves.png")
+            md += ["## Predicted cost curves", "", "![cost curves](cost_curves.png)", ""]
+    if stages:
+        md += ["## Stages", "", "| stage | seconds | figures |", "|---|---|---|"]
+        for name, figures in stages.items():
+            extra = ", ".join(f"{k}={v}" for k, v in figures.items() if k != "seconds")
+            md.append(f"| {name} | {figures['seconds']:.1f} | {extra} |")
+        md.append("")
+    text = "\n".join(md)
+    (out / "report.md").write_text(text)
+    (out / "report.html").write_text(markdown_to_html(text, f"ACQ report {day}"))
+    return out / "report.md"

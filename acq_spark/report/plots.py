@@ -1,0 +1,108 @@
+"""The report's PNG plots (matplotlib, Agg backend). Each function takes plain arrays and a path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_cost_curves(
+    levels: Sequence[int], predicted: np.ndarray, truth: np.ndarray | None, labels: Sequence[str], path: Path
+) -> Path:
+    """Predicted cost curves (pvalue over the levels) against the truth, one panel per sample pair."""
+    plt = _pyplot()
+    n = len(predicted)
+    cols = min(4, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        if i >= n:
+            ax.axis("off")
+            continue
+        ax.plot(levels, predicted[i], "o-", label="predicted (pvalue)", color="tab:blue")
+        if truth is not None:
+            ax.plot(levels, truth[i], "s--", label="truth", color="tab:orange")
+        ax.set_xscale("log")
+        ax.set_title(labels[i], fontsize=8)
+        ax.tick_params(labelsize=7)
+        if i == 0:
+            ax.legend(fontsize=7)
+    fig.supxlabel("creatives (log scale)")
+    fig.supylabel("expected cost")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_lambda_search(trace: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """g(λ) = creatives used − budget for every λ the solver evaluated, numbered by pass."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for p, step in enumerate(trace, start=1):
+        pts = [(lam, g) for lam, g in step.get("points", []) if lam is not None and g is not None and lam > 0]
+        if pts:
+            lam, g = zip(*pts, strict=True)
+            ax.plot(lam, g, "o", label=f"pass {p} ({step.get('kind', '')})", alpha=0.8)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("symlog")
+    ax.set_xlabel("λ")
+    ax.set_ylabel("g(λ) = Σ c − C")
+    ax.set_title("λ search")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_levels(levels: Sequence[int], counts: Mapping[str, Sequence[int]], path: Path) -> Path:
+    """Pairs per creative level, one bar group per allocation method."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    x = np.arange(len(levels))
+    width = 0.8 / max(1, len(counts))
+    for i, (method, values) in enumerate(counts.items()):
+        ax.bar(x + i * width - 0.4 + width / 2, values, width, label=method)
+    ax.set_xticks(x, [str(v) for v in levels])
+    ax.set_yscale("log")
+    ax.set_xlabel("creatives allocated")
+    ax.set_ylabel("pairs")
+    ax.set_title("Creatives per level")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_calibration(bins: Sequence[Mapping[str, float]], path: Path) -> Path:
+    """Mean realised against mean predicted cost on the validation day, in equal-count bins."""
+    plt = _pyplot()
+    pred = np.array([b["mean_predicted"] for b in bins])
+    real = np.array([b["mean_realised"] for b in bins])
+    fig, ax = plt.subplots(figsize=(4.4, 4.0))
+    top = max(float(pred.max(initial=0)), float(real.max(initial=0)), 1e-6)
+    ax.plot([0, top], [0, top], color="grey", lw=0.8, label="perfect")
+    ax.plot(pred, real, "o-", label="model")
+    ax.set_xlabel("mean predicted cost")
+    ax.set_ylabel("mean realised cost")
+    ax.set_title("Calibration (validation day)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
