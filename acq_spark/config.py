@@ -92,6 +92,7 @@ class TrainConfig:
     w_lipschitz: float = 1e-4
     baselines: tuple[str, ...] = ("dnn", "ziln", "cread")
     evaluate_variants: tuple[str, ...] = ("control", "mon", "sub", "smo")
+    evaluate: bool = True  # the nightly chain also trains the Table-2 comparison
     deterministic: bool = True
 
 
@@ -119,6 +120,7 @@ class AllocationConfig:
 @dataclass(frozen=True)
 class ReportConfig:
     sample_pairs: int = 12
+    table4: bool = True  # the nightly chain evaluates ACQ / rule-based / oracle when a truth table exists
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,24 @@
+"""The whole nightly chain as one Spark application; prints where the report is.
+
+python jobs/nightly.py [--config FILE] [--set run_date=2026-01-16]
+spark-submit --master spark://HOST:7077 jobs/nightly.py --config conf/cluster.yaml
+"""
+
+from __future__ import annotations
+
+from acq_spark.cli import parse_job_args, run_main
+from acq_spark.nightly import run_nightly
+from acq_spark.spark import get_spark
+
+
+def main() -> int:
+    _, cfg = parse_job_args(__doc__.splitlines()[0])
+    spark = get_spark(cfg.spark, app_name="acq-nightly")
+    report = run_nightly(spark, cfg)
+    print(f"report: {report}")
+    print(f"        {report.with_suffix('.html')}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)
