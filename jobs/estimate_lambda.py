@@ -36,6 +36,7 @@ def main() -> int:
         seed=cfg.seed if args.seed is None else args.seed,
         solver=cfg.allocation.solver,
         max_passes=cfg.allocation.max_passes,
+        tolerance=cfg.allocation.tolerance,
     )
     run_id = new_run_id()
     record = {"run_id": run_id, "dt": str(day), "budget": {"value": budget, **info}, "estimate": est.to_dict()}

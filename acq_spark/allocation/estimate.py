@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.evaluator import HullSource
+from acq_spark.allocation.hull import HULL_RTOL
 from acq_spark.allocation.search import check_feasible
 from acq_spark.allocation.solver import SolverName, solve
 from acq_spark.allocation.spark_eval import SparkEvaluator
@@ -61,6 +62,7 @@ def estimate_lambda(
     fraction: float = 0.1,
     seed: int = 42,
     solver: SolverName = "fast",
+    tolerance: float = HULL_RTOL,
     **options: Any,
 ) -> LambdaEstimate:
     """Estimate λ on a sample of ``scores``' partitions and measure its budget error on all pairs.
@@ -72,6 +74,7 @@ def estimate_lambda(
         fraction: the share of partitions to sample.
         seed: which partitions.
         solver: the solver run on the sample.
+        tolerance: the hull's relative tie tolerance (see :func:`~acq_spark.allocation.solver.solve_numpy`).
         **options: passed to the solver.
 
     Returns:
@@ -89,8 +92,8 @@ def estimate_lambda(
     n_sample, n_all = counts.get(True, 0), counts.get(True, 0) + counts.get(False, 0)
     check_feasible(n_all, n_all * int(levels[0]), budget)
     sample_budget = budget * n_sample // n_all if n_all else 0
-    _, record = solve(sample, levels, sample_budget, solver=solver, **options)
-    full = SparkEvaluator(scores, HullSource(tuple(int(c) for c in levels))).evaluate([record.lam])
+    _, record = solve(sample, levels, sample_budget, solver=solver, tolerance=tolerance, **options)
+    full = SparkEvaluator(scores, HullSource(tuple(int(c) for c in levels), rtol=tolerance)).evaluate([record.lam])
     used = int(full.used_lo[0])
     return LambdaEstimate(
         lam=record.lam,

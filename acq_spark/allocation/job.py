@@ -105,7 +105,7 @@ def allocate(
     options: dict[str, Any] = {"max_passes": alloc.max_passes, "lambdas_per_pass": alloc.lambdas_per_pass}
     if method == "rule_based":
         return rule_based(scores, levels, budget, solver=alloc.solver, **options)
-    return solve(scores, levels, budget, solver=alloc.solver, method=method, **options)
+    return solve(scores, levels, budget, solver=alloc.solver, method=method, tolerance=alloc.tolerance, **options)
 
 
 def allocation_table(alloc: DataFrame, day: dt.date, lam: float | None, run_id: str, method: str) -> DataFrame:

@@ -17,6 +17,7 @@ import numpy as np
 
 from acq_spark.allocation.evaluator import Evaluator, HullSource, NumpyEvaluator, StepSource
 from acq_spark.allocation.fill import FillPlan, plan_fill
+from acq_spark.allocation.hull import HULL_RTOL
 from acq_spark.allocation.keys import PairKeys
 from acq_spark.allocation.search import PassTrace, SearchResult, bisect, check_feasible, histogram_search
 from acq_spark.allocation.ties import TIE_LIMIT, stats_from_tied, tied_from_sample
@@ -164,6 +165,7 @@ def solve_numpy(
     solver: SolverName = "fast",
     source: StepSource | None = None,
     columns: dict[str, np.ndarray] | None = None,
+    tolerance: float = HULL_RTOL,
     **options: Any,
 ) -> tuple[np.ndarray, SolveRecord]:
     """Solve the MCKP in memory: each pair one level, max Σ r subject to Σ c ≤ budget.
@@ -176,6 +178,8 @@ def solve_numpy(
         solver: ``fast`` or ``bisection``.
         source: the steps to solve over (default: the hull of ``r``); ``columns`` are then its inputs.
         columns: extra named columns for ``source``.
+        tolerance: relative tolerance (of a pair's max |r|) under which its levels count as collinear or
+            equal, i.e. tied (ties between pairs are exact equalities of the resulting hull slopes).
         **options: passed to :func:`run_solver`.
 
     Returns:
@@ -188,7 +192,7 @@ def solve_numpy(
     n = r.shape[0]
     account, photo = keys if keys is not None else (np.zeros(n, np.int64), np.arange(n, dtype=np.int64))
     check_feasible(n, n * int(levels[0]), int(budget))
-    source = source or HullSource(tuple(int(c) for c in levels))
+    source = source or HullSource(tuple(int(c) for c in levels), rtol=tolerance)
     cols = {"r": r, **(columns or {})}
     ev = NumpyEvaluator(source, cols, PairKeys.of(account, photo))
     plan, record = run_solver(ev, budget, solver=solver, **options)
@@ -202,6 +206,7 @@ def solve(
     *,
     solver: SolverName = "fast",
     source: StepSource | None = None,
+    tolerance: float = HULL_RTOL,
     **options: Any,
 ) -> tuple[DataFrame, SolveRecord]:
     """Solve the MCKP over a Spark DataFrame of scores (``account_id``, ``photo_id``, ``r`` array<double>).
@@ -215,6 +220,7 @@ def solve(
         budget: C.
         solver: ``fast`` or ``bisection``.
         source: the steps to solve over (default: the hull of ``r``).
+        tolerance: the hull's relative tie tolerance, as in :func:`solve_numpy`.
         **options: passed to :func:`run_solver`.
 
     Returns:
@@ -225,7 +231,7 @@ def solve(
     """
     from acq_spark.allocation.spark_eval import SparkEvaluator
 
-    source = source or HullSource(tuple(int(c) for c in levels))
+    source = source or HullSource(tuple(int(c) for c in levels), rtol=tolerance)
     ev = SparkEvaluator(scores_df, source)
     plan, record = run_solver(ev, budget, solver=solver, **options)
     return ev.assign(plan, levels), record
