@@ -56,7 +56,14 @@ def test_equal_histories_are_filled_to_the_budget():
     assert set(LEVELS[level]) <= {8, 13}
 
 
-def test_no_history_anywhere_gives_the_smallest_level():
+def test_pairs_without_history_share_the_rest_evenly_after_the_others_are_full():
     n = 20
-    level, rec = rule_based_numpy(np.zeros(n), np.ones((n, LEVELS.size)), LEVELS, 10 * n)
-    assert (level == 0).all() and rec.budget_used == n and rec.lam == 0.0
+    history = np.r_[np.zeros(n), [5.0, 0.5]]
+    budget = 2 * LEVELS[-1] + n * 5
+    level, rec = rule_based_numpy(history, np.ones((n + 2, LEVELS.size)), LEVELS, budget)
+    assert (level[n:] == LEVELS.size - 1).all(), "pairs with history reach the largest level first"
+    assert set(LEVELS[level[:n]]) <= {3, 5}, "the rest is spread evenly over the pairs without history"
+    assert rec.budget_used <= budget and budget - rec.budget_used < 2
+
+    level, rec = rule_based_numpy(history, np.ones((n + 2, LEVELS.size)), LEVELS, n + 2 * LEVELS[-1])
+    assert (level[:n] == 0).all() and (LEVELS[level[n:]].sum() == 2 * LEVELS[-1])
