@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("stop", help="stop the cluster of the state file (every JVM it started)")
     sub.add_parser("status", help="the master URL and the workers' states")
     submit = sub.add_parser("submit", help="spark-submit jobs/<JOB>.py to the running cluster")
+    submit.add_argument("--driver-memory", default="2g")
+    submit.add_argument("--executor-memory", default="768m", help="at most the workers' memory")
     submit.add_argument("job", help="a job name (simulate, nightly, ...) or a path to a .py script")
     submit.add_argument("job_args", nargs=argparse.REMAINDER, help="the job's own arguments (--config, --set)")
     args = parser.parse_args(argv)
@@ -66,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "status":
             print(f"master {running.master_url}  ui {running.ui_url}  workers {running.worker_states()}")
         else:
-            result = submit_job(args.job, running.master_url, args.job_args, timeout=24 * 3600)
+            memory = {"driver_memory": args.driver_memory, "executor_memory": args.executor_memory}
+            result = submit_job(args.job, running.master_url, args.job_args, timeout=24 * 3600, **memory)
             print(result.stdout, end="")
     except ClusterError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -51,6 +51,8 @@ class StandaloneCluster:
         memory: memory per worker, e.g. ``"1g"``; executors must ask for no more.
         base_dir: where logs, work and local dirs go; a temporary folder (removed at stop) when None.
         timeout: seconds to wait for the master and the workers to come up.
+        daemon_java_opts: JVM options of the master and workers (not of executors): light by default,
+            since they mostly wait, and JIT threads would take CPU from the jobs on a small machine.
     """
 
     def __init__(
@@ -60,8 +62,10 @@ class StandaloneCluster:
         memory: str = "1g",
         base_dir: str | Path | None = None,
         timeout: float = 90.0,
+        daemon_java_opts: str = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
     ) -> None:
         self.n_workers, self.cores, self.memory, self.timeout = n_workers, cores, memory, timeout
+        self.daemon_java_opts = daemon_java_opts
         self._owns_dir = base_dir is None
         self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="acq-cluster-"))
         self.master: Daemon | None = None
@@ -82,9 +86,7 @@ class StandaloneCluster:
         if not detach:
             atexit.register(self.stop)
         try:
-            port, ui = free_ports(2)
-            args = ["--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui)]
-            self.master = self._launch("master", f"{_DEPLOY}.master.Master", args, port, ui)
+            self.master = self._launch("master", f"{_DEPLOY}.master.Master", [])
             self.wait_until(lambda s: s.get("status") == "ALIVE", "the master")
             for i in range(self.n_workers):
                 self.workers.append(self._start_worker(i))
@@ -94,7 +96,8 @@ class StandaloneCluster:
             raise
         return self
 
-    def _launch(self, role: str, cls: str, args: list[str], port: int, ui: int, work: str = "") -> Daemon:
+    def _launch(self, role: str, cls: str, args: list[str], work: str = "") -> Daemon:
+        port, ui = free_ports(2)
         log = self.base_dir / "logs" / f"{role}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if k not in ("SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS")}
@@ -103,6 +106,7 @@ class StandaloneCluster:
             SPARK_LOCAL_IP="127.0.0.1",
             SPARK_LOG_DIR=str(log.parent),
             SPARK_DAEMON_MEMORY="512m",
+            SPARK_DAEMON_JAVA_OPTS=self.daemon_java_opts,
             PYSPARK_PYTHON=sys.executable,
             PYSPARK_DRIVER_PYTHON=sys.executable,
         )
@@ -110,9 +114,10 @@ class StandaloneCluster:
             env.update(SPARK_WORKER_DIR=work, SPARK_LOCAL_DIRS=str(Path(work) / "local"))
         else:  # no REST submission server: it would also take the fixed port 6066
             env["SPARK_MASTER_OPTS"] = "-Dspark.master.rest.enabled=false"
+        command = [str(SPARK_HOME / "bin" / "spark-class"), cls, "--host", "127.0.0.1", "--port", str(port)]
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [str(SPARK_HOME / "bin" / "spark-class"), cls, *args],
+                [*command, "--webui-port", str(ui), *args],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -124,28 +129,12 @@ class StandaloneCluster:
         return Daemon(role, proc.pid, port, ui, str(log), work)
 
     def _start_worker(self, i: int) -> Daemon:
-        assert self.master is not None
-        port, ui = free_ports(2)
         self._started += 1
         role = f"worker-{i}" if i >= len(self.workers) else f"worker-{i}.{self._started}"  # a replacement
         work = self.base_dir / role
         (work / "local").mkdir(parents=True, exist_ok=True)
-        args = [
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--webui-port",
-            str(ui),
-            "--cores",
-            str(self.cores),
-            "--memory",
-            self.memory,
-            "--work-dir",
-            str(work),
-            self.master_url,
-        ]
-        return self._launch(role, f"{_DEPLOY}.worker.Worker", args, port, ui, str(work))
+        args = ["--cores", str(self.cores), "--memory", self.memory, "--work-dir", str(work), self.master_url]
+        return self._launch(role, f"{_DEPLOY}.worker.Worker", args, str(work))
 
     def stop(self) -> None:
         """Stop every JVM this cluster started (workers first, with their executors); safe to repeat."""

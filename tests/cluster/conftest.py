@@ -16,14 +16,19 @@ from pathlib import Path
 import pytest
 
 from acq_spark.cluster import StandaloneCluster, SubmittedJob, start_job, submit_job
+from acq_spark.cluster.submit import LOG4J
 from acq_spark.config import PROJECT_ROOT
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
-# Schedule nothing until both executors are up, so every job really spreads over both workers.
+# Tiny, short jobs on a small shared machine: JIT only to C1 and the serial GC (≈20% faster here).
+_JAVA_OPTS = f"-Dlog4j2.configurationFile=file:{LOG4J} -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 CLUSTER_CONF = {
+    # schedule nothing until both executors are up, so every job really spreads over both workers
     "spark.cores.max": "2",
     "spark.scheduler.minRegisteredResourcesRatio": "1.0",
     "spark.scheduler.maxRegisteredResourcesWaitingTime": "120s",
+    "spark.driver.extraJavaOptions": _JAVA_OPTS,
+    "spark.executor.extraJavaOptions": _JAVA_OPTS,
 }
 JOB_TIMEOUT = 600.0
 

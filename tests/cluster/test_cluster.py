@@ -63,13 +63,14 @@ def test_two_workers_run_a_job_in_the_venv_python(standalone_cluster, submit, sp
     assert [app["state"] for app in finished if app["name"] == "acq-cluster-squares"][-1:] == ["FINISHED"]
 
 
-def test_simulate_and_validate_on_the_cluster_match_a_local_run(submit, spark, make_cfg, tmp_path):
+def test_simulate_and_validate_on_the_cluster_match_a_local_run(start, submit, spark, make_cfg, tmp_path):
     on_cluster = ["--set", f"warehouse={tmp_path / 'cluster'}", "--set", "simulate.n_pairs=500"]
-    submit("simulate", *on_cluster)
+    simulating = start("simulate", *on_cluster)
+    local = make_cfg("simulate.n_pairs=500")
+    run_simulation(spark, local)  # meanwhile, the same world in local mode
+    simulating.wait(timeout=600)
     validated = submit("validate", *on_cluster)
 
-    local = make_cfg("simulate.n_pairs=500")
-    run_simulation(spark, local)
     for name in ("creative_daily", "truth"):
         actual_df = spark.read.format("delta").load(str(tmp_path / "cluster" / name))
         expected_df = spark.read.format("delta").load(local.table(name))
@@ -117,3 +118,6 @@ def test_a_job_survives_losing_a_worker_mid_task(standalone_cluster, start, spar
         assert [(worker_slot(standalone_cluster, t["folder"]), t["attempt"] > lost["attempt"]) for t in reruns] == [
             (1 - victim, True)
         ]
+    # what the fixture does before the next test: a fresh worker JVM in the dead slot
+    standalone_cluster.ensure_workers()
+    assert standalone_cluster.worker_states() == ["ALIVE", "ALIVE"] and killed_pid not in standalone_cluster.worker_pids
