@@ -119,7 +119,7 @@ class SubmittedJob:
     def _describe(self) -> str:
         script = next((c for c in self.command if c.endswith(".py")), "?")
         return (
-            f"{script}\n--- stderr (tail) ---\n{tail(self.log_dir / 'stderr', 60)}"
+            f"{script} (full output kept in {self.log_dir})\n--- stderr (tail) ---\n{tail(self.log_dir / 'stderr', 60)}"
             f"\n--- stdout (tail) ---\n{tail(self.log_dir / 'stdout', 20)}"
         )
 

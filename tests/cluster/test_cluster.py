@@ -53,7 +53,7 @@ def test_two_workers_run_a_job_in_the_venv_python(standalone_cluster, submit, sp
     markers = tmp_path / "markers"
     result = submit(SQUARES_JOB, "--set", f"warehouse={tmp_path}", "--markers", str(markers), "--sleep", "0.5")
 
-    assert json.loads(result.stdout.splitlines()[-1]) == {"rows": 400}
+    assert json.loads(result.stdout.splitlines()[-1]) == {"table": str(tmp_path / "squares")}
     tasks = read_markers(markers, ".done")
     assert {worker_slot(standalone_cluster, t["folder"]) for t in tasks.values()} == {0, 1}
     assert {Path(t["python"]).parent for t in tasks.values()} == {Path(sys.executable).parent}
@@ -63,19 +63,25 @@ def test_two_workers_run_a_job_in_the_venv_python(standalone_cluster, submit, sp
     assert [app["state"] for app in finished if app["name"] == "acq-cluster-squares"][-1:] == ["FINISHED"]
 
 
-def test_simulate_and_validate_on_the_cluster_match_a_local_run(start, submit, spark, make_cfg, tmp_path):
+def test_simulate_and_validate_on_the_cluster_match_a_local_run(start, spark, make_cfg, tmp_path):
     on_cluster = ["--set", f"warehouse={tmp_path / 'cluster'}", "--set", "simulate.n_pairs=500"]
     simulating = start("simulate", *on_cluster)
     local = make_cfg("simulate.n_pairs=500")
     run_simulation(spark, local)  # meanwhile, the same world in local mode
     simulating.wait(timeout=600)
-    validated = submit("validate", *on_cluster)
+    validating = start("validate", *on_cluster)
 
     for name in ("creative_daily", "truth"):
         actual_df = spark.read.format("delta").load(str(tmp_path / "cluster" / name))
         expected_df = spark.read.format("delta").load(local.table(name))
         assert_df_equality(actual_df, expected_df, ignore_row_order=True)
-    assert format_summary(input_summary(load_valid_input(spark, local))) in validated.stdout
+    expected_summary = format_summary(input_summary(load_valid_input(spark, local)))
+    assert expected_summary in validating.wait(timeout=600).stdout
+
+
+def test_a_failing_job_raises_with_the_tail_of_its_output(submit):
+    with pytest.raises(ClusterError, match=r"(?s)exit 2.*unknown configuration key: no_such"):
+        submit("simulate", "--set", "no_such.key=1")
 
 
 def _task_running_on_a_worker(cluster: StandaloneCluster, job: SubmittedJob, markers: Path) -> int:
@@ -103,7 +109,7 @@ def test_a_job_survives_losing_a_worker_mid_task(standalone_cluster, start, spar
     result = job.wait(timeout=600)
 
     # the job finished, with every row, although one machine (worker + executor) died under it
-    assert json.loads(result.stdout.splitlines()[-1]) == {"rows": 400}
+    assert json.loads(result.stdout.splitlines()[-1]) == {"table": str(tmp_path / "squares")}
     actual_df = spark.read.format("delta").load(str(tmp_path / "squares"))
     assert_df_equality(actual_df, expected_squares(spark, 400), ignore_row_order=True)
     assert not alive(killed_pid)
