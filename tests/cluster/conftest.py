@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from acq_spark.cluster import StandaloneCluster, SubmittedJob, start_job, submit_job
+from acq_spark.cluster import StandaloneCluster, SubmittedJob, start_job
 from acq_spark.cluster.submit import LOG4J
 from acq_spark.config import PROJECT_ROOT
 
@@ -54,18 +54,12 @@ def _job_args(args: tuple[str, ...]) -> list[str]:
 
 
 @pytest.fixture
-def submit(standalone_cluster: StandaloneCluster) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """``submit("simulate", "--set", "warehouse=...")``: run a job on the cluster with ``conf/test.yaml``."""
-
-    def run(script: str | Path, *args: str, timeout: float = JOB_TIMEOUT) -> subprocess.CompletedProcess[str]:
-        return submit_job(script, standalone_cluster.master_url, _job_args(args), CLUSTER_CONF, timeout=timeout)
-
-    return run
-
-
-@pytest.fixture
 def start(standalone_cluster: StandaloneCluster, tmp_path: Path) -> Iterator[Callable[..., SubmittedJob]]:
-    """Like ``submit`` but returns the running job at once; any job still running at teardown is killed."""
+    """``start("simulate", "--set", "warehouse=...")``: launch a job on the cluster with ``conf/test.yaml``.
+
+    Returns the running job at once (its output goes to ``tmp_path/driver-<n>``); any job still
+    running at teardown is killed.
+    """
     jobs: list[SubmittedJob] = []
 
     def launch(script: str | Path, *args: str) -> SubmittedJob:
@@ -77,3 +71,13 @@ def start(standalone_cluster: StandaloneCluster, tmp_path: Path) -> Iterator[Cal
     for job in jobs:
         if job.running:
             job.kill()
+
+
+@pytest.fixture
+def submit(start: Callable[..., SubmittedJob]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Like ``start`` but waits: the finished job, or :class:`ClusterError` with the tail of its output."""
+
+    def run(script: str | Path, *args: str, timeout: float = JOB_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        return start(script, *args).wait(timeout=timeout)
+
+    return run
