@@ -1,0 +1,116 @@
+"""The chain end to end on a small simulated world: train → score → allocate → evaluate → report,
+plus the nightly chain's failure behaviour. One world is built per module (about a minute)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+from pyspark.sql import functions as F
+
+from acq_spark.allocation.job import run_allocate
+from acq_spark.config import PROJECT_ROOT, load_config
+from acq_spark.errors import StageError
+from acq_spark.evaluation.table4 import run_table4
+from acq_spark.features.job import run_build_features
+from acq_spark.nightly import run_nightly
+from acq_spark.report.build import build_report
+from acq_spark.scoring.job import run_scoring
+from acq_spark.simulate.job import run_simulation
+from acq_spark.tables import delta_version
+from acq_spark.training.artifact import load_artifact
+from acq_spark.training.job import extract_training_data, run_training
+from acq_spark.tree_job import run_build_tree
+
+TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
+FAST = ["simulate.n_pairs=600", "train.epochs=2", "train.patience=1", "train.batch_size=1024", "train.evaluate=false"]
+
+
+@pytest.fixture(scope="module")
+def world(spark, tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("chain") / "warehouse"
+    cfg = load_config(TEST_CONFIG, [f"warehouse={warehouse}", *FAST])
+    run_simulation(spark, cfg)
+    spec = run_build_features(spark, cfg)
+    cfg = dataclasses.replace(cfg, run_date=dt.date.fromisoformat(spec["decision_day"]))
+    run_build_tree(spark, cfg)
+    artifact = run_training(spark, cfg)
+    run_scoring(spark, cfg)
+    record = run_allocate(spark, cfg)
+    return cfg, artifact, record
+
+
+def test_artifact_reloads_with_identical_predictions(spark, world):
+    from models.training import predict
+
+    cfg, artifact, _ = world
+    loaded = load_artifact(cfg.warehouse)
+    assert loaded.version == artifact.version
+    assert loaded.tree.to_json() == artifact.tree.to_json()
+    assert np.isfinite(loaded.metrics["auc"])
+    val = extract_training_data(spark, cfg).val
+    first, second = predict(artifact.load_model(), val)["y"], predict(loaded.load_model(), val)["y"]
+    np.testing.assert_array_equal(first, second)
+
+
+def test_scores_cover_every_scoring_pair_with_monotone_concave_pvalue(spark, world):
+    cfg, _, _ = world
+    scores = spark.read.format("delta").load(cfg.table("scores")).toPandas()
+    rows = spark.read.format("delta").load(cfg.table("scoring_rows")).count()
+    assert len(scores) == rows == 600
+    pvalue, explore, r = (np.array(scores[c].tolist()) for c in ("pvalue", "explore", "r"))
+    assert pvalue.shape == (600, len(cfg.levels))
+    assert np.all(np.isfinite(pvalue)) and np.all(explore >= 0)
+    np.testing.assert_allclose(r, pvalue + cfg.score.beta * explore)
+    n = np.array(cfg.levels, dtype=float)
+    slopes = np.diff(pvalue, axis=1) / np.diff(n)
+    assert np.all(slopes >= -1e-6), "sub variant: pvalue non-decreasing in creatives"
+    assert np.all(np.diff(slopes, axis=1) <= 1e-5), "sub variant: pvalue concave in creatives"
+
+
+def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
+    cfg, _, record = world
+    alloc = spark.read.format("delta").load(cfg.table("allocation")).toPandas()
+    budget = record["budget"]["value"]
+    assert len(alloc) == 600 and alloc["photo_id"].is_unique
+    assert set(alloc["n_creatives"]) <= set(cfg.levels)
+    used = int(alloc["n_creatives"].sum())
+    assert used <= budget and budget - used < max(cfg.levels)
+    assert used == record["solve"]["budget_used"]
+    rules = spark.read.format("delta").load(cfg.table("account_rules"))
+    totals = rules.agg(F.sum("total_creatives"), F.sum("photos")).first()
+    assert (totals[0], totals[1]) == (used, 600)
+
+
+def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):
+    cfg, _, _ = world
+    t4 = run_table4(spark, cfg)
+    methods = t4["methods"]
+    for m in ("acq", "rule_based"):
+        assert methods[m]["creatives"] <= t4["budget"]
+        assert methods[m]["true_cost"] <= methods["oracle"]["true_cost"] * (1 + 1e-9)
+    report = build_report(spark, cfg, cfg.run_date)
+    folder = report.parent
+    for name in ("report.md", "report.html", "lambda_search.png", "levels.png", "cost_curves.png", "calibration.png"):
+        assert (folder / name).is_file(), name
+    text = report.read_text()
+    assert "Table 4" in text and "λ* =" in text and "oracle" in text
+
+
+def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world):
+    cfg, _, _ = world
+    before = {t: delta_version(spark, cfg.table(t)) for t in ("allocation", "account_rules")}
+    infeasible = dataclasses.replace(cfg, budget=dataclasses.replace(cfg.budget, total_creatives=10))
+    infeasible = dataclasses.replace(infeasible, train=dataclasses.replace(cfg.train, epochs=1))
+    with pytest.raises(StageError, match=r"nightly stage 'allocate' failed: InfeasibleBudgetError: .*10"):
+        run_nightly(spark, infeasible)
+    assert {t: delta_version(spark, cfg.table(t)) for t in before} == before
+
+    broken = spark.read.format("delta").load(cfg.input_path).withColumn("cost", F.col("cost").cast("string"))
+    bad_input = dataclasses.replace(cfg, input=dataclasses.replace(cfg.input, path=cfg.table("broken_input")))
+    broken.write.format("delta").save(bad_input.input_path)
+    with pytest.raises(StageError, match=r"nightly stage 'validate' failed: InputSchemaError: .*'cost'"):
+        run_nightly(spark, bad_input)
+    assert {t: delta_version(spark, cfg.table(t)) for t in before} == before
