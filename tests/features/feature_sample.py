@@ -7,24 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import types as T
+from acq_spark.validation import SCHEMA
 
 D0 = dt.date(2026, 1, 1)
-SOURCE_SCHEMA = T.StructType(
-    [
-        T.StructField("dt", T.DateType()),
-        T.StructField("account_id", T.LongType()),
-        T.StructField("photo_id", T.LongType()),
-        T.StructField("product_name", T.StringType()),
-        T.StructField("industry_l1", T.StringType()),
-        T.StructField("industry_l2", T.StringType()),
-        T.StructField("n_creatives", T.IntegerType()),
-        T.StructField("cost", T.DoubleType()),
-        T.StructField("target_cost", T.DoubleType()),
-        T.StructField("conversions", T.LongType()),
-        T.StructField("impressions", T.LongType()),
-    ]
-)
+SOURCE_SCHEMA = SCHEMA  # the input contract of spec §2
 
 
 def day(i: int) -> dt.date:
