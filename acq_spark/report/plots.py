@@ -18,6 +18,13 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_cost_curves(
     levels: Sequence[int], predicted: np.ndarray, truth: np.ndarray | None, labels: Sequence[str], path: Path
 ) -> Path:
@@ -41,10 +48,7 @@ def plot_cost_curves(
             ax.legend(fontsize=7)
     fig.supxlabel("creatives (log scale)")
     fig.supylabel("expected cost")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_lambda_search(trace: Sequence[Mapping[str, Any]], path: Path) -> Path:
@@ -63,10 +67,7 @@ def plot_lambda_search(trace: Sequence[Mapping[str, Any]], path: Path) -> Path:
     ax.set_ylabel("g(λ) = Σ c − C")
     ax.set_title("λ search")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_levels(levels: Sequence[int], counts: Mapping[str, Sequence[int]], path: Path) -> Path:
@@ -83,10 +84,7 @@ def plot_levels(levels: Sequence[int], counts: Mapping[str, Sequence[int]], path
     ax.set_ylabel("pairs")
     ax.set_title("Creatives per level")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_calibration(bins: Sequence[Mapping[str, float]], path: Path) -> Path:
@@ -102,7 +100,4 @@ def plot_calibration(bins: Sequence[Mapping[str, float]], path: Path) -> Path:
     ax.set_ylabel("mean realised cost")
     ax.set_title("Calibration (validation day)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
