@@ -99,7 +99,7 @@ class TrainConfig:
 @dataclass(frozen=True)
 class ScoreConfig:
     beta: float = 0.0
-    batch_size: int = 65_536
+    batch_size: int = 16_384
 
 
 @dataclass(frozen=True)

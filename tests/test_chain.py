@@ -70,6 +70,20 @@ def test_scores_cover_every_scoring_pair_with_monotone_concave_pvalue(spark, wor
     assert np.all(np.diff(slopes, axis=1) <= 1e-5), "sub variant: pvalue concave in creatives"
 
 
+def test_distributed_scores_equal_the_models_own_predictions(spark, world):
+    """mapInArrow + packed features + the compiled padded forward pass give Keras' own predict."""
+    from models.training import predict
+
+    cfg, artifact, _ = world
+    spec = artifact.feature_spec
+    rows = spark.read.format("delta").load(cfg.table("scoring_rows")).toPandas().sort_values(["account_id", "photo_id"])
+    scores = spark.read.format("delta").load(cfg.table("scores")).toPandas().sort_values(["account_id", "photo_id"])
+    numeric = np.nan_to_num(rows[list(spec["numeric_features"])].to_numpy(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    sparse = rows[[s["column"] for s in spec["sparse_features"]]].to_numpy(np.int32)
+    expected = predict(artifact.load_model(), {"numeric": numeric, "sparse": sparse})
+    np.testing.assert_allclose(np.array(scores["pvalue"].tolist()), expected["y"], rtol=1e-5, atol=1e-6)
+
+
 def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
     cfg, _, record = world
     alloc = spark.read.format("delta").load(cfg.table("allocation")).toPandas()
