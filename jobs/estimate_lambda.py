@@ -1,6 +1,6 @@
 """Estimate λ on a sample of the decision day's score partitions and report its budget error on all pairs.
 
-    python jobs/estimate_lambda.py [--config FILE] [--sample-fraction 0.1] [--seed 7] [--set budget.total_creatives=N]
+    python jobs/estimate_lambda.py [--config FILE] [--sample-fraction 0.1] [--partitions 100] [--seed 7] [--set budget.total_creatives=N]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from acq_spark.tables import read_table, write_json
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample-fraction", type=float, default=0.1, help="share of partitions to solve on")
     parser.add_argument("--seed", type=int, default=None, help="which partitions (default: the config's seed)")
+    parser.add_argument("--partitions", type=int, default=100, help="hash partitions the pairs are split into")
 
 
 def main() -> int:
@@ -34,6 +35,7 @@ def main() -> int:
         budget,
         fraction=args.sample_fraction,
         seed=cfg.seed if args.seed is None else args.seed,
+        partitions=args.partitions,
         solver=cfg.allocation.solver,
         max_passes=cfg.allocation.max_passes,
         tolerance=cfg.allocation.tolerance,

@@ -1,5 +1,7 @@
 """Ad-hoc λ estimation (paper §5.2.2): solve on a sample of partitions, apply λ to all pairs, measure.
 
+A partition here is a hash partition of the pair keys (see :func:`sample_partitions`).
+
 The sample's budget is C scaled by its share of the pairs. The λ found on it is applied to every
 pair in one pass (each takes its cheapest argmax_k (r_ik − λ c_k), no tie-break), and the relative
 budget error (used − C) / C says how far that is from the exact solve.
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.evaluator import HullSource
@@ -45,13 +47,28 @@ class LambdaEstimate:
         return asdict(self)
 
 
-def sample_partitions(df: DataFrame, fraction: float, seed: int) -> tuple[DataFrame, list[int], int]:
-    """A seeded random subset of ``df``'s partitions (at least one): (rows, partition ids, partitions)."""
+def sample_partitions(
+    df: DataFrame, fraction: float, seed: int, partitions: int = 100
+) -> tuple[DataFrame, list[int], int]:
+    """A seeded random subset of ``partitions`` hash partitions of the pairs (at least one).
+
+    A pair's partition is a hash of its keys modulo ``partitions``, so the sample does not depend on
+    how the scores happen to be laid out in files (a day of 100k pairs is only a couple of Spark
+    partitions) and the same pairs are drawn on any cluster.
+
+    Returns:
+        (the sampled rows, the sampled partition ids, ``partitions``).
+    """
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"sample fraction must be in (0, 1], got {fraction}")
-    total = df.rdd.getNumPartitions()
-    ids = sorted(random.Random(seed).sample(range(total), max(1, round(fraction * total))))
-    return df.where(F.spark_partition_id().isin(ids)), ids, total
+    if partitions < 1:
+        raise ValueError(f"partitions must be at least 1, got {partitions}")
+    ids = sorted(random.Random(seed).sample(range(partitions), max(1, round(fraction * partitions))))
+    return df.where(_partition_of(partitions).isin(ids)), ids, partitions
+
+
+def _partition_of(partitions: int) -> Column:
+    return F.pmod(F.xxhash64("account_id", "photo_id"), F.lit(partitions))
 
 
 def estimate_lambda(
@@ -61,6 +78,7 @@ def estimate_lambda(
     *,
     fraction: float = 0.1,
     seed: int = 42,
+    partitions: int = 100,
     solver: SolverName = "fast",
     tolerance: float = HULL_RTOL,
     **options: Any,
@@ -73,6 +91,7 @@ def estimate_lambda(
         budget: C for all pairs.
         fraction: the share of partitions to sample.
         seed: which partitions.
+        partitions: how many hash partitions the pairs are split into.
         solver: the solver run on the sample.
         tolerance: the hull's relative tie tolerance (see :func:`~acq_spark.allocation.solver.solve_numpy`).
         **options: passed to the solver.
@@ -84,10 +103,10 @@ def estimate_lambda(
         InfeasibleBudgetError: C is below n · c_min.
     """
     start = time.perf_counter()
-    sample, ids, total = sample_partitions(scores, fraction, seed)
+    sample, ids, total = sample_partitions(scores, fraction, seed, partitions)
     counts = {
         bool(row["s"]): int(row["n"])
-        for row in scores.groupBy(F.spark_partition_id().isin(ids).alias("s")).agg(F.count("*").alias("n")).collect()
+        for row in scores.groupBy(_partition_of(partitions).isin(ids).alias("s")).agg(F.count("*").alias("n")).collect()
     }
     n_sample, n_all = counts.get(True, 0), counts.get(True, 0) + counts.get(False, 0)
     check_feasible(n_all, n_all * int(levels[0]), budget)

@@ -94,12 +94,23 @@ def test_spark_rule_based_equals_numpy(scores):
     np.testing.assert_array_equal(levels_by_photo(alloc, photo)["level"].to_numpy(), level)
 
 
-def test_lambda_estimated_on_half_the_partitions(scores):
+@pytest.mark.parametrize(("fraction", "partitions", "sampled"), [(0.5, 4, 2), (0.1, 100, 10)])
+def test_lambda_estimated_on_a_sample_of_partitions(scores, fraction, partitions, sampled):
     df, r, account, photo, _ = scores
     budget = 10 * len(photo)
     exact = solve_numpy(r, LEVELS, budget, keys=(account, photo))[1]
-    est = estimate_lambda(df, LEVELS, budget, fraction=0.5, seed=1)
-    assert est.sampled_partitions == 2 and est.partitions == 4 and 0 < est.sample_pairs < est.n_pairs
+    est = estimate_lambda(df, LEVELS, budget, fraction=fraction, seed=1, partitions=partitions)
+    assert est.sampled_partitions == sampled and est.partitions == partitions
+    assert est.sample_pairs == pytest.approx(fraction * est.n_pairs, rel=0.5)
     assert est.lam == pytest.approx(exact.lam, rel=0.3)
     assert abs(est.budget_error) < 0.15
     assert est.budget_error == pytest.approx((est.used - budget) / budget)
+
+
+def test_sampled_pairs_do_not_depend_on_the_layout(spark, scores):
+    from acq_spark.allocation.estimate import sample_partitions
+
+    df = scores[0]
+    first = sample_partitions(df, 0.1, seed=3)[0].select("photo_id").toPandas()["photo_id"]
+    again = sample_partitions(df.repartition(7), 0.1, seed=3)[0].select("photo_id").toPandas()["photo_id"]
+    assert len(first) > 0 and sorted(first) == sorted(again)
