@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_allocation.py", "bench_table3.py", "bench_scoring.py")
+SCRIPTS = ("bench_allocation.py", "bench_table3.py", "bench_scoring.py", "bench_nightly.py")
 
 
 def main() -> int:
