@@ -88,7 +88,7 @@ class TrainConfig:
     w_tree: float = 1.0
     w_reg: float = 1.0
     w_std: float = 0.01
-    w_consistency: float = 0.1
+    w_consistency: float = 1.0
     w_lipschitz: float = 1e-4
     baselines: tuple[str, ...] = ("dnn", "ziln", "cread")
     evaluate_variants: tuple[str, ...] = ("control", "mon", "sub", "smo")

@@ -41,7 +41,7 @@ class ModelHParams:
     w_tree: float = 1.0
     w_reg: float = 1.0
     w_std: float = 0.01
-    w_consistency: float = 0.1
+    w_consistency: float = 1.0
     w_lipschitz: float = 1e-4
     reg_loss: Literal["mse", "huber"] = "mse"
     huber_delta: float = 10.0

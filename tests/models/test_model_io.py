@@ -93,7 +93,7 @@ def test_hparams_map_from_train_config_and_round_trip():
 
     assert (hp.hidden_units, hp.w_std, hp.w_lipschitz, hp.learning_rate, hp.reg_loss) == ((32, 16), 0.5, 0.01, 0.01,
                                                                                          "huber")
-    assert (hp.embedding_dim, hp.w_tree, hp.w_reg, hp.w_consistency) == (8, 1.0, 1.0, 0.1)
+    assert (hp.embedding_dim, hp.w_tree, hp.w_reg, hp.w_consistency) == (8, 1.0, 1.0, 1.0)
     assert ModelHParams.from_dict(hp.to_dict()) == hp
     with pytest.raises(ValueError, match="w_std"):
         ModelHParams(w_std=-1.0)
