@@ -1,6 +1,6 @@
 """Estimate λ on a sample of the decision day's score partitions and report its budget error on all pairs.
 
-    python jobs/estimate_lambda.py [--config FILE] [--sample-fraction 0.1] [--partitions 100] [--seed 7] [--set budget.total_creatives=N]
+    python jobs/estimate_lambda.py [--config FILE] [--sample-fraction 0.1] [--partitions 100] [--seed 7]
 """
 
 from __future__ import annotations
