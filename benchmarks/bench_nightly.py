@@ -3,7 +3,8 @@
     python benchmarks/bench_nightly.py [--pairs 1000000] [--warehouse /tmp/acq_bench/nightly_1000000]
 
 Simulates the world once (reused when the warehouse already has ``creative_daily``), then runs
-``jobs/nightly.py`` on it as its own process under :mod:`measure` and turns the chain's
+``jobs/nightly.py`` on it as its own process under :mod:`measure` (output to ``bench_nightly.log`` in
+the warehouse) and turns the chain's
 ``stage NAME: done in S s, figures`` lines into a Markdown table.
 """
 
@@ -13,41 +14,16 @@ import argparse
 import re
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import tree_rss  # noqa: E402
+from measure import measure  # noqa: E402
 from synth import load_average, machine, stamp  # noqa: E402
 
 ROOT = HERE.parent
 STAGE_LINE = re.compile(r"acq stage (?P<name>.+?): done in (?P<seconds>[0-9.]+) s(?:, (?P<figures>.*))?$")
-
-
-def run_logged(cmd: list[str], log: Path) -> tuple[int, float, int]:
-    """Run ``cmd`` with stdout+stderr to ``log`` (stage lines echoed); (exit, wall seconds, peak tree RSS)."""
-    start, peak = time.perf_counter(), [0]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-
-        def sample() -> None:
-            while proc.poll() is None:
-                peak[0] = max(peak[0], tree_rss(proc.pid))
-                time.sleep(0.2)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            out.write(line)
-            if " acq " in line:
-                print(line, end="", flush=True)
-        proc.wait()
-        sampler.join()
-    return proc.returncode, time.perf_counter() - start, peak[0]
 
 
 def main(argv: list[str] | None = None) -> list[str]:
@@ -71,7 +47,7 @@ def main(argv: list[str] | None = None) -> list[str]:
         subprocess.run([python, str(ROOT / "jobs" / "simulate.py"), *common], check=True, cwd=ROOT)
     load = load_average()
     log = warehouse / "bench_nightly.log"
-    status, wall, peak = run_logged([python, str(ROOT / "jobs" / "nightly.py"), *common], log)
+    status, wall, peak = measure([python, str(ROOT / "jobs" / "nightly.py"), *common], log)
     if status:
         raise SystemExit(f"nightly failed (exit {status}); see {log}")
     lines = [

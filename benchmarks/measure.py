@@ -41,14 +41,17 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> tuple[int, float, int]:
-    """Run ``cmd``; return (exit status, wall seconds, peak tree RSS in bytes)."""
+def measure(cmd: list[str], log: Path | None = None) -> tuple[int, float, int]:
+    """Run ``cmd`` (stdout and stderr to ``log`` if given); return (exit status, wall s, peak tree RSS bytes)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd)
+    out = log.open("w") if log else None
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT if out else None)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, tree_rss(proc.pid))
         time.sleep(0.2)
+    if out:
+        out.close()
     return proc.returncode, time.perf_counter() - start, peak
 
 
