@@ -17,7 +17,7 @@ from acq_spark.evaluation.table4 import run_table4
 from acq_spark.features.job import run_build_features
 from acq_spark.nightly import run_nightly
 from acq_spark.report.build import build_report
-from acq_spark.scoring.job import run_scoring
+from acq_spark.scoring.job import run_scoring, score_rows
 from acq_spark.simulate.job import run_simulation
 from acq_spark.tables import delta_version
 from acq_spark.training.artifact import load_artifact
@@ -60,10 +60,11 @@ def test_scores_cover_every_scoring_pair_with_monotone_concave_pvalue(spark, wor
     scores = spark.read.format("delta").load(cfg.table("scores")).toPandas()
     rows = spark.read.format("delta").load(cfg.table("scoring_rows")).count()
     assert len(scores) == rows == 600
-    pvalue, explore, r = (np.array(scores[c].tolist()) for c in ("pvalue", "explore", "r"))
+    pvalue, r = (np.array(scores[c].tolist()) for c in ("pvalue", "r"))
     assert pvalue.shape == (600, len(cfg.levels))
-    assert np.all(np.isfinite(pvalue)) and np.all(explore >= 0)
-    np.testing.assert_allclose(r, pvalue + cfg.score.beta * explore)
+    assert np.all(np.isfinite(pvalue))
+    assert cfg.score.beta == 0 and scores["explore"].isna().all(), "exploration off: no bonus computed"
+    np.testing.assert_array_equal(r, pvalue)
     n = np.array(cfg.levels, dtype=float)
     slopes = np.diff(pvalue, axis=1) / np.diff(n)
     assert np.all(slopes >= -1e-6), "sub variant: pvalue non-decreasing in creatives"
@@ -82,6 +83,19 @@ def test_distributed_scores_equal_the_models_own_predictions(spark, world):
     sparse = rows[[s["column"] for s in spec["sparse_features"]]].to_numpy(np.int32)
     expected = predict(artifact.load_model(), {"numeric": numeric, "sparse": sparse})
     np.testing.assert_allclose(np.array(scores["pvalue"].tolist()), expected["y"], rtol=1e-5, atol=1e-6)
+
+
+def test_scores_with_exploration_add_the_ucb_bonus_to_the_same_pvalue(spark, world):
+    """β > 0 computes the model's std too: explore ≥ 0 and r = pvalue + β·explore."""
+    cfg, artifact, _ = world
+    rows = spark.read.format("delta").load(cfg.table("scoring_rows"))
+    scores = score_rows(rows, artifact, beta=0.5).toPandas().sort_values(["account_id", "photo_id"])
+    plain = spark.read.format("delta").load(cfg.table("scores")).toPandas().sort_values(["account_id", "photo_id"])
+    pvalue, explore, r = (np.array(scores[c].tolist()) for c in ("pvalue", "explore", "r"))
+    assert np.all(np.isfinite(explore)) and np.all(explore >= 0) and np.any(explore > 0)
+    np.testing.assert_allclose(r, pvalue + 0.5 * explore)
+    # The pruned forward pass (y only) and the full one agree on y.
+    np.testing.assert_allclose(pvalue, np.array(plain["pvalue"].tolist()), rtol=1e-5, atol=1e-6)
 
 
 def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):

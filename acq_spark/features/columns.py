@@ -27,6 +27,9 @@ OBS = "obs_per_level"
 TRAILING_COST = "cost_7d"
 TRAILING_COST_DAYS = 7
 PAIR_AGE = "pair_age_days"
+# scoring_rows also carries the numeric features packed in this one array<float> column, in
+# numeric_feature_columns' order (named in the field's metadata): the scorer's fast input.
+NUMERIC_PACKED = "numeric_features"
 
 
 def sum_col(metric: str, window: int) -> str:

@@ -4,7 +4,8 @@ Outputs (Delta, each overwritten whole so that a re-run gives the same tables):
 
 * ``training_examples`` (partitioned by ``dt``, the label day): ``dt``, ``account_id``, ``photo_id``,
   the :func:`~acq_spark.features.assemble.feature_columns`, ``level_idx``, ``n_creatives``, ``cost``;
-* ``scoring_rows`` (partitioned by ``dt`` = the decision day): ``dt``, keys and the same features.
+* ``scoring_rows`` (partitioned by ``dt`` = the decision day): ``dt``, keys, the same features and the
+  numeric ones again packed in one ``array<float>`` column, ``numeric_features`` (the scorer's input).
 
 Artifacts: ``<warehouse>/artifacts/vocab.json`` and ``<warehouse>/artifacts/feature_spec.json``.
 """
@@ -28,7 +29,15 @@ from acq_spark.features.assemble import (
     with_point_in_time_features,
     with_sparse_indices,
 )
-from acq_spark.features.columns import KEYS, LEVEL, OBS, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
+from acq_spark.features.columns import (
+    KEYS,
+    LEVEL,
+    OBS,
+    SPARSE,
+    TRAILING_COST,
+    idx_col,
+    numeric_feature_columns,
+)
 from acq_spark.features.days import FeatureDays, plan_days
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
 from acq_spark.stages import StageTimer

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from acq_spark.config import Config
+from acq_spark.features.assemble import packed_numeric
+from acq_spark.features.columns import NUMERIC_PACKED
 from acq_spark.stages import StageTimer
 from acq_spark.tables import read_table, replace_days
 from acq_spark.training.artifact import ModelArtifact, load_artifact
@@ -27,34 +30,53 @@ SCORES_SCHEMA = T.StructType(
     ]
 )
 
-# The numeric features travel to the Python workers packed in one array column (much faster to
-# convert to Arrow than one column per feature).
-_NUMERIC = "_numeric_features"
+
+def numeric_input(rows: DataFrame, names: Sequence[str]) -> Column:
+    """The model's numeric features ``names`` as one ``array<float>`` column of ``rows``.
+
+    scoring_rows' packed column when its metadata names exactly ``names`` in that order (the fast
+    path: Spark reads and ships one array instead of one column per feature); otherwise the per-feature
+    columns, packed here.
+
+    Raises:
+        ValueError: ``rows`` has neither a matching packed column nor every feature column.
+    """
+    if NUMERIC_PACKED in rows.columns and rows.schema[NUMERIC_PACKED].metadata.get("features") == list(names):
+        return F.col(NUMERIC_PACKED)
+    missing = [c for c in names if c not in rows.columns]
+    if missing:
+        raise ValueError(
+            f"scoring rows lack {len(missing)} of the model's numeric features (e.g. {missing[:3]}) and a "
+            f"{NUMERIC_PACKED!r} column holding them: rebuild the features for the model's feature list"
+        )
+    return packed_numeric(names)
 
 
 def score_rows(rows: DataFrame, artifact: ModelArtifact, beta: float, predict_batch: int = 16_384) -> DataFrame:
     """Score every row at every level with ``mapInArrow`` (one model load per Python worker).
 
     Args:
-        rows: scoring rows (keys, ``dt``, the artifact's feature columns, ``obs_per_level``, ``cost_7d``).
+        rows: scoring rows: keys, ``dt``, the sparse indices, the numeric features (packed, or one column
+            each; see :func:`numeric_input`), ``cost_7d`` and, with ``beta`` ≠ 0, ``obs_per_level``.
         artifact: the saved model and its feature spec.
         beta: weight of the exploration bonus in r.
         predict_batch: rows per forward pass inside a worker.
 
     Returns:
         The scores: dt, account_id, photo_id, pvalue/explore/r as ``array<double>`` over the levels, cost_7d.
+        With ``beta`` = 0, ``explore`` is null and r = pvalue: the model's std is not computed.
     """
     from acq_spark.scoring.worker import score_batches
 
     spec = artifact.feature_spec
     numeric = list(spec["numeric_features"])
     sparse = [s["column"] for s in spec["sparse_features"]]
-    packed = F.array(*[F.col(c).cast("double") for c in numeric]).alias(_NUMERIC)
-    needed = [F.col(c) for c in ("dt", "account_id", "photo_id", *sparse, spec["obs_column"], "cost_7d")]
+    obs = [spec["obs_column"]] if beta != 0.0 else []  # only the exploration bonus reads it
+    needed = [F.col(c) for c in ("dt", "account_id", "photo_id", *sparse, *obs, "cost_7d")]
     body = functools.partial(
         score_batches,
         model_file=str(artifact.model_file),
-        numeric_column=_NUMERIC,
+        numeric_column=NUMERIC_PACKED,
         n_numeric=len(numeric),
         sparse=sparse,
         obs_column=spec["obs_column"],
@@ -62,7 +84,7 @@ def score_rows(rows: DataFrame, artifact: ModelArtifact, beta: float, predict_ba
         beta=beta,
         predict_batch=predict_batch,
     )
-    return rows.select(*needed, packed).mapInArrow(body, SCORES_SCHEMA)
+    return rows.select(*needed, numeric_input(rows, numeric)).mapInArrow(body, SCORES_SCHEMA)
 
 
 def extract_scoring_rows(spark: SparkSession, cfg: Config, artifact: ModelArtifact) -> tuple[DataFrame, dt.date]:

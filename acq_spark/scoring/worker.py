@@ -18,7 +18,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-_FORWARDS: dict[str, Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]] = {}
+# A forward pass: (numeric, sparse) -> (y, std) as float64 [N, K]; std is None when it was not asked for.
+Forward = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
+
+_FORWARDS: dict[tuple[str, bool], Forward] = {}
 
 # Forward passes run on row counts padded up to one of these sizes (or a multiple of the largest).
 _MIN_BUCKET = 1024
@@ -32,9 +35,14 @@ def bucket_size(n: int, largest: int) -> int:
     return max(min(size, largest), n)
 
 
-def _forward(model_file: str, threads: int) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """The model's inference pass for this worker: (numeric, sparse) → (y, std) as float64 [N, K]."""
-    if model_file not in _FORWARDS:
+def _forward(model_file: str, threads: int, with_std: bool) -> Forward:
+    """The model's inference pass for this worker: (numeric, sparse) → (y, std) as float64 [N, K].
+
+    Without ``with_std`` the compiled function returns ``y`` alone, and XLA prunes everything only
+    ``std`` needs (for UBTM the whole tree head, more than half of the arithmetic).
+    """
+    key = (model_file, with_std)
+    if key not in _FORWARDS:
         import tensorflow as tf
 
         try:
@@ -49,25 +57,22 @@ def _forward(model_file: str, threads: int) -> Callable[[np.ndarray, np.ndarray]
         model = keras.models.load_model(model_file, compile=False)
 
         @tf.function(jit_compile=True)
-        def infer(numeric: Any, sparse: Any) -> tuple[Any, Any]:
+        def infer(numeric: Any, sparse: Any) -> tuple[Any, ...]:
             out = model({"numeric": numeric, "sparse": sparse}, training=False)
-            return out["y"], out["std"]
+            return (out["y"], out["std"]) if with_std else (out["y"],)
 
-        def forward(numeric: np.ndarray, sparse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            y, std = infer(numeric, sparse)
-            return np.asarray(y, dtype=np.float64), np.asarray(std, dtype=np.float64)
+        def forward(numeric: np.ndarray, sparse: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+            outputs = [np.asarray(t, dtype=np.float64) for t in infer(numeric, sparse)]
+            return outputs[0], (outputs[1] if with_std else None)
 
-        _FORWARDS[model_file] = forward
-    return _FORWARDS[model_file]
+        _FORWARDS[key] = forward
+    return _FORWARDS[key]
 
 
 def predict_padded(
-    forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-    numeric: np.ndarray,
-    sparse: np.ndarray,
-    chunk: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """y and std for every row, ``chunk`` rows per call, each call padded to a bucket size."""
+    forward: Forward, numeric: np.ndarray, sparse: np.ndarray, chunk: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """y and std (None if ``forward`` gives none) for every row, ``chunk`` rows per call, each padded."""
     ys, stds = [], []
     for start in range(0, len(numeric), chunk):
         x_num, x_sp = numeric[start : start + chunk], sparse[start : start + chunk]
@@ -78,8 +83,9 @@ def predict_padded(
             x_sp = np.concatenate([x_sp, np.zeros((pad, x_sp.shape[1]), x_sp.dtype)])
         y, std = forward(x_num, x_sp)
         ys.append(y[:n])
-        stds.append(std[:n])
-    return np.concatenate(ys), np.concatenate(stds)
+        if std is not None:
+            stds.append(std[:n])
+    return np.concatenate(ys), (np.concatenate(stds) if stds else None)
 
 
 def list_column(matrix: np.ndarray) -> pa.ListArray:
@@ -98,10 +104,16 @@ def fixed_matrix(column: pa.ChunkedArray | pa.Array, width: int) -> np.ndarray:
 
 
 def rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
-    """Spark's Arrow batches regrouped into batches of ``rows`` rows (the last one may be shorter)."""
+    """Spark's Arrow batches regrouped into batches of ``rows`` rows (the last one may be shorter).
+
+    Batches that already have ``rows`` rows (Spark's batch size is set to match) pass through uncopied.
+    """
     pending: list[pa.RecordBatch] = []
     held = 0
     for batch in batches:
+        if not pending and batch.num_rows == rows:
+            yield batch
+            continue
         pending.append(batch)
         held += batch.num_rows
         while held >= rows:
@@ -129,25 +141,32 @@ def score_batches(
     """``mapInArrow`` body: predict y and std at every level for each row, then explore and r.
 
     ``numeric_column`` holds the ``n_numeric`` numeric features of a row as one array, in the
-    feature spec's order.
+    feature spec's order. With ``beta`` = 0 exploration is off: std is not computed, ``explore``
+    is null and r = pvalue (``obs_column`` may then be absent).
     """
     from acq_spark.scoring.explore import reward, ucb_explore
 
-    forward = _forward(model_file, threads)
+    explore_on = beta != 0.0
+    forward = _forward(model_file, threads, with_std=explore_on)
     for batch in rebatch(batches, predict_batch):
-        x_num = fixed_matrix(batch.column(numeric_column), n_numeric).astype(np.float32)
-        x_num = np.nan_to_num(x_num, nan=0.0, posinf=0.0, neginf=0.0)
+        # float32 already (cast in Spark); NaN and ±inf are zeroed by the model's own input layer.
+        x_num = fixed_matrix(batch.column(numeric_column), n_numeric).astype(np.float32, copy=False)
         x_sp = np.column_stack([batch.column(c).to_numpy(zero_copy_only=False) for c in sparse]).astype(np.int32)
         y, std = predict_padded(forward, x_num, x_sp, predict_batch)
-        explore = ucb_explore(std, fixed_matrix(batch.column(obs_column), n_levels))
+        pvalue = list_column(y)
+        if explore_on:
+            explore = ucb_explore(std, fixed_matrix(batch.column(obs_column), n_levels))
+            explore_column, r = list_column(explore), list_column(reward(y, explore, beta))
+        else:
+            explore_column, r = pa.nulls(batch.num_rows, pa.list_(pa.float64())), pvalue
         yield pa.RecordBatch.from_arrays(
             [
                 batch.column("dt"),
                 batch.column("account_id"),
                 batch.column("photo_id"),
-                list_column(y),
-                list_column(explore),
-                list_column(reward(y, explore, beta)),
+                pvalue,
+                explore_column,
+                r,
                 batch.column("cost_7d"),
             ],
             names=["dt", "account_id", "photo_id", "pvalue", "explore", "r", "cost_7d"],

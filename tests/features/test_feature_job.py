@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from feature_sample import day
 
 from acq_spark.features.assemble import feature_columns
-from acq_spark.features.columns import numeric_feature_columns
+from acq_spark.features.columns import NUMERIC_PACKED, numeric_feature_columns
 from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT, run_build_features
 from acq_spark.tables import overwrite_table
 
@@ -40,6 +41,12 @@ def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_c
     assert set(scoring) == {(day(7), 1, 10), (day(7), 1, 11), (day(7), 2, 20)}
     assert [scoring[(day(7), 1, 10)][c] for c in ("product_name_idx", "cost_7d", "cost_sum_1d")] == [1, 7.0, 4.0]
     assert [scoring[(day(7), 2, 20)][c] for c in ("product_name_idx", "industry_l1_idx")] == [0, 2]
+    # The scorer's input: the numeric features again, packed as float32 in the spec's order and named.
+    names = numeric_feature_columns((1, 3))
+    stored = spark.read.format("delta").load(cfg.table("scoring_rows")).schema[NUMERIC_PACKED]
+    assert stored.metadata["features"] == names
+    for row in scoring.values():
+        assert row[NUMERIC_PACKED] == [float(np.float32(row[c])) for c in names]
 
     warehouse = Path(cfg.warehouse)
     assert json.loads((warehouse / VOCAB_ARTIFACT).read_text())["vocabularies"] == {
