@@ -4,10 +4,10 @@ The model is loaded once per Python worker process (cached by artifact path; wor
 across tasks) together with one compiled forward pass, and TensorFlow is imported inside
 :func:`_forward`, never at module import.
 
-Speed (see BENCHMARKS.md): the numeric features arrive as one ``array<double>`` column, which
-Spark converts to Arrow about 3x faster than 57 separate columns; the forward pass is a
+Speed (see BENCHMARKS.md): the numeric features arrive as one ``array<float>`` column (read as it
+is from ``scoring_rows``), in Arrow batches of the forward pass's size; the forward pass is a
 ``tf.function`` compiled with XLA and called on row counts padded to a few bucket sizes, so it is
-traced once per bucket rather than once per batch.
+traced once per bucket rather than once per batch; with β = 0 it computes y alone.
 """
 
 from __future__ import annotations
