@@ -8,7 +8,7 @@ that table, as ``jobs/score.py`` reads ``scoring_rows``, and scores it into Spar
 (the scoring alone) or into a Delta table (scoring plus the write the job does). One untimed pass
 over all rows first starts the Python workers, loads and compiles the model and lets the JVM's JIT
 compile the row and Arrow paths. The CPU seconds of the Spark JVM and of the Python workers during
-each run are read from /proc. Read-only on the warehouse.
+each run are read from /proc (this process's tree only). Read-only on the warehouse.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from measure import tree_pids
 from pyspark.sql import functions as F
 from synth import DATA_DIR, load_average, machine, stamp
 
@@ -33,9 +34,9 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds() -> dict[str, float]:
-    """CPU seconds used so far by this machine's Spark JVMs and pyspark Python workers."""
+    """CPU seconds used so far by this benchmark's Spark JVM and its pyspark Python workers."""
     out = {"jvm": 0.0, "python workers": 0.0}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in tree_pids(os.getpid()):
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -28,12 +28,20 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in ``root`` and its descendants."""
-    tree, todo, total = _children(), [root], 0
+def tree_pids(root: int) -> list[int]:
+    """``root`` and every process descended from it."""
+    tree, todo, out = _children(), [root], []
     while todo:
         pid = todo.pop()
+        out.append(pid)
         todo.extend(tree.get(pid, []))
+    return out
+
+
+def tree_rss(root: int) -> int:
+    """Bytes resident in ``root`` and its descendants."""
+    total = 0
+    for pid in tree_pids(root):
         try:
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
         except OSError:

@@ -29,15 +29,7 @@ from acq_spark.features.assemble import (
     with_point_in_time_features,
     with_sparse_indices,
 )
-from acq_spark.features.columns import (
-    KEYS,
-    LEVEL,
-    OBS,
-    SPARSE,
-    TRAILING_COST,
-    idx_col,
-    numeric_feature_columns,
-)
+from acq_spark.features.columns import KEYS, LEVEL, OBS, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
 from acq_spark.features.days import FeatureDays, plan_days
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
 from acq_spark.stages import StageTimer
