@@ -26,6 +26,13 @@ def test_rebatch_keeps_every_row_in_order_in_full_batches(sizes):
     assert all(0 < b.num_rows <= 8 for b in out)
 
 
+def test_rebatch_passes_batches_of_the_right_size_through_uncopied():
+    batches = _batches([8, 8, 3, 5, 8])
+    out = list(rebatch(iter(batches), 8))
+    assert out[0] is batches[0] and out[1] is batches[1] and out[3] is batches[4]
+    np.testing.assert_array_equal(out[2].column("i").to_numpy(), np.arange(16, 24))
+
+
 def test_bucket_sizes_are_few_and_cover_the_chunk():
     assert bucket_size(1, 16384) == 1024
     assert bucket_size(1025, 16384) == 2048
