@@ -2,7 +2,9 @@
 
 Every job loads its configuration once, through :func:`load_config`, into frozen
 dataclasses. Unknown keys are errors that name the full dotted key, and values are
-checked against the field's type (``Literal`` fields against their choices).
+checked against the field's type (``Literal`` fields against their choices). Below a
+mapping field (``spark.conf``) the rest of a dotted key is one key of the mapping, and
+nested mappings in YAML are flattened to dotted keys: ``spark.conf.spark.executor.cores=4``.
 """
 
 from __future__ import annotations
@@ -180,6 +182,49 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _is_mapping(hint: Any) -> bool:
+    return hint in (Mapping, dict) or typing.get_origin(hint) in (Mapping, dict)
+
+
+def _field_hint(cls: Any, name: str) -> Any:
+    """The type of field ``name`` of the dataclass ``cls`` (``X | None`` read as ``X``), None if there is none."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    hint = typing.get_type_hints(cls).get(name)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint = args[0] if len(args) == 1 else hint
+    return hint
+
+
+def _dotted(mapping: Mapping[Any, Any], key: str, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings flattened to dotted keys: ``{"a": {"b": 1}}`` → ``{"a.b": 1}``."""
+    flat: dict[str, Any] = {}
+    for name, value in mapping.items():
+        name = f"{prefix}{name}"
+        for dotted, leaf in (_dotted(value, key, f"{name}.") if isinstance(value, Mapping) else {name: value}).items():
+            if dotted in flat:
+                raise ConfigError(f"{key}: '{dotted}' is given twice")
+            flat[dotted] = leaf
+    return flat
+
+
+def _flatten_mappings(cls: Any, data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``data`` with the value of every Mapping-typed field of the schema ``cls`` flattened to dotted keys.
+
+    Flattening each source before merging makes ``spark.conf: {spark: {sql: {x: 1}}}`` in one file
+    and ``--set spark.conf.spark.sql.x=2`` the same key, so the later one wins.
+    """
+    flat = dict(data)
+    for name, value in data.items():
+        hint, key = _field_hint(cls, name), f"{prefix}.{name}" if prefix else name
+        if isinstance(value, Mapping) and dataclasses.is_dataclass(hint):
+            flat[name] = _flatten_mappings(hint, value, key)
+        elif isinstance(value, Mapping) and _is_mapping(hint):
+            flat[name] = _dotted(value, key)
+    return flat
+
+
 def _deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in update.items():
@@ -212,10 +257,10 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         return tuple(_coerce(v, args[0], f"{key}[{i}]") for i, v in enumerate(value))
-    if origin in (Mapping, dict) or hint is Mapping:
+    if _is_mapping(hint):
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key}: expected a mapping, got {value!r}")
-        return {str(k): str(v) for k, v in value.items()}
+        return {k: str(v) for k, v in _dotted(value, key).items()}
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, key)
     if hint is bool:
@@ -262,22 +307,34 @@ def _build(cls: type, data: Any, prefix: str = "") -> Any:
         raise ConfigError(f"{prefix or 'config'}: {exc}") from exc
 
 
-def parse_override(item: str) -> dict[str, Any]:
-    """Turn ``a.b.c=value`` into ``{"a": {"b": {"c": value}}}``; the value is parsed as YAML."""
+def parse_override(item: str, schema: type = Config) -> dict[str, Any]:
+    """Turn ``a.b.c=value`` into ``{"a": {"b": {"c": value}}}``; the value is parsed as YAML.
+
+    The key is read along the dataclasses of ``schema``: below a Mapping-typed field the rest
+    of the key is one key of that mapping, so ``spark.conf.spark.executor.cores=4`` gives
+    ``{"spark": {"conf": {"spark.executor.cores": 4}}}``.
+    """
     if "=" not in item:
         raise ConfigError(f"--set expects dotted.key=value, got {item!r}")
     key, raw = item.split("=", 1)
     key = key.strip()
-    if not key or any(not part for part in key.split(".")):
+    parts = key.split(".")
+    if not key or any(not part for part in parts):
         raise ConfigError(f"--set expects dotted.key=value, got {item!r}")
+    cls: Any = schema
+    for i, part in enumerate(parts[:-1]):
+        cls = _field_hint(cls, part)
+        if _is_mapping(cls):
+            parts = [*parts[: i + 1], ".".join(parts[i + 1 :])]
+            break
     value: Any = yaml.safe_load(raw) if raw.strip() else None
-    for part in reversed(key.split(".")):
+    for part in reversed(parts):
         value = {part: value}
-    return value
+    return _flatten_mappings(schema, value)
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
-    """Load ``conf/default.yaml``, then the file ``path`` (if any), then the ``--set`` overrides.
+    """Load the packaged ``default.yaml``, then the file ``path`` (if any), then the ``--set`` overrides.
 
     Args:
         path: an environment file such as ``conf/local.yaml``; its keys override the defaults.
@@ -299,7 +356,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         loaded = yaml.safe_load(source.read_text()) or {}
         if not isinstance(loaded, Mapping):
             raise ConfigError(f"{source}: expected a mapping at the top level")
-        data = _deep_merge(data, loaded)
+        data = _deep_merge(data, _flatten_mappings(Config, loaded))
     for item in overrides:
         data = _deep_merge(data, parse_override(item))
     return _build(Config, data)

@@ -58,3 +58,36 @@ def test_job_command_line_exits_with_the_key_on_error(capsys):
     assert "simulate.bogus" in capsys.readouterr().err
     _, cfg = parse_job_args("x", ["--config", "conf/test.yaml", "--set", "seed=3", "--set", "input.format=parquet"])
     assert (cfg.seed, cfg.input.format, cfg.spark.master) == (3, "parquet", "local[2]")
+
+
+def test_dotted_keys_under_spark_conf_are_one_key_merged_with_the_files(tmp_path):
+    env = tmp_path / "env.yaml"
+    env.write_text(
+        "spark:\n  conf:\n    spark.executor.cores: 2\n    spark.sql.adaptive.coalescePartitions.minPartitionSize: 1m\n"
+        "    spark:\n      sql:\n        shuffle:\n          partitions: 4\n"
+    )
+    cfg = load_config(env, ["spark.conf.spark.executor.cores=4", "spark.conf.spark.driver.maxResultSize=1g"])
+    assert cfg.spark.conf == {
+        "spark.executor.cores": "4",
+        "spark.sql.adaptive.coalescePartitions.minPartitionSize": "1m",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.driver.maxResultSize": "1g",
+    }
+
+
+def test_a_later_dotted_key_wins_over_an_earlier_one_and_over_nested_yaml(tmp_path):
+    env = tmp_path / "env.yaml"
+    env.write_text("spark:\n  conf:\n    spark:\n      executor:\n        cores: 2\n")
+    overrides = ["spark.conf.spark.executor.cores=3", "spark.conf={'spark.executor.cores': 5}"]
+    assert load_config(env, overrides[:1]).spark.conf == {"spark.executor.cores": "3"}
+    assert load_config(env, overrides).spark.conf == {"spark.executor.cores": "5"}
+    assert load_config(env, [*overrides, "spark.conf.spark.executor.cores=6"]).spark.conf == {
+        "spark.executor.cores": "6"
+    }
+
+
+def test_a_conf_key_given_twice_in_one_file_is_an_error(tmp_path):
+    env = tmp_path / "env.yaml"
+    env.write_text("spark:\n  conf:\n    spark.executor.cores: 2\n    spark:\n      executor:\n        cores: 3\n")
+    with pytest.raises(ConfigError, match=r"spark\.conf: 'spark\.executor\.cores' is given twice"):
+        load_config(env)
