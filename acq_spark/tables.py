@@ -17,22 +17,46 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from acq_spark.errors import InputNotFoundError
+from acq_spark.storage import DELTA_LOG, PathContents, inspect_path
 
 
 def table_exists(spark: SparkSession, path: str, fmt: str = "delta") -> bool:
-    """Whether a table of format ``fmt`` exists at ``path``."""
+    """Whether a table of format ``fmt`` exists at ``path`` (any URI scheme Spark reads).
+
+    Parquet is a single file or a folder with data files at any depth (Hive-style ``dt=…/``
+    sub-folders, names with or without ``.parquet``); see :mod:`acq_spark.storage`.
+    """
     if fmt == "delta":
         from delta.tables import DeltaTable
 
         return DeltaTable.isDeltaTable(spark, path)
-    return Path(path).exists() and any(Path(path).glob("**/*.parquet"))
+    return inspect_path(spark, path).data_file is not None
 
 
 def read_table(spark: SparkSession, path: str, fmt: str = "delta", what: str = "table") -> DataFrame:
-    """Read a Delta or Parquet table, with a clear error naming ``what`` when it is not there."""
+    """Read a Delta or Parquet table, with a clear error naming ``what`` and ``path`` when it is not there.
+
+    Raises:
+        InputNotFoundError: nothing at ``path``, no data files in it, or (for Delta) no Delta log.
+    """
     if not table_exists(spark, path, fmt):
-        raise InputNotFoundError(f"{what}: no {fmt} table at {path}")
+        raise InputNotFoundError(f"{what}: {_why_not_a_table(inspect_path(spark, path), path, fmt)}")
     return spark.read.format(fmt).load(path)
+
+
+def _why_not_a_table(contents: PathContents, path: str, fmt: str) -> str:
+    if not contents.exists:
+        return f"no {fmt} table at {path}: nothing is there"
+    if fmt != "delta":
+        return f"no {fmt} table at {path}: it holds no Parquet files (names starting with '_' or '.' are not data)"
+    if contents.delta_log:
+        return f"no delta table at {path}: its {DELTA_LOG} has no commit (an interrupted first write?)"
+    if contents.data_file is not None:
+        return (
+            f"no delta table at {path}: it has no {DELTA_LOG} but holds data files such as "
+            f"{contents.data_file}; for Parquet data set input.format=parquet"
+        )
+    return f"no delta table at {path}: it holds no data files"
 
 
 def overwrite_table(df: DataFrame, path: str, fmt: str = "delta", partition_by: Sequence[str] = ()) -> None:
