@@ -11,8 +11,8 @@ SET ?=
 JOB_ARGS := --config $(CONFIG) $(SET)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run simulate validate test test-slow test-all lint bench clean
-.PHONY: cluster-up cluster-submit cluster-down cluster-local-up cluster-local-submit cluster-local-down
+.PHONY: help setup dist run simulate validate test test-slow test-all lint bench clean
+.PHONY: cluster-image cluster-up cluster-submit cluster-down cluster-local-up cluster-local-submit cluster-local-down
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,6 +31,15 @@ $(JARS): $(STAMP)
 setup: $(STAMP) $(JARS) ## virtualenv + package + Delta jars in the local cache (idempotent, quick when done)
 	@$(PY) -c "from acq_spark.jars import local_delta_jars; local_delta_jars()" || { rm -f $(JARS); $(MAKE) $(JARS); }
 
+# What a cluster needs besides Java, Spark and Python 3.11 (acq_spark/cluster/dist.py): rebuilt when the code or pins change.
+DIST := dist/MANIFEST.json
+DIST_SOURCES := pyproject.toml constraints.txt $(shell find acq_spark models -name '*.py' -o -name '*.yaml' -o -name '*.properties' 2>/dev/null)
+DIST_PYTHON_PREFIX ?=
+$(DIST): $(JARS) $(DIST_SOURCES)
+	$(PY) -m acq_spark.cluster.dist $(if $(DIST_PYTHON_PREFIX),--python-prefix $(DIST_PYTHON_PREFIX))
+
+dist: setup $(DIST) ## dist/: the environment archive (venv-pack), Delta's jars, log4j file (DIST_PYTHON_PREFIX=/usr for the hosts' Python)
+
 simulate: setup ## write the simulated world (creative_daily + truth) into the warehouse
 	$(PY) jobs/simulate.py $(JOB_ARGS)
 
@@ -41,13 +50,13 @@ run: setup ## set-up, simulate when there is no input, then the nightly chain; p
 	@$(PY) -m acq_spark.has_input $(JOB_ARGS) || $(PY) jobs/simulate.py $(JOB_ARGS)
 	$(PY) jobs/nightly.py $(JOB_ARGS)
 
-test: setup ## the default test suite (what CI runs)
+test: setup $(DIST) ## the default test suite (what CI runs; builds dist/ for the cluster tests)
 	$(PY) -m pytest -m "not slow" -q
 
-test-slow: setup ## the slow tests only (large data, long runs)
+test-slow: setup $(DIST) ## the slow tests only (large data, long runs)
 	$(PY) -m pytest -m slow -q
 
-test-all: setup ## every test, slow ones included
+test-all: setup $(DIST) ## every test, slow ones included
 	$(PY) -m pytest -q
 
 lint: setup ## ruff over the code
@@ -56,33 +65,36 @@ lint: setup ## ruff over the code
 bench: setup ## the benchmarks of BENCHMARKS.md (long: tens of minutes)
 	$(PY) benchmarks/run_all.py
 
-clean: ## remove the warehouse and caches (keeps the virtualenv and jars)
+clean: ## remove the warehouse and caches (keeps the virtualenv, jars and dist/)
 	rm -rf warehouse spark-warehouse .pytest_cache .hypothesis
 
-# --- Spark standalone cluster: in Docker (docker-compose.yml) or as local JVMs (python -m acq_spark.cluster) ---
+# --- Spark standalone cluster: in Docker (Dockerfile, docker-compose.yml) or as local JVMs (python -m acq_spark.cluster) ---
 # `make cluster-submit JOB=simulate SET="--set simulate.n_pairs=20000"`; JOB names jobs/<JOB>.py.
 JOB ?= nightly
 COMPOSE := ACQ_UID=$$(id -u) ACQ_GID=$$(id -g) docker compose
-CONTAINER_PYSPARK := /opt/acq-python/venv/lib/python3.11/site-packages/pyspark
-CONTAINER_JARS = $(shell sed 1d $(JARS) | sed 's|^|/opt/acq/.jars/|' | paste -sd, -)
+IN_IMAGE_SUBMIT := /opt/entrypoint.sh /opt/acq/driver-env/bin/python -m acq_spark.cluster submit --dist /opt/acq/dist
 
-cluster-up: ## start the Docker Spark cluster: master spark://localhost:7077 (UI :8080) + 2 workers
-	$(COMPOSE) up -d
+cluster-image: setup ## build the project image: make dist for the image's Python (/usr), then docker compose build
+	$(PY) -m acq_spark.cluster.dist --out dist/docker --python-prefix /usr
+	$(COMPOSE) build
 
-# The driver runs in the master's container (client mode), where paths and Python match the executors'.
-cluster-submit: setup ## spark-submit jobs/<JOB>.py (JOB=nightly) to the Docker cluster with conf/cluster.yaml
-	$(COMPOSE) exec spark-master /opt/entrypoint.sh $(CONTAINER_PYSPARK)/bin/spark-submit \
-		--master spark://spark-master:7077 --jars $(CONTAINER_JARS) \
-		jobs/$(JOB).py --config conf/cluster.yaml $(SET)
+cluster-up: ## start the Docker Spark cluster (after cluster-image): master spark://localhost:7077, UI :8080
+	mkdir -p warehouse
+	$(COMPOSE) up -d --wait
 
-cluster-down: ## stop and remove the Docker cluster (the installed Python stays in the acq-python volume)
+# The driver runs in the master's container (client mode), submitted as on any cluster (archive, jars).
+cluster-submit: ## submit jobs/<JOB>.py (JOB=nightly; JOB=simulate first) to the Docker cluster with conf/cluster.yaml
+	$(COMPOSE) exec spark-master $(IN_IMAGE_SUBMIT) --master spark://spark-master:7077 \
+		--driver-memory 2g --executor-memory 2g /opt/acq/jobs/$(JOB).py --config /opt/acq/conf/cluster.yaml $(SET)
+
+cluster-down: ## stop and remove the Docker cluster
 	$(COMPOSE) down
 
 cluster-local-up: setup ## start a standalone master + 2 worker JVMs on 127.0.0.1 (no Docker needed)
 	$(PY) -m acq_spark.cluster start
 
-cluster-local-submit: setup ## spark-submit jobs/<JOB>.py to the cluster-local-up cluster (CONFIG, SET apply)
-	$(PY) -m acq_spark.cluster submit $(JOB) $(JOB_ARGS)
+cluster-local-submit: setup $(DIST) ## submit jobs/<JOB>.py to the cluster-local-up cluster with dist/ (CONFIG, SET apply)
+	$(PY) -m acq_spark.cluster submit --executor-memory 768m $(JOB) $(JOB_ARGS)
 
 cluster-local-down: ## stop every JVM that cluster-local-up started
 	$(PY) -m acq_spark.cluster stop

@@ -12,7 +12,7 @@ from acq_spark.config import Config, ConfigError, load_config
 def job_parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every job takes; jobs add their own on top."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--config", default=None, help="environment YAML applied over conf/default.yaml")
+    parser.add_argument("--config", default=None, help="environment YAML applied over the packaged default.yaml")
     parser.add_argument(
         "--set",
         dest="overrides",

@@ -1,4 +1,4 @@
-"""Typed configuration: ``conf/default.yaml`` + an environment file + ``--set`` overrides.
+"""Typed configuration: the packaged ``acq_spark/resources/default.yaml`` + an environment file + ``--set`` overrides.
 
 Every job loads its configuration once, through :func:`load_config`, into frozen
 dataclasses. Unknown keys are errors that name the full dotted key, and values are
@@ -20,8 +20,9 @@ from typing import Any, Literal
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "conf" / "default.yaml"
+from acq_spark.resources import DEFAULT_CONFIG
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: jobs/, conf/ (absent in an installed wheel)
 
 
 class ConfigError(ValueError):

@@ -14,13 +14,15 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlparse
 
+from acq_spark.errors import AcqError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JARS_DIR = PROJECT_ROOT / ".jars"
 MANIFEST = JARS_DIR / "MANIFEST"
 
 
-class MissingJarsError(RuntimeError):
-    """Delta's jars have not been resolved: run ``make setup``."""
+class MissingJarsError(AcqError):
+    """Delta's jars have not been resolved (run ``make setup``), or were not passed to spark-submit."""
 
 
 def delta_coordinate() -> str:

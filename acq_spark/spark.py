@@ -1,8 +1,15 @@
 """The one SparkSession factory for every job and every test.
 
-Delta Lake's jars are resolved from Maven Central once, at set-up (``make setup`` runs
-``python -m acq_spark.jars``), into the local Ivy cache and copied to ``.jars/``; the
-session then ships those local files with ``spark.jars`` so no job touches the network.
+Two ways a job starts, and who owns the launch settings (master, deploy mode, memory, cores, the
+Python executables, the jars and the driver's JVM options):
+
+* ``python jobs/<job>.py``: the project launches the JVM, so the ``spark`` section of the
+  configuration sets them (``spark.master``, ``driver_memory``, ...), and Delta's jars come from
+  ``.jars/`` (resolved once at set-up by ``python -m acq_spark.jars``).
+* ``spark-submit jobs/<job>.py`` (or ``python -m acq_spark.cluster submit``): the JVM exists before
+  any project code runs. The launch settings are spark-submit's and spark-defaults', and the YAML
+  never overrides them; every other project setting applies only where the launcher set nothing.
+  Delta's jars must come with the launch (``--jars``): their absence is one clear error.
 """
 
 from __future__ import annotations
@@ -13,25 +20,71 @@ from collections.abc import Mapping
 
 from pyspark.sql import SparkSession
 
-from acq_spark.config import PROJECT_ROOT, SparkConfig
-from acq_spark.jars import local_delta_jars
+from acq_spark.config import SparkConfig
+from acq_spark.jars import MissingJarsError, local_delta_jars
+from acq_spark.resources import LOG4J_CONFIG
+from acq_spark.stages import LOG, setup_logging
 
-LOG4J_CONFIG = PROJECT_ROOT / "conf" / "log4j2.properties"
 ARROW_BATCH_ROWS = 16_384  # rows per Arrow batch sent to Python workers (= the default score.batch_size)
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+
+# Fixed when the JVM and the executors are launched: the launcher's, never the YAML's under spark-submit.
+LAUNCH_KEYS = frozenset(
+    {
+        "spark.master",
+        "spark.submit.deployMode",
+        "spark.driver.memory",
+        "spark.driver.cores",
+        "spark.driver.extraJavaOptions",
+        "spark.driver.extraClassPath",
+        "spark.executor.memory",
+        "spark.executor.cores",
+        "spark.executor.instances",
+        "spark.executor.extraJavaOptions",
+        "spark.cores.max",
+        "spark.jars",
+        "spark.jars.packages",
+        "spark.archives",
+        "spark.files",
+        "spark.submit.pyFiles",
+        "spark.pyspark.python",
+        "spark.pyspark.driver.python",
+        "spark.executorEnv.PYSPARK_PYTHON",
+    }
+)
+
+
+def under_spark_submit() -> bool:
+    """Whether this Python process was started by ``spark-submit`` (its JVM is already running)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def spark_conf(cfg: SparkConfig, app_name: str | None = None) -> dict[str, str]:
-    """Every Spark setting the project needs, as a plain mapping (also used for spark-submit)."""
+    """Every Spark setting the project wants when it launches the JVM itself (``python jobs/<job>.py``)."""
     python = sys.executable
+    log4j = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
     conf = {
         "spark.master": cfg.master,
         "spark.app.name": app_name or cfg.app_name,
         "spark.jars": ",".join(str(p) for p in local_delta_jars()),
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.pyspark.python": python,
         "spark.pyspark.driver.python": python,
         "spark.executorEnv.PYSPARK_PYTHON": python,
+        "spark.driver.memory": cfg.driver_memory,
+        "spark.executor.memory": cfg.executor_memory,
+        "spark.driver.extraJavaOptions": log4j,
+        "spark.executor.extraJavaOptions": log4j,
+        **session_conf(cfg),
+    }
+    conf.update(cfg.conf)
+    return conf
+
+
+def session_conf(cfg: SparkConfig) -> dict[str, str]:
+    """The settings that are the project's whoever launched the JVM (Delta, Arrow, shuffle, UI)."""
+    return {
+        "spark.sql.extensions": DELTA_EXTENSION,
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -40,37 +93,96 @@ def spark_conf(cfg: SparkConfig, app_name: str | None = None) -> dict[str, str]:
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS),
         "spark.sql.execution.arrow.maxBytesPerBatch": str(2**31 - 1),
         "spark.sql.adaptive.enabled": "true",
-        "spark.driver.memory": cfg.driver_memory,
-        "spark.executor.memory": cfg.executor_memory,
         "spark.ui.enabled": str(cfg.ui).lower(),
         "spark.ui.showConsoleProgress": str(cfg.progress).lower(),
         "spark.databricks.delta.snapshotPartitions": "2",
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
-        "spark.executor.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
     }
-    conf.update(cfg.conf)
+
+
+def submitted_conf(cfg: SparkConfig, launcher: Mapping[str, str], app_name: str | None = None) -> dict[str, str]:
+    """The settings to add under ``spark-submit``: the project's, where the launcher set nothing.
+
+    Args:
+        cfg: the ``spark`` section of the configuration.
+        launcher: what spark-submit and spark-defaults set (the running JVM's ``SparkConf``).
+        app_name: the application name, unless the launcher was given one (``--name``).
+
+    Returns:
+        Settings that are neither launch settings nor already set by the launcher.
+    """
+    wanted = {**session_conf(cfg), **cfg.conf}
+    conf = {k: v for k, v in wanted.items() if k not in LAUNCH_KEYS and k not in launcher}
+    # spark-submit names every application after its script unless given --name
+    if launcher.get("spark.app.name", "").endswith(".py") or "spark.app.name" not in launcher:
+        conf["spark.app.name"] = app_name or cfg.app_name
     return conf
 
 
+def _launcher_conf() -> dict[str, str]:
+    """The running JVM's settings from spark-submit and spark-defaults (connects to its gateway)."""
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()
+    return dict(SparkConf().getAll())
+
+
+def _check_delta_on_classpath() -> None:
+    from py4j.java_gateway import JavaClass
+    from pyspark import SparkContext
+
+    if not isinstance(SparkContext._jvm.io.delta.sql.DeltaSparkSessionExtension, JavaClass):
+        try:
+            jars = ",".join(str(p) for p in local_delta_jars())
+        except MissingJarsError:
+            jars = "<the jars of `python -m acq_spark.jars`>"
+        raise MissingJarsError(
+            "Delta Lake's jars are not on the driver's classpath: spark-submit needs them at launch, e.g. "
+            f"`spark-submit --jars {jars} ...`, or submit with `python -m acq_spark.cluster submit`, "
+            "which ships them (and the Python environment) for you"
+        )
+
+
 def get_spark(cfg: SparkConfig, app_name: str | None = None, extra: Mapping[str, str] | None = None) -> SparkSession:
-    """Build (or reuse) the SparkSession: Delta on, workers pinned to this interpreter, quiet logs.
+    """Build (or reuse) the SparkSession: Delta on, quiet logs, launch settings from their owner.
 
     Args:
         cfg: the ``spark`` section of the configuration.
         app_name: the application name shown by Spark (defaults to ``cfg.app_name``).
-        extra: further ``spark.*`` settings, applied last.
+        extra: further ``spark.*`` settings, applied last (under spark-submit: where the launcher set none).
 
     Returns:
-        The active SparkSession. Under ``spark-submit`` the JVM already exists and the settings
-        fixed at launch (master, jars, memory) come from the submit command instead.
+        The active SparkSession; one log line names its master and memory and who set them.
+
+    Raises:
+        MissingJarsError: under spark-submit, Delta's jars were not passed at launch.
     """
-    if cfg.master.startswith("local") or "127.0.0.1" in cfg.master:
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    setup_logging()
+    if under_spark_submit():
+        launcher = _launcher_conf()
+        _check_delta_on_classpath()
+        conf = submitted_conf(cfg, launcher, app_name)
+        conf.update({k: v for k, v in (extra or {}).items() if k not in LAUNCH_KEYS and k not in launcher})
+    else:
+        if cfg.master.startswith("local") or "127.0.0.1" in cfg.master:
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        conf = {**spark_conf(cfg, app_name), **(extra or {})}
     builder = SparkSession.builder
-    for key, value in {**spark_conf(cfg, app_name), **(extra or {})}.items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.log_level)
+    LOG.info("%s", describe_launch(spark))
     return spark
+
+
+def describe_launch(spark: SparkSession) -> str:
+    """``spark: master local[2], driver memory 2g (heap 1.9 GiB), executor memory 1g, by spark-submit``."""
+    conf = spark.sparkContext.getConf()
+    heap = spark.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory() / 2**30
+    return (
+        f"spark: master {spark.sparkContext.master}, driver memory {conf.get('spark.driver.memory', '1g')} "
+        f"(heap {heap:.1f} GiB), executor memory {conf.get('spark.executor.memory', '1g')}, "
+        f"launched by {'spark-submit' if under_spark_submit() else 'the job (python)'}"
+    )

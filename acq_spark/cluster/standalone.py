@@ -1,8 +1,13 @@
-"""The standalone cluster itself: one master and N worker JVMs on 127.0.0.1, from pyspark's ``spark-class``.
+"""The standalone cluster itself: one master and N worker JVMs on 127.0.0.1, from a Spark's ``spark-class``.
 
 Each JVM leads its own session, so stopping (or killing) a worker also ends the executors and
-Python workers it launched. Executors run this interpreter: the venv, where ``acq_spark`` is
-installed editable, so job code imports on the executors without shipping anything.
+Python workers it launched. Executors run the Python the submitted application names
+(``spark.pyspark.python``): with ``make dist``'s archive, ``./environment/bin/python``.
+
+A "foreign host": ``spark_home`` a Spark installation outside the checkout (:func:`copy_spark_home`),
+and ``hide`` folders (the checkout, and so its venv) that each worker cannot see: every worker starts
+in a private mount namespace (``unshare -m``, root only) with an empty tmpfs over each of them, so its
+executors and their Python workers see exactly what a cluster host without the project would.
 """
 
 from __future__ import annotations
@@ -13,11 +18,10 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,44 @@ class Daemon:
     work_dir: str = ""
 
 
+def hidden_from(folders: Sequence[Path], command: list[str]) -> list[str]:
+    """``command`` run in a private mount namespace where each of ``folders`` is an empty tmpfs.
+
+    ``unshare`` execs ``sh``, which mounts and then execs ``command``: the pid stays the command's.
+    """
+    mount = 'mount -t tmpfs -o size=1m,mode=0755 acq-hidden "$1"'
+    script = f'while [ "$1" != -- ]; do {mount}; shift; done; shift; exec "$@"'
+    return ["unshare", "-m", "--propagation", "private", "sh", "-ec", script, "sh", *map(str, folders), "--", *command]
+
+
+def can_hide_folders() -> str | None:
+    """None when :func:`hidden_from` works here; otherwise why not (e.g. not root, ``unshare`` refused)."""
+    probe = hidden_from([Path(tempfile.gettempdir())], ["true"])
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unshare not usable: {exc}"
+    return None if done.returncode == 0 else f"unshare -m refused: {done.stderr.strip() or done.returncode}"
+
+
+def copy_spark_home(dest: str | Path) -> Path:
+    """A Spark installation at ``dest`` outside the checkout: the installed pyspark's, hard-linked where possible."""
+    dest = Path(dest)
+    if not (dest / "bin" / "spark-class").is_file():
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+        def link_or_copy(src: str, dst: str) -> None:
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+        shutil.copytree(SPARK_HOME, tmp, symlinks=True, copy_function=link_or_copy)
+        os.replace(tmp, dest)
+    return dest
+
+
 class StandaloneCluster:
     """A master and ``n_workers`` workers (``cores`` cores, ``memory`` each) on 127.0.0.1.
 
@@ -53,6 +95,8 @@ class StandaloneCluster:
         timeout: seconds to wait for the master and the workers to come up.
         daemon_java_opts: JVM options of the master and workers (not of executors): light by default,
             since they mostly wait, and JIT threads would take CPU from the jobs on a small machine.
+        spark_home: the Spark installation the daemons run from (default: the installed pyspark's).
+        hide: folders the workers, their executors and Python workers cannot see (needs root).
     """
 
     def __init__(
@@ -63,8 +107,12 @@ class StandaloneCluster:
         base_dir: str | Path | None = None,
         timeout: float = 90.0,
         daemon_java_opts: str = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+        spark_home: str | Path | None = None,
+        hide: Sequence[str | Path] = (),
     ) -> None:
         self.n_workers, self.cores, self.memory, self.timeout = n_workers, cores, memory, timeout
+        self.spark_home = Path(spark_home or SPARK_HOME)
+        self.hide = [Path(h) for h in hide]
         self.daemon_java_opts = daemon_java_opts
         self._owns_dir = base_dir is None
         self.base_dir = Path(base_dir or tempfile.mkdtemp(prefix="acq-cluster-"))
@@ -100,24 +148,27 @@ class StandaloneCluster:
         port, ui = free_ports(2)
         log = self.base_dir / "logs" / f"{role}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if k not in ("SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS")}
+        # nothing of this machine's Python set-up leaks into the daemons: the application says what runs
+        leaks = ("SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "PYTHONPATH")
+        env = {k: v for k, v in os.environ.items() if k not in leaks and k != "VIRTUAL_ENV"}
         env.update(
-            SPARK_HOME=str(SPARK_HOME),
+            SPARK_HOME=str(self.spark_home),
             SPARK_LOCAL_IP="127.0.0.1",
             SPARK_LOG_DIR=str(log.parent),
             SPARK_DAEMON_MEMORY="512m",
             SPARK_DAEMON_JAVA_OPTS=self.daemon_java_opts,
-            PYSPARK_PYTHON=sys.executable,
-            PYSPARK_DRIVER_PYTHON=sys.executable,
         )
         if work:
             env.update(SPARK_WORKER_DIR=work, SPARK_LOCAL_DIRS=str(Path(work) / "local"))
         else:  # no REST submission server: it would also take the fixed port 6066
             env["SPARK_MASTER_OPTS"] = "-Dspark.master.rest.enabled=false"
-        command = [str(SPARK_HOME / "bin" / "spark-class"), cls, "--host", "127.0.0.1", "--port", str(port)]
+        command = [str(self.spark_home / "bin" / "spark-class"), cls, "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--webui-port", str(ui), *args]
+        if work and self.hide:
+            command = hidden_from(self.hide, command)
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [*command, "--webui-port", str(ui), *args],
+                command,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

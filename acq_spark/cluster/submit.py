@@ -1,9 +1,13 @@
-"""``spark-submit`` of a project job to a cluster, the driver in client mode on this machine.
+"""The ``spark-submit`` line that runs a project job anywhere: ``local[N]``, ``spark://``, ``yarn``, ``k8s://``.
 
-A job's own configuration reaches ``SparkSession.builder``, whose settings win over the ones given
-to ``spark-submit``; so besides ``--master`` the master URL and the executor memory are also
-appended to the job's command line as ``--set`` overrides (``job_overrides=True``). Output goes to
-files, not pipes, so a chatty driver never blocks on a full pipe while a test waits on it.
+For a cluster master it ships what the hosts lack (``make dist``): the environment archive
+(``--archives dist/acq-spark-env.tar.gz#environment``, executors run ``./environment/bin/python``),
+Delta's jars (``--jars``) and, for the driver, the quiet log4j file. For ``local[N]`` the driver and
+its Python workers are this machine's: this interpreter and Delta's local jars. Memory, cores and
+the master are given to spark-submit, which owns them: the job's YAML does not override them.
+
+Output of :func:`start_job` goes to files, not pipes, so a chatty driver never blocks on a full pipe
+while a test waits on it.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyspark
+
+from acq_spark.cluster.dist import Dist, DistError
 from acq_spark.cluster.processes import ClusterError, kill_session, tail
-from acq_spark.cluster.standalone import SPARK_HOME
 from acq_spark.config import PROJECT_ROOT
 from acq_spark.jars import local_delta_jars
-
-LOG4J = PROJECT_ROOT / "conf" / "log4j2.properties"
+from acq_spark.resources import LOG4J_CONFIG
 
 
 def resolve_script(script: str | Path) -> Path:
@@ -38,45 +43,96 @@ def resolve_script(script: str | Path) -> Path:
     return path.resolve()
 
 
+def spark_submit_binary() -> Path:
+    """``$SPARK_HOME/bin/spark-submit`` where ``SPARK_HOME`` is set, else the one of the installed pyspark."""
+    home = os.environ.get("SPARK_HOME")
+    if home and (Path(home) / "bin" / "spark-submit").is_file():
+        return Path(home) / "bin" / "spark-submit"
+    return Path(pyspark.__file__).resolve().parent / "bin" / "spark-submit"
+
+
+def _ship_config(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """For cluster deploy mode: ``--config FILE`` becomes ``--config <name>`` and FILE goes to ``--files``."""
+    out, files = list(args), []
+    for i, arg in enumerate(out[:-1]):
+        if arg == "--config":
+            files.append(str(Path(out[i + 1]).resolve()))
+            out[i + 1] = Path(out[i + 1]).name
+    return out, files
+
+
 def submit_command(
     script: str | Path,
-    master_url: str,
+    master: str,
     args: Sequence[str] = (),
     conf: Mapping[str, str] | None = None,
     *,
-    driver_memory: str = "1g",
-    executor_memory: str = "768m",
-    job_overrides: bool = True,
+    driver_memory: str | None = None,
+    executor_memory: str | None = None,
+    deploy_mode: str = "client",
+    dist: Dist | None = None,
 ) -> list[str]:
-    """The ``spark-submit`` command line: Delta's local jars, the venv's Python on both sides, quiet logs."""
-    python = sys.executable
-    settings = {
-        "spark.pyspark.python": python,
-        "spark.pyspark.driver.python": python,
-        "spark.executorEnv.PYSPARK_PYTHON": python,
-        "spark.driver.memory": driver_memory,
-        "spark.executor.memory": executor_memory,
-        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J}",
-        "spark.executor.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J}",
-        **(conf or {}),
-    }
-    command = [
-        str(SPARK_HOME / "bin" / "spark-submit"),
-        "--master",
-        master_url,
-        "--deploy-mode",
-        "client",
-        "--jars",
-        ",".join(str(j) for j in local_delta_jars()),
-    ]
+    """The ``spark-submit`` command line for ``jobs/<script>.py`` on ``master``.
+
+    Args:
+        script: a job name (``"nightly"``) or a path to a ``.py`` script.
+        master: ``local[N]``, ``spark://host:port``, ``yarn`` or ``k8s://https://host:port``.
+        args: the job's own arguments (``--config``, ``--set``).
+        conf: further ``--conf`` settings (site settings, e.g. ``spark.executor.cores``).
+        driver_memory: ``--driver-memory``; None leaves it to spark-defaults.
+        executor_memory: ``--executor-memory``; None leaves it to spark-defaults.
+        deploy_mode: ``client`` (the driver here) or ``cluster`` (YARN, Kubernetes: the driver on the cluster).
+        dist: the built ``dist/`` (default: ``<project>/dist``); needed for every master but ``local``.
+
+    Raises:
+        DistError: a cluster master and no complete ``dist/``.
+    """
+    local = master.startswith("local")
+    command = [str(spark_submit_binary()), "--master", master, "--deploy-mode", deploy_mode]
+    if driver_memory:
+        command += ["--driver-memory", driver_memory]
+    if executor_memory:
+        command += ["--executor-memory", executor_memory]
+    settings: dict[str, str] = {}
+    files: list[str] = []
+    if local:
+        if dist is None:
+            try:
+                dist = Dist.load()
+            except DistError:
+                dist = None
+        jars = list(dist.jars) if dist else local_delta_jars()
+        log4j = dist.log4j if dist else LOG4J_CONFIG
+        settings.update({"spark.pyspark.python": sys.executable, "spark.pyspark.driver.python": sys.executable})
+    else:
+        dist = dist or Dist.load()
+        jars, log4j = list(dist.jars), dist.log4j
+        command += ["--archives", dist.archives_arg]
+        settings["spark.pyspark.python"] = dist.executor_python
+        if deploy_mode == "client":
+            settings["spark.pyspark.driver.python"] = sys.executable
+        else:
+            args, files = _ship_config(args)
+            files.append(str(log4j))
+    command += ["--jars", ",".join(str(j) for j in jars)]
+    if files:
+        command += ["--files", ",".join(files)]
+    # in cluster mode the driver starts beside the shipped copy (YARN and Kubernetes localise --files first)
+    log4j_path = f"file:{log4j}" if deploy_mode == "client" else "log4j2.properties"
+    settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j_path}"
+    settings.update(conf or {})
     for key, value in settings.items():
         command += ["--conf", f"{key}={value}"]
-    command += [str(resolve_script(script)), *args]
-    if job_overrides:
-        command += ["--set", f"spark.master={master_url}", "--set", f"spark.executor_memory={executor_memory}"]
-    return command
+    return [*command, str(resolve_script(script)), *args]
+
+
+def submit_env(master: str) -> dict[str, str]:
+    """The environment for spark-submit: this one, bound to loopback for a master on 127.0.0.1."""
+    dropped = ("PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")  # the --conf settings say it
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    if master.startswith("local") or "://127.0.0.1:" in master or "://localhost:" in master:
+        env["SPARK_LOCAL_IP"] = "127.0.0.1"
+    return env
 
 
 @dataclass
@@ -124,9 +180,20 @@ class SubmittedJob:
         )
 
 
+def start_process(command: Sequence[str], env: Mapping[str, str], log_dir: str | Path | None = None) -> SubmittedJob:
+    """Start ``command`` in the background in its own session, its output in ``log_dir/stdout|stderr``."""
+    folder = Path(log_dir or tempfile.mkdtemp(prefix="acq-submit-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
+        process = subprocess.Popen(
+            list(command), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=dict(env), start_new_session=True
+        )
+    return SubmittedJob(list(command), process, folder, owns_dir=log_dir is None)
+
+
 def start_job(
     script: str | Path,
-    master_url: str,
+    master: str,
     args: Sequence[str] = (),
     conf: Mapping[str, str] | None = None,
     *,
@@ -134,23 +201,13 @@ def start_job(
     **options: object,
 ) -> SubmittedJob:
     """Start ``spark-submit`` in the background (see :func:`submit_command` for ``options``)."""
-    command = submit_command(script, master_url, args, conf, **options)  # type: ignore[arg-type]
-    folder = Path(log_dir or tempfile.mkdtemp(prefix="acq-submit-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS")}
-    env.update(SPARK_HOME=str(SPARK_HOME), PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
-    if "://127.0.0.1:" in master_url or "://localhost:" in master_url:
-        env["SPARK_LOCAL_IP"] = "127.0.0.1"
-    with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env, cwd=PROJECT_ROOT, start_new_session=True
-        )
-    return SubmittedJob(command, process, folder, owns_dir=log_dir is None)
+    command = submit_command(script, master, args, conf, **options)  # type: ignore[arg-type]
+    return start_process(command, submit_env(master), log_dir)
 
 
 def submit_job(
     script: str | Path,
-    master_url: str,
+    master: str,
     args: Sequence[str] = (),
     conf: Mapping[str, str] | None = None,
     *,
@@ -158,16 +215,16 @@ def submit_job(
     check: bool = True,
     **options: object,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``jobs/<script>.py`` on the cluster at ``master_url`` and wait for it.
+    """Run ``jobs/<script>.py`` on ``master`` and wait for it.
 
     Args:
         script: a job name (``"simulate"``) or a path to a ``.py`` script.
-        master_url: ``spark://host:port``.
+        master: the master URL (see :func:`submit_command`).
         args: the job's own arguments, e.g. ``["--config", "conf/test.yaml", "--set", "warehouse=/tmp/w"]``.
-        conf: extra ``spark.*`` settings for ``spark-submit`` (override the defaults).
+        conf: extra ``spark.*`` settings for ``spark-submit``.
         timeout: seconds before the job is killed and an error raised.
         check: raise when the job exits non-zero.
-        **options: ``driver_memory``, ``executor_memory`` (≤ the workers' memory), ``job_overrides``, ``log_dir``.
+        **options: ``driver_memory``, ``executor_memory``, ``deploy_mode``, ``dist``, ``log_dir``.
 
     Returns:
         The finished process, with ``stdout`` and ``stderr`` as text.
@@ -175,4 +232,4 @@ def submit_job(
     Raises:
         ClusterError: the job failed or timed out; the message has the tail of its output.
     """
-    return start_job(script, master_url, args, conf, **options).wait(timeout=timeout, check=check)
+    return start_job(script, master, args, conf, **options).wait(timeout=timeout, check=check)

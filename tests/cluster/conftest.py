@@ -1,41 +1,60 @@
-"""Fixtures for tests against a real Spark standalone cluster (master + 2 worker JVMs on 127.0.0.1).
+"""Fixtures for tests against a real Spark standalone cluster on "foreign hosts" (master + 2 worker JVMs).
 
-One cluster serves the whole session; ``standalone_cluster`` replaces any worker a test killed
-before handing the cluster to the next test. Jobs run through ``spark-submit`` subprocesses (the
-test process already holds the local ``spark`` session; a JVM holds one SparkContext only), and
-their Delta output is then read back with that local session. Put cluster tests in this folder and
-mark them ``@pytest.mark.cluster``.
+The cluster runs from a Spark installation outside the checkout, and each worker starts in a private
+mount namespace where the checkout (and so its ``.venv``) is an empty folder: executors and their
+Python workers can only run what the submitted application ships, ``make dist``'s environment
+archive. The warehouse is a temporary folder that the driver and the workers both see (a shared
+filesystem). One cluster serves the whole session; ``standalone_cluster`` replaces any worker a test
+killed before handing the cluster to the next test. Jobs run through ``spark-submit`` subprocesses
+(the test process already holds the local ``spark`` session; a JVM holds one SparkContext only), and
+their Delta output is then read back with that local session. Mark cluster tests ``@pytest.mark.cluster``.
 """
 
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from acq_spark.cluster import StandaloneCluster, SubmittedJob, start_job
-from acq_spark.cluster.submit import LOG4J
+from acq_spark.cluster.dist import Dist
+from acq_spark.cluster.standalone import can_hide_folders, copy_spark_home
+from acq_spark.cluster.submit import start_process, submit_env
 from acq_spark.config import PROJECT_ROOT
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
 # Tiny, short jobs on a small shared machine: JIT only to C1 and the serial GC (≈20% faster here).
-_JAVA_OPTS = f"-Dlog4j2.configurationFile=file:{LOG4J} -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+_JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 CLUSTER_CONF = {
     # schedule nothing until both executors are up, so every job really spreads over both workers
     "spark.cores.max": "2",
     "spark.scheduler.minRegisteredResourcesRatio": "1.0",
     "spark.scheduler.maxRegisteredResourcesWaitingTime": "120s",
-    "spark.driver.extraJavaOptions": _JAVA_OPTS,
     "spark.executor.extraJavaOptions": _JAVA_OPTS,
 }
+MEMORY = {"driver_memory": "1g", "executor_memory": "768m"}
 JOB_TIMEOUT = 600.0
 
 
 @pytest.fixture(scope="session")
-def _session_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneCluster]:
-    cluster = StandaloneCluster(n_workers=2, cores=1, memory="1g", base_dir=tmp_path_factory.mktemp("standalone"))
+def dist() -> Dist:
+    """``make dist``'s output (``make test`` builds it first)."""
+    return Dist.load()
+
+
+@pytest.fixture(scope="session")
+def _session_cluster(tmp_path_factory: pytest.TempPathFactory, dist: Dist) -> Iterator[StandaloneCluster]:
+    reason = can_hide_folders()
+    if reason:
+        pytest.skip(f"the foreign-host cluster hides the checkout with a private mount namespace: {reason}")
+    host = tmp_path_factory.mktemp("foreign-host")
+    spark_home = copy_spark_home(host / "spark")
+    cluster = StandaloneCluster(
+        n_workers=2, cores=1, memory="1g", base_dir=host / "cluster", spark_home=spark_home, hide=[PROJECT_ROOT]
+    )
     try:
         yield cluster.start()
     finally:
@@ -53,8 +72,24 @@ def _job_args(args: tuple[str, ...]) -> list[str]:
     return ["--config", str(TEST_CONFIG), *args]
 
 
+def _launcher(cluster_jobs: list[SubmittedJob], launch: Callable[..., SubmittedJob]) -> Callable[..., SubmittedJob]:
+    def run(script: str | Path, *args: str) -> SubmittedJob:
+        cluster_jobs.append(launch(script, len(cluster_jobs), _job_args(args)))
+        return cluster_jobs[-1]
+
+    return run
+
+
+def _kill_running(cluster_jobs: list[SubmittedJob]) -> None:
+    for job in cluster_jobs:
+        if job.running:
+            job.kill()
+
+
 @pytest.fixture
-def start(standalone_cluster: StandaloneCluster, tmp_path: Path) -> Iterator[Callable[..., SubmittedJob]]:
+def start(
+    standalone_cluster: StandaloneCluster, dist: Dist, tmp_path: Path
+) -> Iterator[Callable[..., SubmittedJob]]:
     """``start("simulate", "--set", "warehouse=...")``: launch a job on the cluster with ``conf/test.yaml``.
 
     Returns the running job at once (its output goes to ``tmp_path/driver-<n>``); any job still
@@ -62,15 +97,28 @@ def start(standalone_cluster: StandaloneCluster, tmp_path: Path) -> Iterator[Cal
     """
     jobs: list[SubmittedJob] = []
 
-    def launch(script: str | Path, *args: str) -> SubmittedJob:
-        log_dir = tmp_path / f"driver-{len(jobs)}"
-        jobs.append(start_job(script, standalone_cluster.master_url, _job_args(args), CLUSTER_CONF, log_dir=log_dir))
-        return jobs[-1]
+    def launch(script: str | Path, n: int, args: list[str]) -> SubmittedJob:
+        url, log_dir = standalone_cluster.master_url, tmp_path / f"driver-{n}"
+        return start_job(script, url, args, CLUSTER_CONF, log_dir=log_dir, dist=dist, **MEMORY)
 
-    yield launch
-    for job in jobs:
-        if job.running:
-            job.kill()
+    yield _launcher(jobs, launch)
+    _kill_running(jobs)
+
+
+@pytest.fixture
+def start_cli(standalone_cluster: StandaloneCluster, tmp_path: Path) -> Iterator[Callable[..., SubmittedJob]]:
+    """Like ``start``, through the user's command: ``python -m acq_spark.cluster submit --master URL JOB ...``."""
+    jobs: list[SubmittedJob] = []
+
+    def launch(script: str | Path, n: int, args: list[str]) -> SubmittedJob:
+        url = standalone_cluster.master_url
+        conf = [arg for key, value in CLUSTER_CONF.items() for arg in ("--conf", f"{key}={value}")]
+        memory = ["--driver-memory", MEMORY["driver_memory"], "--executor-memory", MEMORY["executor_memory"]]
+        command = [sys.executable, "-m", "acq_spark.cluster", "submit", "--master", url, *memory, *conf, str(script)]
+        return start_process([*command, *args], submit_env(url), tmp_path / f"cli-{n}")
+
+    yield _launcher(jobs, launch)
+    _kill_running(jobs)
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """The nightly chain and the allocation job on the real standalone cluster.
 
-* The whole chain (``jobs/nightly.py``) on the cluster allocates exactly as the same chain in
-  local mode on the same world (training is deterministic: seeds and TensorFlow op determinism).
+* The whole chain (``jobs/nightly.py``), submitted as a user would (``python -m acq_spark.cluster
+  submit`` with ``make dist``'s archive) to workers that cannot see the checkout, allocates exactly as
+  the same chain in local mode on the same world (training is deterministic: seeds and TensorFlow op
+  determinism).
 * A worker killed while the allocation job is solving: the job still finishes, with the allocation
   the in-memory solver gives on the same scores.
 """
@@ -36,19 +38,20 @@ def _sets(overrides: list[str]) -> list[str]:
     return [arg for item in overrides for arg in ("--set", item)]
 
 
-def test_the_nightly_chain_on_the_cluster_allocates_as_in_local_mode(start, spark, make_cfg, tmp_path):
+def test_the_nightly_chain_on_the_cluster_allocates_as_in_local_mode(start, start_cli, spark, make_cfg, tmp_path):
     on_cluster = _sets([f"warehouse={tmp_path / 'cluster'}", *WORLD])
     simulating = start("simulate", *on_cluster)
     local = make_cfg(*WORLD)
     run_simulation(spark, local)
     simulating.wait(timeout=600)
-    nightly = start("nightly", *on_cluster)
+    nightly = start_cli("nightly", *on_cluster)
     local_report = run_nightly(spark, local)  # meanwhile, the same chain in local mode
     result = nightly.wait(timeout=1200)
 
     cluster_report = Path(re.findall(r"^report: (.+)$", result.stdout, re.MULTILINE)[-1])
     assert cluster_report.is_file() and local_report.is_file()
     output = result.stdout + result.stderr  # spark-submit merges the Python driver's stderr into stdout
+    assert "--archives" in result.stderr.splitlines()[0] and "environment/bin/python" in result.stderr.splitlines()[0]
     for stage in ("validate", "features", "train", "score", "allocation solve", "report"):
         assert f"stage {stage}" in output, f"no timing line for stage {stage!r}"
     actual_df = spark.read.format("delta").load(str(tmp_path / "cluster" / "allocation")).select(*ALLOCATION_COLUMNS)

@@ -1,10 +1,11 @@
 """A test job for the cluster: ``(id, square)`` for ``id < --rows``, written to ``<warehouse>/squares`` (Delta).
 
     spark-submit tests/cluster/jobs/squares.py --config conf/test.yaml --rows 400 --partitions 4 \
-        --sleep 2 --markers /tmp/markers
+        --sleep 2 --markers /tmp/markers --probe /path/to/checkout/pyproject.toml
 
 Each task leaves ``p<partition>-t<task attempt id>.start`` and ``.done`` files in ``--markers`` (JSON: the
-partition, task id and attempt, the folder it ran in (an executor folder under a worker's work dir), its Python) and
+partition, task id and attempt, the folder it ran in (an executor folder under a worker's work dir), its Python,
+where it imported ``acq_spark`` from and whether it can see the file ``--probe``) and
 sleeps ``--sleep`` seconds between the two, so a test can see where tasks ran, kill a worker
 mid-task and check the retries. Prints one JSON line: where the table is.
 """
@@ -34,15 +35,26 @@ def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--sleep", type=float, default=0.0, help="seconds each task sleeps")
     parser.add_argument("--markers", required=True, help="folder for the tasks' start/done files")
+    parser.add_argument("--probe", default="", help="a file whose visibility each task reports")
 
 
-def slow_squares(index: int, ids: Iterator[int], markers: str, sleep: float) -> Iterator[tuple[int, int]]:
+def slow_squares(index: int, ids: Iterator[int], markers: str, sleep: float, probe: str) -> Iterator[tuple[int, int]]:
     """The partition's rows, after leaving a start marker and sleeping; a done marker at the end."""
+    import acq_spark
+
     ctx = TaskContext.get()
     task, attempt = (ctx.taskAttemptId(), ctx.attemptNumber()) if ctx else (0, 0)
     stem = Path(markers) / f"p{index}-t{task}"
     where = json.dumps(
-        {"partition": index, "task": task, "attempt": attempt, "folder": os.getcwd(), "python": sys.executable}
+        {
+            "partition": index,
+            "task": task,
+            "attempt": attempt,
+            "folder": os.getcwd(),
+            "python": sys.executable,
+            "acq_spark": acq_spark.__file__,
+            "sees_probe": bool(probe) and Path(probe).exists(),
+        }
     )
     stem.with_suffix(".start").write_text(where)
     time.sleep(sleep)
@@ -55,9 +67,9 @@ def main() -> int:
     args, cfg = parse_job_args(__doc__.splitlines()[0], extend=_options)
     spark = get_spark(cfg.spark, app_name="acq-cluster-squares")
     Path(args.markers).mkdir(parents=True, exist_ok=True)
-    markers, sleep = args.markers, args.sleep
+    markers, sleep, probe = args.markers, args.sleep, args.probe
     ids = spark.sparkContext.range(args.rows, numSlices=args.partitions)
-    rows = ids.mapPartitionsWithIndex(lambda i, part: slow_squares(i, part, markers, sleep))
+    rows = ids.mapPartitionsWithIndex(lambda i, part: slow_squares(i, part, markers, sleep, probe))
     overwrite_table(spark.createDataFrame(rows, SCHEMA), cfg.table("squares"), "delta")
     print(json.dumps({"table": cfg.table("squares")}))
     return 0

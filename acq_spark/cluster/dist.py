@@ -1,0 +1,195 @@
+"""``make dist``: what a cluster needs besides Java, Spark and Python 3.11, built under ``dist/``.
+
+    python -m acq_spark.cluster.dist [--python-prefix /usr] [--compress-level 1]
+
+* ``acq-spark-env.tar.gz``: a relocatable virtualenv (venv-pack) holding the project's wheel and
+  every runtime dependency, TensorFlow included, pinned by ``constraints.txt``. spark-submit ships it
+  with ``--archives dist/acq-spark-env.tar.gz#environment``; executors run ``./environment/bin/python``.
+  pyspark's own jars and TensorFlow's C headers are left out: the cluster's Spark brings the JVM side,
+  and nothing runs a compiler.
+* ``jars/``: Delta Lake's jars (``--jars``), copied from the local Ivy cache of ``make setup``.
+* ``log4j2.properties``: the driver's quiet logging.
+* ``MANIFEST.json``: the versions, the files, their sizes and how long the build took.
+
+The archive's ``bin/python`` links to this machine's Python 3.11 unless ``--python-prefix`` names
+where the cluster's hosts have it (``/usr`` for ``/usr/bin/python3.11``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from acq_spark.config import PROJECT_ROOT
+from acq_spark.jars import local_delta_jars
+from acq_spark.resources import LOG4J_CONFIG
+
+DIST_DIR = PROJECT_ROOT / "dist"
+ENV_ARCHIVE = "acq-spark-env.tar.gz"
+ENV_ALIAS = "environment"  # the folder executors unpack the archive into: ./environment/bin/python
+MANIFEST = "MANIFEST.json"
+# Not needed where the archive runs: the cluster's Spark has the JVM side, and no compiler runs there.
+EXCLUDE = ("lib/python3.11/site-packages/pyspark/jars/*", "lib/python3.11/site-packages/tensorflow/include/*")
+
+
+class DistError(RuntimeError):
+    """``dist/`` is missing or incomplete: run ``make dist``."""
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A built ``dist/``: the environment archive, Delta's jars and the log4j file."""
+
+    root: Path
+    archive: Path
+    jars: tuple[Path, ...]
+    log4j: Path
+
+    @classmethod
+    def load(cls, root: str | Path = DIST_DIR) -> Dist:
+        """The ``dist/`` at ``root``, checked complete.
+
+        Raises:
+            DistError: no manifest, or a file it lists is missing.
+        """
+        root = Path(root)
+        manifest = root / MANIFEST
+        if not manifest.is_file():
+            raise DistError(f"no {manifest}: run `make dist` to build the cluster environment")
+        data = json.loads(manifest.read_text())
+        dist = cls(root, root / data["archive"], tuple(root / j for j in data["jars"]), root / data["log4j"])
+        missing = [str(p) for p in (dist.archive, *dist.jars, dist.log4j) if not p.is_file()]
+        if missing:
+            raise DistError(f"dist incomplete, missing {missing}: run `make dist`")
+        return dist
+
+    @property
+    def archives_arg(self) -> str:
+        """``--archives`` value: the archive, unpacked as ``./environment`` on every executor."""
+        return f"{self.archive}#{ENV_ALIAS}"
+
+    @property
+    def executor_python(self) -> str:
+        return f"./{ENV_ALIAS}/bin/python"
+
+
+def _run(command: list[str], **kwargs: object) -> None:
+    subprocess.run(command, check=True, **kwargs)  # type: ignore[call-overload]
+
+
+def _deps_key() -> str:
+    """What the environment's third-party packages depend on: the pins and the declared dependencies."""
+    digest = hashlib.sha256()
+    for name in ("constraints.txt", "pyproject.toml"):
+        digest.update((PROJECT_ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def build_wheel(out: Path) -> Path:
+    """The project's wheel (acq_spark + models + package data) in ``out``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp, str(PROJECT_ROOT)])
+        shutil.rmtree(PROJECT_ROOT / "build", ignore_errors=True)  # setuptools' leftovers in the checkout
+        (wheel,) = Path(tmp).glob("acq_spark-*.whl")
+        out.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy2(wheel, out / wheel.name))
+
+
+def build_env(env: Path, wheel: Path, python: str) -> None:
+    """A virtualenv at ``env`` with ``wheel`` and its pinned dependencies (just the wheel if the pins are as before)."""
+    stamp, key = env / ".acq-deps", _deps_key()
+    pip = [str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    if stamp.is_file() and stamp.read_text() == key:
+        _run([*pip, "--no-deps", "--force-reinstall", str(wheel)])
+        return
+    shutil.rmtree(env, ignore_errors=True)
+    _run([python, "-m", "venv", str(env)])
+    _run([*pip, "-c", str(PROJECT_ROOT / "constraints.txt"), str(wheel)])
+    stamp.write_text(key)
+
+
+def pack_env(env: Path, archive: Path, python_prefix: str | None, compress_level: int) -> None:
+    """venv-pack ``env`` into ``archive`` (written beside it, then renamed: never half there)."""
+    tmp = archive.with_name(f".tmp-{archive.name}")  # venv-pack infers the format from the suffix
+    command = [str(Path(sys.executable).with_name("venv-pack")), "-f", "-p", str(env), "-o", str(tmp)]
+    command += ["--compress-level", str(compress_level)]
+    for pattern in EXCLUDE:
+        command += ["--exclude", pattern]
+    if python_prefix:
+        command += ["--python-prefix", python_prefix]
+    _run(command)
+    os.replace(tmp, archive)
+
+
+def build(
+    root: Path = DIST_DIR, python_prefix: str | None = None, compress_level: int = 1, env: Path = DIST_DIR / ".env"
+) -> dict[str, object]:
+    """Build ``dist/`` at ``root``; returns the manifest (also written to ``root/MANIFEST.json``).
+
+    Args:
+        root: the output folder.
+        python_prefix: where the hosts have Python 3.11 (``/usr``); default: this machine's.
+        compress_level: gzip level of the archive.
+        env: the virtualenv that is packed (kept between builds: only the wheel is reinstalled
+            while ``constraints.txt`` and ``pyproject.toml`` stay the same).
+    """
+    started = time.perf_counter()
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MANIFEST).unlink(missing_ok=True)  # incomplete until the end
+    timings: dict[str, float] = {}
+
+    def step(name: str) -> None:
+        timings[name] = round(time.perf_counter() - started - sum(timings.values()), 1)
+        print(f"dist: {name} done in {timings[name]:.1f} s", flush=True)
+
+    for old in root.glob("acq_spark-*.whl"):
+        old.unlink()
+    wheel = build_wheel(root)
+    step("wheel")
+    build_env(env, wheel, getattr(sys, "_base_executable", sys.executable))
+    step("environment")
+    pack_env(env, root / ENV_ARCHIVE, python_prefix, compress_level)
+    step("archive")
+    jars_dir = root / "jars"
+    shutil.rmtree(jars_dir, ignore_errors=True)
+    jars_dir.mkdir()
+    jars = [Path(shutil.copy2(j, jars_dir / j.name)) for j in local_delta_jars()]
+    shutil.copy2(LOG4J_CONFIG, root / "log4j2.properties")
+    files = [root / ENV_ARCHIVE, wheel, *jars, root / "log4j2.properties"]
+    manifest = {
+        "archive": ENV_ARCHIVE,
+        "wheel": wheel.name,
+        "jars": [str(j.relative_to(root)) for j in jars],
+        "log4j": "log4j2.properties",
+        "python_prefix": python_prefix or str(Path(getattr(sys, "_base_executable", sys.executable)).parent.parent),
+        "bytes": {str(f.relative_to(root)): f.stat().st_size for f in files},
+        "seconds": {**timings, "total": round(time.perf_counter() - started, 1)},
+    }
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m acq_spark.cluster.dist", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DIST_DIR, help=f"where to build (default {DIST_DIR})")
+    parser.add_argument("--python-prefix", default=None, help="the prefix of Python 3.11 on the cluster's hosts")
+    parser.add_argument("--compress-level", type=int, default=1, help="gzip level of the archive (0-9)")
+    args = parser.parse_args(argv)
+    manifest = build(args.out, args.python_prefix, args.compress_level)
+    size = manifest["bytes"][ENV_ARCHIVE] / 2**20  # type: ignore[index]
+    print(f"dist: {args.out / ENV_ARCHIVE} ({size:,.0f} MiB), {len(manifest['jars'])} jars, "  # type: ignore[arg-type]
+          f"built in {manifest['seconds']['total']:.0f} s")  # type: ignore[index]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
