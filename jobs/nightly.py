@@ -1,7 +1,7 @@
 """The whole nightly chain as one Spark application; prints where the report is.
 
 python jobs/nightly.py [--config FILE] [--set run_date=2026-01-16]
-spark-submit --master spark://HOST:7077 jobs/nightly.py --config conf/cluster.yaml
+python -m acq_spark.cluster submit --master spark://HOST:7077 nightly --config conf/cluster.yaml  (ships dist/)
 """
 
 from __future__ import annotations

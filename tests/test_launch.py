@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 
+from acq_spark.cluster.dist import Dist
 from acq_spark.cluster.submit import spark_submit_binary, submit_env
 from acq_spark.config import PROJECT_ROOT, load_config
 from acq_spark.jars import local_delta_jars
@@ -71,3 +73,42 @@ def test_under_spark_submit_the_yaml_fills_in_only_what_the_launcher_left_unset(
     assert conf["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
     named = submitted_conf(cfg.spark, {**launcher, "spark.app.name": "team-nightly"}, app_name="acq-nightly")
     assert "spark.app.name" not in named  # --name given: the launcher's
+
+
+def _print_submit(*argv: str) -> list[str]:
+    command = [sys.executable, "-m", "acq_spark.cluster", "submit", "--print", *argv]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    return shlex.split(done.stdout.strip())
+
+
+def test_submit_print_ships_the_environment_archive_jars_and_log4j_for_a_cluster_master():
+    dist = Dist.load()
+
+    line = _print_submit("--master", "yarn", "--executor-memory", "4g", "nightly", "--config", str(TEST_CONFIG))
+
+    assert line[:5] == [str(spark_submit_binary()), "--master", "yarn", "--deploy-mode", "client"]
+    assert line[line.index("--executor-memory") + 1] == "4g" and "--driver-memory" not in line
+    assert line[line.index("--archives") + 1] == f"{dist.archive}#environment"
+    assert line[line.index("--jars") + 1].split(",") == [str(j) for j in dist.jars]
+    confs = dict(line[i + 1].split("=", 1) for i, arg in enumerate(line) if arg == "--conf")
+    assert confs["spark.pyspark.python"] == "./environment/bin/python"
+    assert confs["spark.pyspark.driver.python"] == sys.executable
+    assert confs["spark.driver.extraJavaOptions"] == f"-Dlog4j2.configurationFile=file:{dist.log4j}"
+    assert line[-3:] == [str(PROJECT_ROOT / "jobs" / "nightly.py"), "--config", str(TEST_CONFIG)]
+
+
+def test_submit_print_in_cluster_mode_ships_the_config_file_too():
+    line = _print_submit("--master", "yarn", "--deploy-mode", "cluster", "nightly", "--config", str(TEST_CONFIG))
+
+    assert line[line.index("--files") + 1].split(",")[0] == str(TEST_CONFIG)
+    assert line[-2:] == ["--config", "test.yaml"]  # the driver finds it in its working folder
+    confs = dict(line[i + 1].split("=", 1) for i, arg in enumerate(line) if arg == "--conf")
+    assert "spark.pyspark.driver.python" not in confs  # the driver on the cluster runs ./environment/bin/python
+
+
+def test_submit_print_for_local_mode_runs_this_python_without_an_archive():
+    line = _print_submit("--master", "local[2]", "--driver-memory", "2g", "validate")
+
+    assert "--archives" not in line and line[line.index("--driver-memory") + 1] == "2g"
+    confs = dict(line[i + 1].split("=", 1) for i, arg in enumerate(line) if arg == "--conf")
+    assert confs["spark.pyspark.python"] == sys.executable

@@ -11,7 +11,7 @@ from pyspark.sql import types as T
 
 from acq_spark.cluster import ClusterError, StandaloneCluster
 from acq_spark.cluster.processes import alive
-from acq_spark.config import PROJECT_ROOT
+from acq_spark.config import PROJECT_ROOT, load_config
 
 pytestmark = pytest.mark.cluster
 
@@ -58,6 +58,7 @@ def test_two_foreign_workers_run_a_job_in_the_shipped_environment(standalone_clu
         assert Path(t["python"]).parts[-3:] == ("environment", "bin", "python"), t
         assert Path(t["python"]).is_relative_to(t["folder"]) and "site-packages" in Path(t["acq_spark"]).parts, t
         assert not t["sees_probe"] and probe.is_file(), t
+        assert t["default_levels"] == list(load_config().levels), t
     actual_df = spark.read.format("delta").load(str(tmp_path / "squares"))
     assert_df_equality(actual_df, expected_squares(spark, 400), ignore_row_order=True)
     finished = standalone_cluster.master_state()["completedapps"]

@@ -5,9 +5,9 @@
 
 Each task leaves ``p<partition>-t<task attempt id>.start`` and ``.done`` files in ``--markers`` (JSON: the
 partition, task id and attempt, the folder it ran in (an executor folder under a worker's work dir), its Python,
-where it imported ``acq_spark`` from and whether it can see the file ``--probe``) and
-sleeps ``--sleep`` seconds between the two, so a test can see where tasks ran, kill a worker
-mid-task and check the retries. Prints one JSON line: where the table is.
+where it imported ``acq_spark`` from, the default configuration's levels and whether it can see the file
+``--probe``) and sleeps ``--sleep`` seconds between the two, so a test can see where tasks ran, kill a
+worker mid-task and check the retries. Prints one JSON line: where the table is.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def _options(parser: argparse.ArgumentParser) -> None:
 def slow_squares(index: int, ids: Iterator[int], markers: str, sleep: float, probe: str) -> Iterator[tuple[int, int]]:
     """The partition's rows, after leaving a start marker and sleeping; a done marker at the end."""
     import acq_spark
+    from acq_spark.config import load_config
 
     ctx = TaskContext.get()
     task, attempt = (ctx.taskAttemptId(), ctx.attemptNumber()) if ctx else (0, 0)
@@ -53,6 +54,7 @@ def slow_squares(index: int, ids: Iterator[int], markers: str, sleep: float, pro
             "folder": os.getcwd(),
             "python": sys.executable,
             "acq_spark": acq_spark.__file__,
+            "default_levels": list(load_config().levels),  # the default configuration is package data
             "sees_probe": bool(probe) and Path(probe).exists(),
         }
     )
