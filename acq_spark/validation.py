@@ -17,6 +17,7 @@ from pyspark.sql import types as T
 
 from acq_spark.config import Config
 from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.spark import INPUT_SIZED_CACHE
 from acq_spark.tables import read_table, replace_days
 
 KEYS = ("dt", "account_id", "photo_id")
@@ -110,7 +111,7 @@ def with_reasons(df: DataFrame) -> DataFrame:
 def validate(df: DataFrame) -> ValidationResult:
     """Split ``df`` into clean and quarantined rows (schema checked first; nothing written here)."""
     typed = check_schema(df)
-    flagged = with_reasons(typed).persist()
+    flagged = with_reasons(typed).persist(INPUT_SIZED_CACHE)
     counts = flagged.agg(F.count(F.lit(1)).alias("n"), F.count(REASON).alias("bad")).first()
     return ValidationResult(
         clean=flagged.where(F.col(REASON).isNull()).drop(REASON),

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from functools import reduce
 from typing import Any
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -32,6 +31,7 @@ from acq_spark.features.assemble import (
 from acq_spark.features.columns import KEYS, LEVEL, OBS, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
 from acq_spark.features.days import FeatureDays, plan_days
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
+from acq_spark.spark import INPUT_SIZED_CACHE
 from acq_spark.stages import StageTimer
 from acq_spark.tables import overwrite_table, write_json
 
@@ -119,7 +119,7 @@ def run_build_features(
         source.transform(with_decision_probes, days.decision_day, days.last_input_day)
         .transform(with_point_in_time_features, windows, levels)
         .transform(with_sparse_indices, vocab_frames)
-        .persist(StorageLevel.MEMORY_AND_DISK)
+        .persist(INPUT_SIZED_CACHE)
     )
     try:
         with timer.stage("features: training_examples") as rec:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -56,15 +59,37 @@ def to_arrays(table: pa.Table, spec: Mapping[str, Any], with_label: bool = True)
     return out
 
 
-def collect_arrays(df: DataFrame, spec: Mapping[str, Any], with_label: bool = True) -> Arrays:
-    """Collect ``df`` to the driver as Arrow (no Python rows) and convert to model arrays.
+def collect_arrow(df: DataFrame, staging: str) -> pa.Table:
+    """``df`` as one Arrow table in this Python process, through Parquet files that Spark writes at ``staging``.
+
+    ``DataFrame.toArrow`` would first hold every row in the driver's JVM heap (a 1M-row sample ran a 2g
+    driver out of memory); this way the executors write, the JVM holds nothing, and only this process
+    holds the table. ``staging`` (a folder on the warehouse's storage) is removed afterwards.
+    """
+    df.write.mode("overwrite").parquet(staging)
+    fs, root = pafs.FileSystem.from_uri(_arrow_uri(staging))
+    try:
+        return pq.read_table(root, filesystem=fs)  # skips Spark's _SUCCESS and .crc files
+    finally:
+        fs.delete_dir(root)
+
+
+def _arrow_uri(path: str) -> str:
+    """A path or URI as pyarrow names it: ``s3a://`` is ``s3://``; a plain path becomes absolute."""
+    if "://" not in path and not path.startswith("file:"):
+        return Path(path).resolve().as_uri()
+    return "s3://" + path.removeprefix("s3a://") if path.startswith("s3a://") else path
+
+
+def collect_arrays(df: DataFrame, spec: Mapping[str, Any], staging: str, with_label: bool = True) -> Arrays:
+    """Collect ``df`` into this process as Arrow (:func:`collect_arrow`, no Python rows) and convert to model arrays.
 
     Rows are put in (dt, account_id, photo_id) order, so the arrays do not depend on partitioning.
     """
     cols = ["dt", "account_id", "photo_id", *spec["numeric_features"], *[s["column"] for s in spec["sparse_features"]]]
     if with_label:
         cols += [spec["level_column"], spec["label_column"]]
-    table = df.select(*cols).toArrow()
+    table = collect_arrow(df.select(*cols), staging)
     keys = [table.column(c).to_numpy(zero_copy_only=False) for c in ("photo_id", "account_id", "dt")]
     order = np.lexsort(keys)
     return to_arrays(table.take(pa.array(order)), spec, with_label)

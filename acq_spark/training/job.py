@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,10 @@ def extract_training_data(spark: SparkSession, cfg: Config) -> TrainingData:
     tree = load_latest_tree(cfg.warehouse)
     examples = read_table(spark, cfg.table("training_examples"), what="training_examples (run jobs/build_features.py)")
     train_days, val_day = split_days(spec["label_days"])
-    train = collect_arrays(sample_days(examples, train_days, cfg.train.max_examples, cfg.seed), spec)
-    val = collect_arrays(sample_days(examples, [val_day], cfg.train.max_examples, cfg.seed), spec)
+    staging = cfg.table(f"_staging/training-{uuid.uuid4().hex}")  # on the warehouse: executors write, we read
+    n = cfg.train.max_examples
+    train = collect_arrays(sample_days(examples, train_days, n, cfg.seed), spec, f"{staging}-train")
+    val = collect_arrays(sample_days(examples, [val_day], n, cfg.seed), spec, f"{staging}-val")
     return TrainingData(spec, vocab, tree, train, val, train_days, val_day)
 
 
