@@ -17,7 +17,7 @@ from pyspark.sql import types as T
 
 from acq_spark.config import Config
 from acq_spark.errors import InputRowsError, InputSchemaError
-from acq_spark.tables import read_table, replace_days
+from acq_spark.tables import read_table, reading, replace_days
 
 KEYS = ("dt", "account_id", "photo_id")
 SCHEMA = T.StructType(
@@ -160,9 +160,12 @@ def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
         InputNotFoundError: no table at ``input.path``.
         InputSchemaError: a missing column or a wrong type (nothing written).
         InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
+        UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
-    raw = read_table(spark, cfg.input_path, cfg.input.format, what="creative_daily (input.path)")
-    result = validate(raw)
+    what = "creative_daily (input.path)"
+    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
+    with reading(what):  # the first pass over every input file
+        result = validate(raw)
     run_date = decision_day(cfg, raw)
     quarantine_path = cfg.table("quarantine")
     write_quarantine(result, quarantine_path, run_date)

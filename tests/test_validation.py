@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError
+from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError, UnreadableFileError
 from acq_spark.validation import SCHEMA, check_schema, load_valid_input, validate
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
@@ -106,3 +107,19 @@ def test_parquet_input_is_read(spark, make_cfg):
     spark.createDataFrame(GOOD, SCHEMA).write.parquet(cfg.input_path)
     assert load_valid_input(spark, cfg).count() == 3
     assert T.DateType() == load_valid_input(spark, cfg).schema["dt"].dataType
+
+
+@pytest.mark.parametrize("which", [0, -1])
+def test_a_truncated_parquet_file_is_one_clear_error_naming_it(spark, make_cfg, which):
+    cfg = make_cfg("input.format=parquet")
+    spark.createDataFrame(GOOD, SCHEMA).write.partitionBy("dt").parquet(cfg.input_path)
+    files = sorted(Path(cfg.input_path).glob("dt=*/*.parquet"))
+    for crc in Path(cfg.input_path).glob("dt=*/.*.crc"):
+        crc.unlink()  # as a file copied in by another tool: no Hadoop checksum beside it
+    broken = files[which]
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    message = rf"creative_daily \(input.path\): cannot read \S*{broken.name}: "
+    with pytest.raises(UnreadableFileError, match=message) as err:
+        load_valid_input(spark, cfg)
+    assert "\n" not in str(err.value) and "not a Parquet file" in str(err.value)
