@@ -63,8 +63,22 @@ class SimulateConfig:
 
 
 @dataclass(frozen=True)
+class OutlierConfig:
+    """Costs above ``multiple`` × the ``quantile`` of the input's valid positive costs are outliers.
+
+    ``action``: ``quarantine`` (the row goes to the quarantine with the reason "outlier"), ``cap``
+    (the cost is set to the bound, the row kept) or ``off``.
+    """
+
+    action: Literal["quarantine", "cap", "off"] = "quarantine"
+    quantile: float = 0.99
+    multiple: float = 100.0
+
+
+@dataclass(frozen=True)
 class ValidationConfig:
     max_bad_share: float = 0.01
+    outlier: OutlierConfig = field(default_factory=OutlierConfig)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,8 @@ RULES: dict[str, Rule] = {
     "simulate.n_industries_l2": POSITIVE,
     "simulate.partitions": POSITIVE,
     "validation.max_bad_share": within(0, 1),
+    "validation.outlier.quantile": within(0, 1, open_low=True),
+    "validation.outlier.multiple": at_least(1, integer=False),
     "features.windows": increasing_positive(),
     "features.train_days": at_least(2),  # training needs a training day and a validation day
     "tree.n_positive_leaves": POSITIVE,
