@@ -228,10 +228,7 @@ def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
         InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
         UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
-    what = "creative_daily (input.path)"
-    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
-    with reading(what):  # the first pass over every input file
-        result = validate(raw, cfg.validation.outlier)
+    raw, result = _read_and_validate(spark, cfg)
     run_date = decision_day(cfg, raw)
     quarantine_path = cfg.table("quarantine")
     write_quarantine(result, quarantine_path, run_date)
@@ -246,6 +243,22 @@ def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
     write_json(validation_record_path(cfg, run_date), {"run_date": run_date, **result.record()})
     enforce_share(result, cfg.validation.max_bad_share, quarantine_path)
     return result.clean
+
+
+def read_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
+    """The clean rows :func:`load_valid_input` gives, without writing anything (for facts about the input).
+
+    Raises:
+        InputNotFoundError, InputSchemaError, UnreadableFileError: as :func:`load_valid_input`.
+    """
+    return _read_and_validate(spark, cfg)[1].clean
+
+
+def _read_and_validate(spark: SparkSession, cfg: Config) -> tuple[DataFrame, ValidationResult]:
+    what = "creative_daily (input.path)"
+    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
+    with reading(what):  # the first pass over every input file
+        return raw, validate(raw, cfg.validation.outlier)
 
 
 def validation_record_path(cfg: Config, run_date: dt.date | str) -> str:

@@ -30,8 +30,9 @@ from acq_spark.features.assemble import (
     with_sparse_indices,
 )
 from acq_spark.features.columns import KEYS, LEVEL, OBS, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
-from acq_spark.features.days import FeatureDays, plan_days
+from acq_spark.features.days import DayTotals, FeatureDays, plan_days
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
+from acq_spark.features.windows import level_creatives
 from acq_spark.stages import StageTimer
 from acq_spark.tables import overwrite_table, write_json
 
@@ -46,9 +47,21 @@ def extract_input(spark: SparkSession, cfg: Config) -> DataFrame:
     return load_valid_input(spark, cfg)
 
 
-def input_days(df: DataFrame) -> dict[dt.date, int]:
-    """Rows per input day (one small row per day is collected)."""
-    return {r["dt"]: int(r["n"]) for r in df.groupBy("dt").agg(F.count(F.lit(1)).alias("n")).collect()}
+def input_days(df: DataFrame, levels: Sequence[int]) -> dict[dt.date, DayTotals]:
+    """Rows and level-mapped creatives per input day (one small row per day is collected)."""
+    totals = df.groupBy("dt").agg(
+        F.count(F.lit(1)).alias("n"), F.sum(level_creatives(F.col("n_creatives"), levels)).alias("creatives")
+    )
+    return {r["dt"]: DayTotals(int(r["n"]), int(r["creatives"] or 0)) for r in totals.collect()}
+
+
+def input_calendar(
+    df: DataFrame, levels: Sequence[int], train_days: int, run_date: dt.date | None
+) -> tuple[FeatureDays, dict[dt.date, DayTotals]]:
+    """The run calendar of the validated rows ``df`` (one small Spark job) and the per-day totals it came from."""
+    per_day = input_days(df, levels)
+    creatives = {day: totals.creatives for day, totals in per_day.items()}
+    return plan_days(per_day, train_days, run_date, creatives), per_day
 
 
 def build_vocabularies(df: DataFrame, label_days: Sequence[dt.date]) -> dict[str, list[str]]:
@@ -80,6 +93,7 @@ def feature_spec(
         "decision_day": days.decision_day.isoformat(),
         "last_input_day": days.last_input_day.isoformat(),
         "label_days": [d.isoformat() for d in days.label_days],
+        "last_day_creatives": days.last_day_creatives,
     }
 
 
@@ -99,16 +113,15 @@ def run_build_features(
         source: the validated input; None reads and validates ``creative_daily``.
 
     Returns:
-        The feature spec that was written.
+        The feature spec that was written; it records the run calendar (:meth:`FeatureDays.from_spec`).
     """
     timer = timer or StageTimer()
     windows, levels = tuple(cfg.features.windows), tuple(cfg.levels)
     with timer.stage("features: extract") as rec:
         source = extract_input(spark, cfg) if source is None else source
-        per_day = input_days(source)
-        days = plan_days(per_day, cfg.features.train_days, cfg.run_date)
+        days, per_day = input_calendar(source, levels, cfg.features.train_days, cfg.run_date)
         source = source.where(F.col("dt") < F.lit(days.decision_day))
-        rec.figures.update(rows=sum(n for d, n in per_day.items() if d < days.decision_day), days=len(per_day))
+        rec.figures.update(rows=sum(t.rows for d, t in per_day.items() if d < days.decision_day), days=len(per_day))
         rec.figures.update(decision_day=days.decision_day.isoformat(), label_days=len(days.label_days))
     with timer.stage("features: vocabularies") as rec:
         vocabs = build_vocabularies(source, days.label_days)
