@@ -61,7 +61,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
     days = FeatureDays.from_spec(spec)  # the run calendar: decision day, creatives of the last input day
     day = days.decision_day
     cfg_day = cfg if cfg.run_date == day else _with_run_date(cfg, day)
-    _stage("tree", lambda: run_build_tree(spark, cfg_day, timer))
+    _stage("tree", lambda: run_build_tree(spark, cfg_day, timer, label_days=days.label_days))
     _stage("train", lambda: run_training(spark, cfg_day, evaluate=cfg.train.evaluate, timer=timer))
     _stage("score", lambda: run_scoring(spark, cfg_day, timer))
     record = _stage("allocate", lambda: run_allocate(spark, cfg_day, timer, days=days))

@@ -113,6 +113,23 @@ def replace_days(df: DataFrame, path: str, days: Sequence[Any], column: str = "d
     )
 
 
+def replace_days_or_table(df: DataFrame, path: str, days: Sequence[Any], column: str = "dt") -> None:
+    """:func:`replace_days`, unless the table's columns differ from ``df``'s (names, types, field metadata).
+
+    Then the whole table is replaced in one commit: its other days hold another layout (other windows,
+    say), which no reader of this run's days can use.
+    """
+    spark = df.sparkSession
+    if table_exists(spark, path) and _layout(spark.read.format("delta").load(path).schema) != _layout(df.schema):
+        overwrite_table(df, path, partition_by=[column])
+    else:
+        replace_days(df, path, days, column)
+
+
+def _layout(schema: Any) -> list[tuple[str, str, dict]]:
+    return [(f.name, f.dataType.simpleString(), f.metadata) for f in schema.fields]
+
+
 def delta_version(spark: SparkSession, path: str) -> int | None:
     """The latest Delta version of the table at ``path``, or None when there is no table."""
     from delta.tables import DeltaTable

@@ -9,6 +9,7 @@ the Delta table ``cost_tree_nodes`` lists its nodes and leaves for inspection.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -21,8 +22,9 @@ from pyspark.sql import types as T
 from acq_spark.config import Config, table_path
 from acq_spark.cost_tree import CostTree, merge_quantiles
 from acq_spark.errors import InputNotFoundError, StageError
+from acq_spark.features.job import SPEC_ARTIFACT
 from acq_spark.stages import StageTimer
-from acq_spark.tables import overwrite_table, read_pointer, read_table, read_text, write_text
+from acq_spark.tables import overwrite_table, read_json, read_pointer, read_table, read_text, write_text
 
 TREE_DIR = "artifacts/cost_tree"
 LATEST = "LATEST"
@@ -149,11 +151,24 @@ def load_latest_tree(warehouse: str) -> CostTree:
     return CostTree.from_json(read_text(path, "cost tree"))
 
 
-def run_build_tree(spark: SparkSession, cfg: Config, timer: StageTimer | None = None) -> CostTree:
-    """Build the tree from ``training_examples``, save the artifact and the ``cost_tree_nodes`` table."""
+def run_build_tree(
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer | None = None,
+    label_days: Sequence[dt.date] | None = None,
+) -> CostTree:
+    """Build the tree from the training window of ``training_examples``; save the artifact and ``cost_tree_nodes``.
+
+    ``label_days`` is the training window (the features stage's label days); None reads it from the
+    feature spec artifact. Other days the table keeps from earlier runs are left out.
+    """
     timer = timer or StageTimer()
+    if label_days is None:
+        spec = read_json(table_path(cfg.warehouse, SPEC_ARTIFACT), "feature spec (run jobs/build_features.py)")
+        label_days = [dt.date.fromisoformat(d) for d in spec["label_days"]]
     with timer.stage("cost tree: build") as rec:
-        examples = read_table(spark, cfg.table("training_examples"), what="training_examples").select("cost")
+        examples = read_table(spark, cfg.table("training_examples"), what="training_examples")
+        examples = examples.where(F.col("dt").isin(list(label_days))).select("cost")
         tree = build_cost_tree(examples, cfg.tree.n_positive_leaves, cfg.tree.quantile_accuracy)
         rec.figures.update(leaves=tree.n_leaves, nodes=tree.n_nodes, rows=sum(leaf.count for leaf in tree.leaves))
         rec.figures.update(zero_share=tree.leaves[0].count / max(sum(leaf.count for leaf in tree.leaves), 1))

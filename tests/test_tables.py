@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import stat
 
 import pytest
+from chispa import assert_df_equality
 
 from acq_spark.errors import InputNotFoundError, UnreadableFileError
-from acq_spark.tables import read_json, read_pointer, write_json, write_text
+from acq_spark.tables import read_json, read_pointer, replace_days_or_table, write_json, write_text
 
 
 def mode(path) -> int:
@@ -51,3 +53,19 @@ def test_a_json_artifact_that_is_not_json_is_one_clear_error(tmp_path):
     (tmp_path / "spec.json").write_text('{"keys": [')
     with pytest.raises(UnreadableFileError, match=r"feature spec: .*spec\.json is not valid JSON"):
         read_json(tmp_path / "spec.json", "feature spec")
+
+
+def test_replace_days_keeps_other_days_unless_the_layout_changed(spark, tmp_path):
+    d1, d2, d3 = (dt.date(2026, 1, i) for i in (1, 2, 3))
+    path = str(tmp_path / "examples")
+    schema = "dt date, photo_id long, cost double"
+    replace_days_or_table(spark.createDataFrame([(d1, 1, 1.0), (d2, 1, None)], schema), path, [d1, d2])
+    replace_days_or_table(spark.createDataFrame([(d2, 1, 5.0), (d3, 1, 6.0)], schema), path, [d2, d3])
+    actual_df = spark.read.format("delta").load(path)
+    expected_df = spark.createDataFrame([(d1, 1, 1.0), (d2, 1, 5.0), (d3, 1, 6.0)], schema)
+    assert_df_equality(actual_df, expected_df, ignore_row_order=True, ignore_nullable=True, ignore_column_order=True)
+
+    other = spark.createDataFrame([(d3, 1, 6.0, 2)], "dt date, photo_id long, cost double, n int")
+    replace_days_or_table(other, path, [d3])  # another layout: the old days cannot be read with it
+    actual_df = spark.read.format("delta").load(path)
+    assert_df_equality(actual_df, other, ignore_row_order=True, ignore_nullable=True, ignore_column_order=True)

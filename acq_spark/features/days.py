@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 from acq_spark.errors import InputRowsError
 
+MIN_LABEL_DAYS = 2  # training needs a training day and a validation day (training.data.split_days)
+
 
 @dataclass(frozen=True)
 class FeatureDays:
@@ -78,3 +80,18 @@ def plan_days(
     labels = tuple(before[1:][-train_days:]) if train_days > 0 else ()
     last = None if creatives is None else int(creatives.get(before[-1], 0))
     return FeatureDays(decision_day=decision_day, last_input_day=before[-1], label_days=labels, last_day_creatives=last)
+
+
+def require_label_days(days: FeatureDays, needed: int = MIN_LABEL_DAYS) -> None:
+    """Stop a run whose input is too short to train on, before it writes anything.
+
+    Raises:
+        InputRowsError: fewer than ``needed`` label days; says how many input days the run needs.
+    """
+    if len(days.label_days) < needed:
+        have = len(days.label_days) + 1  # every input day before the decision day but the first is a label day
+        raise InputRowsError(
+            f"creative_daily: {have} input day(s) before the decision day {days.decision_day} (the last "
+            f"{days.last_input_day}); training needs at least {needed + 1}: one day of history, then {needed} label "
+            f"days (training and validation); nothing was written"
+        )
