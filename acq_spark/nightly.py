@@ -69,7 +69,8 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
         _stage("table 4", lambda: run_table4(spark, cfg_day, timer, days=days))
     with timer.stage("report"):
         report = _stage("report", lambda: build_report(spark, cfg_day, day, stages=timer.as_dict()))
-    write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", {"stages": timer.as_dict()})
+    nightly = {"run_id": record["run_id"], "outputs": record["outputs"], "stages": timer.as_dict()}
+    write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", nightly)
     LOG.info("nightly chain for %s done: report %s", day, report)
     return report
 

@@ -96,21 +96,38 @@ def overwrite_table(df: DataFrame, path: str, fmt: str = "delta", partition_by: 
     writer.save(path)
 
 
-def replace_days(df: DataFrame, path: str, days: Sequence[Any], column: str = "dt") -> None:
+def replace_days(
+    df: DataFrame, path: str, days: Sequence[Any], column: str = "dt", metadata: dict[str, Any] | None = None
+) -> None:
     """Write ``df`` into the Delta table at ``path``, partitioned by ``column``, replacing only ``days``.
 
-    Other days already in the table are kept untouched; the replacement is one Delta commit.
+    Other days already in the table are kept untouched; the replacement is one Delta commit, which
+    carries ``metadata`` (as JSON in the commit's ``userMetadata``, see :func:`commit_metadata`).
     """
     if not days:
         raise ValueError("replace_days needs at least one day")
     listed = ", ".join(f"'{d}'" for d in sorted({str(d) for d in days}))
-    (
-        df.write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", f"{column} IN ({listed})")
-        .partitionBy(column)
-        .save(path)
-    )
+    writer = df.write.format("delta").mode("overwrite").option("replaceWhere", f"{column} IN ({listed})")
+    if metadata is not None:
+        writer = writer.option("userMetadata", json.dumps(metadata, sort_keys=True, default=str))
+    writer.partitionBy(column).save(path)
+
+
+def commit_metadata(spark: SparkSession, path: str) -> dict[int, dict[str, Any]]:
+    """The JSON ``userMetadata`` of each commit of the Delta table at ``path`` that has one, by version."""
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, path):
+        return {}
+    found: dict[int, dict[str, Any]] = {}
+    for row in DeltaTable.forPath(spark, path).history().select("version", "userMetadata").collect():
+        try:
+            meta = json.loads(row["userMetadata"] or "")
+        except ValueError:  # no metadata, or someone else's text
+            continue
+        if isinstance(meta, dict):
+            found[int(row["version"])] = meta
+    return found
 
 
 def replace_days_or_table(df: DataFrame, path: str, days: Sequence[Any], column: str = "dt") -> None:

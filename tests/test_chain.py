@@ -108,6 +108,10 @@ def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
     used = int(alloc["n_creatives"].sum())
     assert used <= budget and budget - used < max(cfg.levels)
     assert used == record["solve"]["budget_used"]
+    outputs = record["outputs"]
+    assert outputs["scores"]["model_version"] == load_artifact(cfg.warehouse).version
+    assert outputs["scores"]["version"] == delta_version(spark, cfg.table("scores"))
+    assert outputs["allocation"]["version"] == delta_version(spark, cfg.table("allocation"))
     rules = spark.read.format("delta").load(cfg.table("account_rules"))
     totals = rules.agg(F.sum("total_creatives"), F.sum("photos")).first()
     assert (totals[0], totals[1]) == (used, 600)

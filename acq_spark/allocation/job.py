@@ -25,8 +25,9 @@ from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputRowsError, InputSchemaError
 from acq_spark.features.days import FeatureDays
 from acq_spark.features.job import input_calendar
+from acq_spark.scoring.job import scores_model_version
 from acq_spark.stages import StageTimer
-from acq_spark.tables import read_table, replace_days, write_json
+from acq_spark.tables import delta_version, read_table, replace_days, write_json
 from acq_spark.validation import read_valid_input
 
 KEYS = ["account_id", "photo_id"]
@@ -139,6 +140,7 @@ def run_allocate(
     method = cfg.allocation.method
     with timer.stage("allocation inputs") as rec:
         day, budget, budget_info = day_and_budget(spark, cfg, days)
+        scores_version = delta_version(spark, cfg.table("scores"))
         scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
         check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
         if method == "oracle":
@@ -169,6 +171,7 @@ def run_allocate(
         "budget": {"value": budget, **budget_info},
         "solve": record.to_dict(),
         "stages": timer.as_dict(),
+        "outputs": published_versions(spark, cfg, day, scores_version),
     }
     if method == "rule_based":
         alpha = alpha_of(record.lam)
@@ -207,3 +210,17 @@ def day_and_budget(
             counted="valid rows, n_creatives mapped to the largest level <= n",
         )
     return day, budget, info
+
+
+def published_versions(spark: SparkSession, cfg: Config, day: dt.date, scores_version: int | None) -> dict[str, Any]:
+    """What one run's outputs are, so that readers can tell which belong together.
+
+    The Delta versions of ``scores`` (as read), ``allocation`` and ``account_rules`` (as written) and the
+    model version that wrote the day's scores (from the scores' commit metadata; None when unknown).
+    """
+    model = scores_model_version(spark, cfg.table("scores"), day, scores_version)
+    return {
+        "scores": {"version": scores_version, "model_version": model},
+        "allocation": {"version": delta_version(spark, cfg.table("allocation"))},
+        "account_rules": {"version": delta_version(spark, cfg.table("account_rules"))},
+    }

@@ -116,6 +116,12 @@ def test_allocate_writes_by_day_and_replaces_only_that_day(spark, warehouse, mon
     assert runs == {(D1, "run-b"), (D2, "run-c")}
     assert alloc.where(F.col("dt") == F.lit(D2)).where(F.col("lambda").isNotNull()).count() == 0
     assert delta_version(spark, cfg.table("allocation")) == version + 1
+    # The run record names the versions of what this run read and published.
+    assert third["outputs"] == {
+        "scores": {"version": 0, "model_version": None},  # written by the test, not by run_scoring
+        "allocation": {"version": version + 1},
+        "account_rules": {"version": delta_version(spark, cfg.table("account_rules"))},
+    }
     record = json.loads(Path(cfg.table("runs"), "allocation", str(D2), "run-c.json").read_text())
     assert record["solve"]["budget_used"] <= 100 and record["method"] == "rule_based"
     assert Path(cfg.table("runs"), "allocation", str(D2), "run-a.json").is_file()
