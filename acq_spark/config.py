@@ -2,7 +2,8 @@
 
 Every job loads its configuration once, through :func:`load_config`, into frozen
 dataclasses. Unknown keys are errors that name the full dotted key, and values are
-checked against the field's type (``Literal`` fields against their choices). Below a
+checked against the field's type (``Literal`` fields against their choices) and, for
+every numeric key, against its range rule (:mod:`acq_spark.config_rules`). Below a
 mapping field (``spark.conf``) the rest of a dotted key is one key of the mapping, and
 nested mappings in YAML are flattened to dotted keys: ``spark.conf.spark.executor.cores=4``.
 """
@@ -20,6 +21,7 @@ from typing import Any, Literal
 
 import yaml
 
+from acq_spark.config_rules import first_violation
 from acq_spark.resources import DEFAULT_CONFIG
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: jobs/, conf/ (absent in an installed wheel)
@@ -61,8 +63,22 @@ class SimulateConfig:
 
 
 @dataclass(frozen=True)
+class OutlierConfig:
+    """Costs above ``multiple`` × the ``quantile`` of the input's valid positive costs are outliers.
+
+    ``action``: ``quarantine`` (the row goes to the quarantine with the reason "outlier"), ``cap``
+    (the cost is set to the bound, the row kept) or ``off``.
+    """
+
+    action: Literal["quarantine", "cap", "off"] = "quarantine"
+    quantile: float = 0.99
+    multiple: float = 100.0
+
+
+@dataclass(frozen=True)
 class ValidationConfig:
     max_bad_share: float = 0.01
+    outlier: OutlierConfig = field(default_factory=OutlierConfig)
 
 
 @dataclass(frozen=True)
@@ -79,7 +95,7 @@ class TreeConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    model: str = "ubtm"
+    model: Literal["ubtm", "dnn", "ziln", "cread"] = "ubtm"
     variant: Literal["control", "mon", "sub", "smo"] = "sub"
     max_examples: int = 1_000_000
     batch_size: int = 4096
@@ -145,12 +161,9 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:
-        if not self.levels:
-            raise ConfigError("levels: must list at least one number of creatives")
-        if list(self.levels) != sorted(set(self.levels)) or self.levels[0] < 1:
-            raise ConfigError(f"levels: must be strictly increasing positive integers, got {list(self.levels)}")
-        if not 0.0 <= self.validation.max_bad_share <= 1.0:
-            raise ConfigError(f"validation.max_bad_share: must be in [0, 1], got {self.validation.max_bad_share}")
+        problem = first_violation(self)
+        if problem:
+            raise ConfigError(problem)
 
     @property
     def input_path(self) -> str:
@@ -286,7 +299,7 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError as exc:
-            raise ConfigError(f"{key}: expected a date YYYY-MM-DD, got {value!r}") from exc
+            raise ConfigError(f"{key}: expected a date YYYY-MM-DD, got {value!r} ({exc})") from exc
     raise ConfigError(f"{key}: unsupported type {hint}")
 
 
@@ -328,10 +341,28 @@ def parse_override(item: str, schema: type = Config) -> dict[str, Any]:
         if _is_mapping(cls):
             parts = [*parts[: i + 1], ".".join(parts[i + 1 :])]
             break
-    value: Any = yaml.safe_load(raw) if raw.strip() else None
+    value: Any = _parse_value(raw, key) if raw.strip() else None
     for part in reversed(parts):
         value = {part: value}
     return _flatten_mappings(schema, value)
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """YAML's safe loader without implicit timestamps: ``2026-13-01`` stays text and the date field names its key."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _parse_value(raw: str, key: str) -> Any:
+    """The YAML value of an override, or a ConfigError naming ``key``."""
+    try:
+        return yaml.load(raw, Loader=_DatesAsText)  # a SafeLoader (no timestamps)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{key}: not a YAML value: {raw!r} ({' '.join(str(exc).split())})") from exc
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
@@ -354,7 +385,10 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         source = Path(source)
         if not source.is_file():
             raise ConfigError(f"configuration file not found: {source}")
-        loaded = yaml.safe_load(source.read_text()) or {}
+        try:
+            loaded = yaml.load(source.read_text(), Loader=_DatesAsText) or {}  # a SafeLoader (no timestamps)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from exc
         if not isinstance(loaded, Mapping):
             raise ConfigError(f"{source}: expected a mapping at the top level")
         data = _deep_merge(data, _flatten_mappings(Config, loaded))

@@ -19,6 +19,10 @@ class InputNotFoundError(AcqError, FileNotFoundError):
     """An input table or artifact does not exist where the configuration says it is."""
 
 
+class UnreadableFileError(AcqError, OSError):
+    """A file is where it should be but cannot be read: truncated, corrupt, or not in the expected format."""
+
+
 class InfeasibleBudgetError(AcqError, ValueError):
     """The creative budget is below the smallest total any allocation can have."""
 

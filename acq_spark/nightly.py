@@ -18,6 +18,7 @@ from pyspark.sql import SparkSession
 
 from acq_spark.config import Config
 from acq_spark.errors import StageError
+from acq_spark.features.days import FeatureDays
 from acq_spark.stages import LOG, StageTimer, setup_logging
 from acq_spark.tables import table_exists, write_json
 
@@ -57,17 +58,19 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
 
     clean = _stage("validate", validate)
     spec = _stage("features", lambda: run_build_features(spark, cfg, timer, source=clean))
-    day = dt.date.fromisoformat(spec["decision_day"])
+    days = FeatureDays.from_spec(spec)  # the run calendar: decision day, creatives of the last input day
+    day = days.decision_day
     cfg_day = cfg if cfg.run_date == day else _with_run_date(cfg, day)
-    _stage("tree", lambda: run_build_tree(spark, cfg_day, timer))
+    _stage("tree", lambda: run_build_tree(spark, cfg_day, timer, label_days=days.label_days))
     _stage("train", lambda: run_training(spark, cfg_day, evaluate=cfg.train.evaluate, timer=timer))
     _stage("score", lambda: run_scoring(spark, cfg_day, timer))
-    record = _stage("allocate", lambda: run_allocate(spark, cfg_day, timer))
+    record = _stage("allocate", lambda: run_allocate(spark, cfg_day, timer, days=days))
     if cfg.report.table4 and table_exists(spark, cfg.table("truth")):
-        _stage("table 4", lambda: run_table4(spark, cfg_day, timer))
+        _stage("table 4", lambda: run_table4(spark, cfg_day, timer, days=days))
     with timer.stage("report"):
         report = _stage("report", lambda: build_report(spark, cfg_day, day, stages=timer.as_dict()))
-    write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", {"stages": timer.as_dict()})
+    nightly = {"run_id": record["run_id"], "outputs": record["outputs"], "stages": timer.as_dict()}
+    write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", nightly)
     LOG.info("nightly chain for %s done: report %s", day, report)
     return report
 

@@ -2,21 +2,24 @@
 
 Delta writes are atomic: a job that fails before its commit leaves the table as it was.
 Day-partitioned outputs are written with ``replaceWhere`` so a re-run of a day replaces
-that day only. Small artifacts (JSON) are written to a temporary file and renamed.
+that day only. Small artifacts (JSON, text) are written to a temporary file and renamed, with
+the mode the umask gives (0644 by default), like any other file the jobs write.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Sequence
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from acq_spark.errors import InputNotFoundError
+from acq_spark.errors import InputNotFoundError, UnreadableFileError
 from acq_spark.storage import DELTA_LOG, PathContents, inspect_path
 
 
@@ -41,7 +44,31 @@ def read_table(spark: SparkSession, path: str, fmt: str = "delta", what: str = "
     """
     if not table_exists(spark, path, fmt):
         raise InputNotFoundError(f"{what}: {_why_not_a_table(inspect_path(spark, path), path, fmt)}")
-    return spark.read.format(fmt).load(path)
+    with reading(what):  # Parquet's schema comes from a file footer, read here
+        return spark.read.format(fmt).load(path)
+
+
+_FAILED_READ = re.compile(r"\[FAILED_READ_FILE[.\w]*\] Encountered error while reading file (\S+?)\.?(?:\s|$)")
+_CAUSE = re.compile(r"^Caused by: [\w.$]+: (.+)$", re.MULTILINE)
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Turn Spark's failure to read a data file (truncated, corrupt, not Parquet) into one clear error.
+
+    Raises:
+        UnreadableFileError: naming ``what``, the file and the deepest cause Spark gives.
+    """
+    try:
+        yield
+    except Exception as exc:
+        text = str(exc)
+        failed = _FAILED_READ.search(text)
+        if failed is None:
+            raise
+        causes = _CAUSE.findall(text)
+        detail = causes[-1].strip() if causes else text.splitlines()[0]
+        raise UnreadableFileError(f"{what}: cannot read {failed.group(1)}: {detail[:300]}") from None
 
 
 def _why_not_a_table(contents: PathContents, path: str, fmt: str) -> str:
@@ -69,21 +96,55 @@ def overwrite_table(df: DataFrame, path: str, fmt: str = "delta", partition_by: 
     writer.save(path)
 
 
-def replace_days(df: DataFrame, path: str, days: Sequence[Any], column: str = "dt") -> None:
+def replace_days(
+    df: DataFrame, path: str, days: Sequence[Any], column: str = "dt", metadata: dict[str, Any] | None = None
+) -> None:
     """Write ``df`` into the Delta table at ``path``, partitioned by ``column``, replacing only ``days``.
 
-    Other days already in the table are kept untouched; the replacement is one Delta commit.
+    Other days already in the table are kept untouched; the replacement is one Delta commit, which
+    carries ``metadata`` (as JSON in the commit's ``userMetadata``, see :func:`commit_metadata`).
     """
     if not days:
         raise ValueError("replace_days needs at least one day")
     listed = ", ".join(f"'{d}'" for d in sorted({str(d) for d in days}))
-    (
-        df.write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", f"{column} IN ({listed})")
-        .partitionBy(column)
-        .save(path)
-    )
+    writer = df.write.format("delta").mode("overwrite").option("replaceWhere", f"{column} IN ({listed})")
+    if metadata is not None:
+        writer = writer.option("userMetadata", json.dumps(metadata, sort_keys=True, default=str))
+    writer.partitionBy(column).save(path)
+
+
+def commit_metadata(spark: SparkSession, path: str) -> dict[int, dict[str, Any]]:
+    """The JSON ``userMetadata`` of each commit of the Delta table at ``path`` that has one, by version."""
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, path):
+        return {}
+    found: dict[int, dict[str, Any]] = {}
+    for row in DeltaTable.forPath(spark, path).history().select("version", "userMetadata").collect():
+        try:
+            meta = json.loads(row["userMetadata"] or "")
+        except ValueError:  # no metadata, or someone else's text
+            continue
+        if isinstance(meta, dict):
+            found[int(row["version"])] = meta
+    return found
+
+
+def replace_days_or_table(df: DataFrame, path: str, days: Sequence[Any], column: str = "dt") -> None:
+    """:func:`replace_days`, unless the table's columns differ from ``df``'s (names, types, field metadata).
+
+    Then the whole table is replaced in one commit: its other days hold another layout (other windows,
+    say), which no reader of this run's days can use.
+    """
+    spark = df.sparkSession
+    if table_exists(spark, path) and _layout(spark.read.format("delta").load(path).schema) != _layout(df.schema):
+        overwrite_table(df, path, partition_by=[column])
+    else:
+        replace_days(df, path, days, column)
+
+
+def _layout(schema: Any) -> list[tuple[str, str, dict]]:
+    return [(f.name, f.dataType.simpleString(), f.metadata) for f in schema.fields]
 
 
 def delta_version(spark: SparkSession, path: str) -> int | None:
@@ -95,20 +156,59 @@ def delta_version(spark: SparkSession, path: str) -> int | None:
     return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
 
 
-def write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as pretty, key-sorted JSON, atomically (temporary file, then rename)."""
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` atomically (a temporary file beside ``path``, then a rename), mode as the umask gives."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=True, default=str)
-        fh.write("\n")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0666 & ~umask, as open() does
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
-def read_json(path: str | Path, what: str = "artifact") -> Any:
-    """Read a JSON artifact, with a clear error naming ``what`` when it is missing."""
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as pretty, key-sorted JSON, atomically (temporary file, then rename)."""
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_text(path: str | Path, what: str = "artifact") -> str:
+    """Read a small UTF-8 text artifact.
+
+    Raises:
+        InputNotFoundError: no file at ``path``.
+        UnreadableFileError: the file is not UTF-8 text.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputNotFoundError(f"{what}: no file at {path}")
-    return json.loads(path.read_text())
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(f"{what}: {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def read_pointer(path: str | Path, what: str) -> str:
+    """The name a pointer file such as ``LATEST`` holds (one line of text).
+
+    Raises:
+        InputNotFoundError: no file at ``path``.
+        UnreadableFileError: the file is not UTF-8 text or not one non-empty line.
+    """
+    name = read_text(path, what).strip()
+    if not name or "\n" in name:
+        raise UnreadableFileError(f"{what}: {path} should hold one name on one line, got {name[:80]!r}")
+    return name
+
+
+def read_json(path: str | Path, what: str = "artifact") -> Any:
+    """Read a JSON artifact, with a clear error naming ``what`` when it is missing or not JSON."""
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnreadableFileError(f"{what}: {path} is not valid JSON ({exc})") from None

@@ -9,9 +9,8 @@ the Delta table ``cost_tree_nodes`` lists its nodes and leaves for inspection.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -23,8 +22,9 @@ from pyspark.sql import types as T
 from acq_spark.config import Config, table_path
 from acq_spark.cost_tree import CostTree, merge_quantiles
 from acq_spark.errors import InputNotFoundError, StageError
+from acq_spark.features.job import SPEC_ARTIFACT
 from acq_spark.stages import StageTimer
-from acq_spark.tables import overwrite_table, read_table
+from acq_spark.tables import overwrite_table, read_json, read_pointer, read_table, read_text, write_text
 
 TREE_DIR = "artifacts/cost_tree"
 LATEST = "LATEST"
@@ -129,8 +129,8 @@ def save_tree(tree: CostTree, warehouse: str) -> Path:
     folder = Path(table_path(warehouse, TREE_DIR))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{tree.version}.json"
-    _write_text(path, tree.to_json())
-    _write_text(folder / LATEST, path.name + "\n")
+    write_text(path, tree.to_json())
+    write_text(folder / LATEST, path.name + "\n")
     return path
 
 
@@ -139,22 +139,36 @@ def load_latest_tree(warehouse: str) -> CostTree:
 
     Raises:
         InputNotFoundError: no ``LATEST`` or no file it names (run ``jobs/build_tree.py`` first).
+        UnreadableFileError: ``LATEST`` or the tree file is not UTF-8 text.
     """
     folder = Path(table_path(warehouse, TREE_DIR))
     latest = folder / LATEST
     if not latest.is_file():
         raise InputNotFoundError(f"cost tree: no {LATEST} at {latest} (run jobs/build_tree.py first)")
-    path = folder / latest.read_text().strip()
+    path = folder / read_pointer(latest, "cost tree")
     if not path.is_file():
         raise InputNotFoundError(f"cost tree: {latest} names {path.name}, which is not in {folder}")
-    return CostTree.from_json(path.read_text())
+    return CostTree.from_json(read_text(path, "cost tree"))
 
 
-def run_build_tree(spark: SparkSession, cfg: Config, timer: StageTimer | None = None) -> CostTree:
-    """Build the tree from ``training_examples``, save the artifact and the ``cost_tree_nodes`` table."""
+def run_build_tree(
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer | None = None,
+    label_days: Sequence[dt.date] | None = None,
+) -> CostTree:
+    """Build the tree from the training window of ``training_examples``; save the artifact and ``cost_tree_nodes``.
+
+    ``label_days`` is the training window (the features stage's label days); None reads it from the
+    feature spec artifact. Other days the table keeps from earlier runs are left out.
+    """
     timer = timer or StageTimer()
+    if label_days is None:
+        spec = read_json(table_path(cfg.warehouse, SPEC_ARTIFACT), "feature spec (run jobs/build_features.py)")
+        label_days = [dt.date.fromisoformat(d) for d in spec["label_days"]]
     with timer.stage("cost tree: build") as rec:
-        examples = read_table(spark, cfg.table("training_examples"), what="training_examples").select("cost")
+        examples = read_table(spark, cfg.table("training_examples"), what="training_examples")
+        examples = examples.where(F.col("dt").isin(list(label_days))).select("cost")
         tree = build_cost_tree(examples, cfg.tree.n_positive_leaves, cfg.tree.quantile_accuracy)
         rec.figures.update(leaves=tree.n_leaves, nodes=tree.n_nodes, rows=sum(leaf.count for leaf in tree.leaves))
         rec.figures.update(zero_share=tree.leaves[0].count / max(sum(leaf.count for leaf in tree.leaves), 1))
@@ -163,10 +177,3 @@ def run_build_tree(spark: SparkSession, cfg: Config, timer: StageTimer | None = 
         overwrite_table(spark.createDataFrame(node_rows(tree), NODE_SCHEMA), cfg.table("cost_tree_nodes"))
         rec.figures.update(version=tree.version, path=str(path))
     return tree
-
-
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

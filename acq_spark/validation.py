@@ -4,6 +4,11 @@ Schema faults (a missing column, a column of the wrong type) raise :class:`Input
 before anything is written. Row faults get a reason each and go to the ``quarantine`` Delta
 table; when their share of the input passes ``validation.max_bad_share`` the job fails with
 :class:`InputRowsError` (the quarantine is still written, so the rows can be inspected).
+
+Outlier guard (``validation.outlier``): a cost above ``multiple`` × the ``quantile`` of the valid
+positive costs is quarantined with the reason "outlier", or capped to that bound, or let through
+(``off``). The counts go to a validation record, ``<warehouse>/runs/validation/<run_date>.json``,
+which the report shows.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from acq_spark.config import Config
+from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
 from acq_spark.spark import INPUT_SIZED_CACHE
-from acq_spark.tables import read_table, replace_days
+from acq_spark.stages import LOG
+from acq_spark.tables import read_table, reading, replace_days, write_json
 
 KEYS = ("dt", "account_id", "photo_id")
 SCHEMA = T.StructType(
@@ -40,20 +46,40 @@ NUMERIC = ("n_creatives", "cost", "target_cost", "conversions", "impressions")
 _INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 _FRACTIONAL = (T.FloatType, T.DoubleType, T.DecimalType)
 REASON = "reason"
+OUTLIER = "outlier"
+_IS_OUTLIER = "_is_outlier"
+VALIDATION_RECORDS = "runs/validation"
 
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """The clean rows, the quarantined rows (input columns + ``reason``) and the counts."""
+    """The clean rows, the quarantined rows (input columns + ``reason``) and the counts.
+
+    Attributes:
+        outlier_rows: rows whose cost passed ``outlier_bound`` (quarantined or capped, by ``outlier_action``).
+        outlier_bound: the bound the guard used; None when it is off or no valid cost is positive.
+    """
 
     clean: DataFrame
     quarantine: DataFrame
     total_rows: int
     bad_rows: int
+    outlier_rows: int = 0
+    outlier_bound: float | None = None
+    outlier_action: str = "off"
 
     @property
     def bad_share(self) -> float:
         return self.bad_rows / self.total_rows if self.total_rows else 0.0
+
+    def record(self) -> dict[str, object]:
+        """The counts as a small JSON-ready dict (the validation record)."""
+        return {
+            "rows": self.total_rows,
+            "quarantined": self.bad_rows,
+            "bad_share": self.bad_share,
+            "outliers": {"action": self.outlier_action, "bound": self.outlier_bound, "rows": self.outlier_rows},
+        }
 
 
 def _accepts(expected: T.DataType, actual: T.DataType) -> bool:
@@ -108,16 +134,56 @@ def with_reasons(df: DataFrame) -> DataFrame:
     return counted.withColumn(REASON, F.when(reason != "", reason)).drop("_key_count")
 
 
-def validate(df: DataFrame) -> ValidationResult:
-    """Split ``df`` into clean and quarantined rows (schema checked first; nothing written here)."""
+def outlier_bound(flagged: DataFrame, quantile: float, multiple: float) -> float | None:
+    """``multiple`` × the ``quantile`` of the positive costs of rows without a fault; None when there are none.
+
+    Only positive costs count (most rows cost 0), and only rows without a fault, so a negative or
+    non-finite cost cannot move the bound. One small aggregate is collected.
+    """
+    valid = flagged.where(F.col(REASON).isNull() & (F.col("cost") > 0))
+    q = valid.agg(F.percentile_approx("cost", quantile, 10_000)).first()[0]
+    return None if q is None else float(multiple * q)
+
+
+def with_outliers(flagged: DataFrame, bound: float | None, action: str) -> DataFrame:
+    """Apply the outlier guard to rows with a ``reason`` column: mark, then quarantine or cap costs above ``bound``.
+
+    Adds the boolean ``_is_outlier`` (a fault-free row with cost > ``bound``). ``quarantine`` gives those
+    rows the reason "outlier"; ``cap`` sets their cost to ``bound``; ``off`` or a None bound marks nothing.
+    """
+    if action == "off" or bound is None:
+        return flagged.withColumn(_IS_OUTLIER, F.lit(False))
+    marked = flagged.withColumn(_IS_OUTLIER, F.col(REASON).isNull() & (F.col("cost") > F.lit(bound)))
+    if action == "cap":
+        return marked.withColumn("cost", F.when(F.col(_IS_OUTLIER), F.lit(bound)).otherwise(F.col("cost")))
+    return marked.withColumn(REASON, F.when(F.col(_IS_OUTLIER), F.lit(OUTLIER)).otherwise(F.col(REASON)))
+
+
+def validate(df: DataFrame, outlier: OutlierConfig | None = None) -> ValidationResult:
+    """Split ``df`` into clean and quarantined rows (schema checked first; nothing written here).
+
+    Args:
+        df: the raw ``creative_daily`` rows.
+        outlier: the outlier guard's settings; None turns it off.
+    """
     typed = check_schema(df)
     flagged = with_reasons(typed).persist(INPUT_SIZED_CACHE)
-    counts = flagged.agg(F.count(F.lit(1)).alias("n"), F.count(REASON).alias("bad")).first()
+    action = "off" if outlier is None else outlier.action
+    bound = None if action == "off" else outlier_bound(flagged, outlier.quantile, outlier.multiple)
+    marked = with_outliers(flagged, bound, action)
+    counts = marked.agg(
+        F.count(F.lit(1)).alias("n"),
+        F.count(REASON).alias("bad"),
+        F.count(F.when(F.col(_IS_OUTLIER), 1)).alias("outliers"),
+    ).first()
     return ValidationResult(
-        clean=flagged.where(F.col(REASON).isNull()).drop(REASON),
-        quarantine=flagged.where(F.col(REASON).isNotNull()),
+        clean=marked.where(F.col(REASON).isNull()).drop(REASON, _IS_OUTLIER),
+        quarantine=marked.where(F.col(REASON).isNotNull()).drop(_IS_OUTLIER),
         total_rows=int(counts["n"]),
         bad_rows=int(counts["bad"]),
+        outlier_rows=int(counts["outliers"]),
+        outlier_bound=bound,
+        outlier_action=action,
     )
 
 
@@ -161,11 +227,41 @@ def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
         InputNotFoundError: no table at ``input.path``.
         InputSchemaError: a missing column or a wrong type (nothing written).
         InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
+        UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
-    raw = read_table(spark, cfg.input_path, cfg.input.format, what="creative_daily (input.path)")
-    result = validate(raw)
+    raw, result = _read_and_validate(spark, cfg)
     run_date = decision_day(cfg, raw)
     quarantine_path = cfg.table("quarantine")
     write_quarantine(result, quarantine_path, run_date)
+    if result.outlier_rows:
+        done = "quarantined" if result.outlier_action == "quarantine" else "capped to the bound"
+        LOG.warning(
+            "creative_daily: %d cost(s) above the outlier bound %.6g (validation.outlier: %s x the %s quantile "
+            "of the positive costs) %s",
+            result.outlier_rows, result.outlier_bound, cfg.validation.outlier.multiple,
+            cfg.validation.outlier.quantile, done,
+        )  # fmt: skip
+    write_json(validation_record_path(cfg, run_date), {"run_date": run_date, **result.record()})
     enforce_share(result, cfg.validation.max_bad_share, quarantine_path)
     return result.clean
+
+
+def read_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
+    """The clean rows :func:`load_valid_input` gives, without writing anything (for facts about the input).
+
+    Raises:
+        InputNotFoundError, InputSchemaError, UnreadableFileError: as :func:`load_valid_input`.
+    """
+    return _read_and_validate(spark, cfg)[1].clean
+
+
+def _read_and_validate(spark: SparkSession, cfg: Config) -> tuple[DataFrame, ValidationResult]:
+    what = "creative_daily (input.path)"
+    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
+    with reading(what):  # the first pass over every input file
+        return raw, validate(raw, cfg.validation.outlier)
+
+
+def validation_record_path(cfg: Config, run_date: dt.date | str) -> str:
+    """Where the validation record of ``run_date`` is written."""
+    return cfg.table(f"{VALIDATION_RECORDS}/{run_date}.json")

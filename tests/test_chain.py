@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import run_allocate
-from acq_spark.config import PROJECT_ROOT, load_config
+from acq_spark.config import PROJECT_ROOT, load_config, table_path
 from acq_spark.errors import StageError
 from acq_spark.evaluation.table4 import run_table4
-from acq_spark.features.job import run_build_features
+from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT, run_build_features
 from acq_spark.nightly import run_nightly
 from acq_spark.report.build import build_report
 from acq_spark.scoring.job import run_scoring, score_rows
@@ -107,6 +108,10 @@ def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
     used = int(alloc["n_creatives"].sum())
     assert used <= budget and budget - used < max(cfg.levels)
     assert used == record["solve"]["budget_used"]
+    outputs = record["outputs"]
+    assert outputs["scores"]["model_version"] == load_artifact(cfg.warehouse).version
+    assert outputs["scores"]["version"] == delta_version(spark, cfg.table("scores"))
+    assert outputs["allocation"]["version"] == delta_version(spark, cfg.table("allocation"))
     rules = spark.read.format("delta").load(cfg.table("account_rules"))
     totals = rules.agg(F.sum("total_creatives"), F.sum("photos")).first()
     assert (totals[0], totals[1]) == (used, 600)
@@ -142,3 +147,20 @@ def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world
     with pytest.raises(StageError, match=r"nightly stage 'validate' failed: InputSchemaError: .*'cost'"):
         run_nightly(spark, bad_input)
     assert {t: delta_version(spark, cfg.table(t)) for t in before} == before
+
+
+def test_nightly_on_one_day_of_input_fails_before_the_features_write_anything(spark, world):
+    cfg, _, _ = world
+    tables = ("training_examples", "scoring_rows", "scores", "allocation")
+    files = [table_path(cfg.warehouse, name) for name in (SPEC_ARTIFACT, VOCAB_ARTIFACT, "models/LATEST")]
+    before = {t: delta_version(spark, cfg.table(t)) for t in tables}
+    contents = [Path(f).read_bytes() for f in files]
+    last_day = cfg.run_date - dt.timedelta(days=1)
+    one_day = dataclasses.replace(cfg, input=dataclasses.replace(cfg.input, path=cfg.table("one_day_input")))
+    daily = spark.read.format("delta").load(cfg.input_path).where(F.col("dt") == F.lit(last_day))
+    daily.write.format("delta").save(one_day.input_path)
+    message = r"nightly stage 'features' failed: InputRowsError: .*1 input day\(s\) .*training needs at least 3"
+    with pytest.raises(StageError, match=message):
+        run_nightly(spark, one_day)
+    assert {t: delta_version(spark, cfg.table(t)) for t in tables} == before
+    assert [Path(f).read_bytes() for f in files] == contents

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import typing
 
 import pytest
 
 from acq_spark.cli import parse_job_args
-from acq_spark.config import ConfigError, load_config
+from acq_spark.config import Config, ConfigError, load_config
+from acq_spark.config_rules import RULES, dotted_values
 
 
 def test_defaults_environment_file_and_overrides_apply_in_order(tmp_path):
@@ -31,6 +34,20 @@ def test_defaults_environment_file_and_overrides_apply_in_order(tmp_path):
         ("run_date=yesterday", "run_date: expected a date"),
         ("validation.max_bad_share=2", "validation.max_bad_share: must be in [0, 1]"),
         ("novalue", "--set expects dotted.key=value"),
+        ("run_date=2026-13-01", "run_date: expected a date YYYY-MM-DD, got '2026-13-01' (month must be in 1..12)"),
+        ("budget.ratio_of_last_day=-1", "budget.ratio_of_last_day: must be a finite number > 0, got -1.0"),
+        ("budget.total_creatives=0", "budget.total_creatives: must be null or an integer >= 1, got 0"),
+        ("train.epochs=-1", "train.epochs: must be an integer >= 1, got -1"),
+        ("score.batch_size=0", "score.batch_size: must be an integer >= 1, got 0"),
+        ("features.windows=[0]", "features.windows: must be strictly increasing positive integers, at least one"),
+        ("features.windows=[3, 3]", "features.windows: must be strictly increasing positive integers, at least one"),
+        ("features.train_days=1", "features.train_days: must be an integer >= 2, got 1"),
+        ("tree.n_positive_leaves=0", "tree.n_positive_leaves: must be an integer >= 1, got 0"),
+        ("train.learning_rate=.nan", "train.learning_rate: must be a finite number > 0, got nan"),
+        ("validation.outlier.quantile=0", "validation.outlier.quantile: must be in (0, 1], got 0.0"),
+        ("validation.outlier.action=drop", "validation.outlier.action: must be one of ['quarantine', 'cap', 'off']"),
+        ("train.model=xgb", "train.model: must be one of ['ubtm', 'dnn', 'ziln', 'cread']"),
+        ("seed=[1", "seed: not a YAML value: '[1'"),
     ],
 )
 def test_bad_configuration_names_the_key(override, message):
@@ -91,3 +108,42 @@ def test_a_conf_key_given_twice_in_one_file_is_an_error(tmp_path):
     env.write_text("spark:\n  conf:\n    spark.executor.cores: 2\n    spark:\n      executor:\n        cores: 3\n")
     with pytest.raises(ConfigError, match=r"spark\.conf: 'spark\.executor\.cores' is given twice"):
         load_config(env)
+
+
+def numeric_keys(cls: type, prefix: str = "") -> set[str]:
+    """The dotted keys of every int / float field (or list of them) below the dataclass ``cls``."""
+    keys = set()
+    for name, hint in typing.get_type_hints(cls).items():
+        if dataclasses.is_dataclass(hint):
+            keys |= numeric_keys(hint, f"{prefix}{name}.")
+        elif {int, float} & {hint, *typing.get_args(hint)}:
+            keys.add(f"{prefix}{name}")
+    return keys
+
+
+def test_every_numeric_key_has_a_range_rule():
+    assert {"train.epochs", "budget.total_creatives", "features.windows", "levels"} <= numeric_keys(Config)
+    assert numeric_keys(Config) - set(RULES) == set()
+    assert set(RULES) - {key for key, _ in dotted_values(Config())} == set(), "a rule for a key that does not exist"
+
+
+def test_a_bad_date_in_a_file_names_the_key_and_dates_load(tmp_path):
+    env = tmp_path / "env.yaml"
+    env.write_text("run_date: 2026-13-01\n")
+    with pytest.raises(ConfigError, match=r"^run_date: expected a date YYYY-MM-DD, got '2026-13-01'"):
+        load_config(env)
+    env.write_text("run_date: 2026-02-01\nsimulate:\n  start_date: 2026-01-03\nspark:\n  app_name: 2026-01-01\n")
+    cfg = load_config(env)
+    assert (cfg.run_date, cfg.simulate.start_date, cfg.spark.app_name) == (
+        dt.date(2026, 2, 1),
+        dt.date(2026, 1, 3),
+        "2026-01-01",
+    )
+
+
+def test_a_bad_run_date_on_the_command_line_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_job_args("x", ["--set", "run_date=2026-13-01"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "configuration error: run_date: expected a date YYYY-MM-DD" in err

@@ -1,13 +1,16 @@
-"""Which numeric input the scorer reads: scoring_rows' packed column, or the per-feature columns."""
+"""Which numeric input the scorer reads (packed column or per-feature columns); which model wrote a day's scores."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from pyspark.sql import functions as F
 
 from acq_spark.features.assemble import packed_numeric
 from acq_spark.features.columns import NUMERIC_PACKED
-from acq_spark.scoring.job import numeric_input
+from acq_spark.scoring.job import numeric_input, scores_model_version
+from acq_spark.tables import replace_days
 
 SCHEMA = "account_id long, a double, b double"
 
@@ -37,3 +40,15 @@ def test_without_a_matching_packed_column_the_feature_columns_are_packed_in_the_
 def test_rows_without_the_models_features_are_an_error_naming_them(source_df):
     with pytest.raises(ValueError, match=r"lack 1 of the model's numeric features \(e\.g\. \['c'\]\)"):
         numeric_input(source_df, ["a", "c"])
+
+
+def test_the_model_of_a_days_scores_is_read_from_the_commit_that_wrote_them(spark, tmp_path):
+    d1, d2 = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
+    path = str(tmp_path / "scores")
+    for day, model in ((d1, "m1"), (d2, "m2"), (d1, "m3")):  # versions 0, 1, 2
+        rows = spark.createDataFrame([(day, 1, [1.0])], "dt date, account_id long, r array<double>")
+        replace_days(rows, path, [day], metadata={"dt": day, "model_version": model})
+    assert [scores_model_version(spark, path, d1, v) for v in (0, 1, 2, None)] == ["m1", "m1", "m3", "m3"]
+    assert scores_model_version(spark, path, d2) == "m2"
+    assert scores_model_version(spark, path, dt.date(2026, 1, 7)) is None
+    assert scores_model_version(spark, str(tmp_path / "nothing"), d1) is None

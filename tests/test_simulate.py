@@ -29,7 +29,15 @@ def test_same_seed_gives_identical_tables_whatever_the_partitioning(spark, make_
 def test_simulated_rows_meet_the_input_contract(spark, cfg):
     daily = simulate_daily(simulate_pairs(spark, world_params(cfg)), world_params(cfg))
     assert daily.schema.simpleString() == SCHEMA.simpleString()
-    assert validate(daily).bad_rows == 0
+    result = validate(daily, cfg.validation.outlier)
+    assert (result.bad_rows, result.outlier_rows) == (0, 0), "the outlier guard's defaults flag no simulated cost"
+    # The same 2,000-pair world with one cost of 1e12 (a real row's cost, so the input stays unique per key).
+    one = daily.where(F.col("cost") > 0).orderBy("dt", "account_id", "photo_id").limit(1)
+    bad = daily.exceptAll(one).unionByName(one.withColumn("cost", F.lit(1e12)))
+    result = validate(bad, cfg.validation.outlier)
+    assert (result.bad_rows, result.outlier_rows) == (1, 1)
+    assert result.quarantine.select("cost", "reason").collect() == [(1e12, "outlier")]
+    assert result.outlier_bound < 20_000 * 10
 
 
 @pytest.fixture(scope="module")

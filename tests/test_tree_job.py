@@ -61,10 +61,13 @@ def test_build_tree_job_is_deterministic_and_loadable(spark, make_cfg):
     examples = spark.createDataFrame(rows, "dt date, cost double")
     overwrite_table(examples, cfg.table("training_examples"), partition_by=["dt"])
 
-    tree = run_build_tree(spark, cfg)
+    window = [dt.date(2026, 1, 1 + i) for i in range(3)]
+    tree = run_build_tree(spark, cfg, label_days=window)
     folder = Path(cfg.warehouse) / TREE_DIR
     first = (folder / f"{tree.version}.json").read_bytes()
-    again = run_build_tree(spark, cfg)
+    stale = spark.createDataFrame([(dt.date(2025, 12, 1), 1e6)], "dt date, cost double")
+    stale.write.format("delta").mode("append").partitionBy("dt").save(cfg.table("training_examples"))
+    again = run_build_tree(spark, cfg, label_days=window)  # a day outside the training window is left out
 
     assert again.version == tree.version and (folder / f"{tree.version}.json").read_bytes() == first
     assert (folder / LATEST).read_text().strip() == f"{tree.version}.json"

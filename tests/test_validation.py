@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError
-from acq_spark.validation import SCHEMA, check_schema, load_valid_input, validate
+from acq_spark.config import OutlierConfig
+from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError, UnreadableFileError
+from acq_spark.report.build import input_lines
+from acq_spark.validation import SCHEMA, check_schema, load_valid_input, validate, validation_record_path
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
 NAN, INF = float("nan"), float("inf")
@@ -106,3 +110,59 @@ def test_parquet_input_is_read(spark, make_cfg):
     spark.createDataFrame(GOOD, SCHEMA).write.parquet(cfg.input_path)
     assert load_valid_input(spark, cfg).count() == 3
     assert T.DateType() == load_valid_input(spark, cfg).schema["dt"].dataType
+
+
+@pytest.mark.parametrize("which", [0, -1])
+def test_a_truncated_parquet_file_is_one_clear_error_naming_it(spark, make_cfg, which):
+    cfg = make_cfg("input.format=parquet")
+    spark.createDataFrame(GOOD, SCHEMA).write.partitionBy("dt").parquet(cfg.input_path)
+    files = sorted(Path(cfg.input_path).glob("dt=*/*.parquet"))
+    for crc in Path(cfg.input_path).glob("dt=*/.*.crc"):
+        crc.unlink()  # as a file copied in by another tool: no Hadoop checksum beside it
+    broken = files[which]
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    message = rf"creative_daily \(input.path\): cannot read \S*{broken.name}: "
+    with pytest.raises(UnreadableFileError, match=message) as err:
+        load_valid_input(spark, cfg)
+    assert "\n" not in str(err.value) and "not a Parquet file" in str(err.value)
+
+
+def spread_rows(outlier: float) -> list[tuple]:
+    """200 rows with costs 1..200, one null cost, one negative cost and one more row with the cost ``outlier``."""
+    rows = [row(photo=p, cost=float(p)) for p in range(1, 201)]
+    return [*rows, row(photo=300, cost=None), row(photo=301, cost=-1e15), row(photo=302, cost=outlier)]
+
+
+def test_a_cost_far_above_the_quantile_is_quarantined_as_outlier(spark):
+    source_df = spark.createDataFrame(spread_rows(1e12), SCHEMA)
+    result = validate(source_df, OutlierConfig(action="quarantine", quantile=0.99, multiple=100))
+    assert 100 * 197 <= result.outlier_bound <= 100 * 200  # the 0.99 quantile of the valid positive costs
+    reasons = {r["photo_id"]: r["reason"] for r in result.quarantine.collect()}
+    assert reasons == {300: "null cost", 301: "negative cost", 302: "outlier"}
+    assert (result.bad_rows, result.outlier_rows, result.outlier_action) == (3, 1, "quarantine")
+    expected_df = source_df.where(F.col("photo_id") <= 200)
+    assert_df_equality(result.clean, expected_df, ignore_row_order=True)
+
+    off = validate(source_df, OutlierConfig(action="off"))
+    assert (off.outlier_rows, off.outlier_bound, off.bad_rows) == (0, None, 2)
+
+
+def test_cap_keeps_the_outlier_row_at_the_bound(spark):
+    source_df = spark.createDataFrame(spread_rows(1e12), SCHEMA)
+    result = validate(source_df, OutlierConfig(action="cap"))
+    assert (result.bad_rows, result.outlier_rows) == (2, 1)
+    capped = result.clean.where(F.col("photo_id") == 302).first()
+    assert capped["cost"] == result.outlier_bound < 1e12
+    assert result.clean.count() == 201
+
+
+def test_job_records_and_reports_the_outliers(spark, make_cfg):
+    cfg = make_cfg("validation.max_bad_share=0.05")
+    spark.createDataFrame(spread_rows(1e12), SCHEMA).write.format("delta").save(cfg.input_path)
+    clean = load_valid_input(spark, cfg)
+    assert clean.count() == 200
+    record = json.loads(Path(validation_record_path(cfg, D2)).read_text())
+    assert (record["rows"], record["quarantined"], record["outliers"]["rows"]) == (203, 3, 1)
+    lines = "\n".join(input_lines(cfg, D2))
+    assert "203 rows, 3 quarantined (1.48%); 1 outlier cost(s) above" in lines and "quarantined" in lines

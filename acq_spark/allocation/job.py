@@ -1,7 +1,9 @@
 """Extract → transform → load for ``jobs/allocate.py``: scores of the decision day → allocation, account rules.
 
 Reads ``scores`` (spec §6) for the decision day, works out the budget (an absolute number, or a
-ratio of the creatives on the last input day), solves (``acq`` on r, ``oracle`` on the truth's
+ratio of the creatives on the last input day: the valid rows' n_creatives mapped to the levels, from
+the run calendar the features stage hands on, or computed from the validated input when the job
+runs on its own), solves (``acq`` on r, ``oracle`` on the truth's
 expected cost, or the ``rule_based`` baseline), and writes ``allocation`` and ``account_rules``
 (Delta, by dt: a re-run replaces only its day) and a run record. An infeasible budget or bad
 scores stop the job before anything is written.
@@ -21,8 +23,12 @@ from acq_spark.allocation.rule_based import alpha_of, rule_based
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.features.days import FeatureDays
+from acq_spark.features.job import input_calendar
+from acq_spark.scoring.job import scores_model_version
 from acq_spark.stages import StageTimer
-from acq_spark.tables import read_table, replace_days, write_json
+from acq_spark.tables import delta_version, read_table, replace_days, write_json
+from acq_spark.validation import read_valid_input
 
 KEYS = ["account_id", "photo_id"]
 SCORE_TYPES = {"dt": "date", "account_id": "bigint", "photo_id": "bigint", "r": "array<double>"}
@@ -31,28 +37,6 @@ SCORE_TYPES = {"dt": "date", "account_id": "bigint", "photo_id": "bigint", "r": 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time and a random suffix."""
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
-def plan_day(input_days: Sequence[dt.date], run_date: dt.date | None) -> tuple[dt.date, dt.date]:
-    """(decision day, last input day): ``run_date`` or the day after the last input day; the latest day before it.
-
-    Raises:
-        InputRowsError: no input day lies before the decision day.
-    """
-    days = sorted(set(input_days))
-    if not days and run_date is None:
-        raise InputRowsError("creative_daily: the input has no rows, so there is no decision day")
-    decision = run_date or days[-1] + dt.timedelta(days=1)
-    before = [d for d in days if d < decision]
-    if not before:
-        raise InputRowsError(f"creative_daily: no input day before the decision day {decision}")
-    return decision, before[-1]
-
-
-def creatives_per_day(daily: DataFrame) -> dict[dt.date, int]:
-    """Σ n_creatives per day of ``creative_daily`` (one small row per day)."""
-    rows = daily.groupBy("dt").agg(F.sum("n_creatives").alias("n")).collect()
-    return {row["dt"]: int(row["n"] or 0) for row in rows}
 
 
 def resolve_budget(budget: BudgetConfig, last_day_creatives: int | None) -> int:
@@ -136,8 +120,17 @@ def account_rules(allocation: DataFrame) -> DataFrame:
     )
 
 
-def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = None, run_id: str | None = None) -> dict:
+def run_allocate(
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer | None = None,
+    run_id: str | None = None,
+    days: FeatureDays | None = None,
+) -> dict:
     """Allocate the decision day's creatives; write ``allocation``, ``account_rules`` and the run record.
+
+    ``days`` is the run calendar of the features stage (decision day, creatives of the last input day);
+    None computes it from the validated input when the budget needs it.
 
     Returns:
         The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
@@ -146,7 +139,8 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
     run_id = run_id or new_run_id()
     method = cfg.allocation.method
     with timer.stage("allocation inputs") as rec:
-        day, budget, budget_info = day_and_budget(spark, cfg)
+        day, budget, budget_info = day_and_budget(spark, cfg, days)
+        scores_version = delta_version(spark, cfg.table("scores"))
         scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
         check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
         if method == "oracle":
@@ -177,6 +171,7 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
         "budget": {"value": budget, **budget_info},
         "solve": record.to_dict(),
         "stages": timer.as_dict(),
+        "outputs": published_versions(spark, cfg, day, scores_version),
     }
     if method == "rule_based":
         alpha = alpha_of(record.lam)
@@ -185,19 +180,47 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
     return out
 
 
-def day_and_budget(spark: SparkSession, cfg: Config) -> tuple[dt.date, int, dict[str, Any]]:
-    """The decision day, the budget C and where C came from (reads ``creative_daily`` only when needed)."""
-    need_input = cfg.run_date is None or cfg.budget.total_creatives is None
-    per_day: dict[dt.date, int] = {}
-    if need_input:
-        per_day = creatives_per_day(read_table(spark, cfg.input_path, cfg.input.format, "creative_daily"))
-    if cfg.run_date is not None and not need_input:
-        day, last = cfg.run_date, None
-    else:
-        day, last = plan_day(list(per_day), cfg.run_date)
-    budget = resolve_budget(cfg.budget, per_day.get(last) if last else None)
+def day_and_budget(
+    spark: SparkSession, cfg: Config, days: FeatureDays | None = None
+) -> tuple[dt.date, int, dict[str, Any]]:
+    """The decision day, the budget C and where C came from.
+
+    Args:
+        spark: the session.
+        cfg: the configuration (run_date, budget, levels).
+        days: the run calendar of the features stage; None computes it from the validated input
+            (nothing written) when the decision day or a ratio budget needs it.
+
+    Raises:
+        InputRowsError: ``days`` is for another day than ``run_date``, or the input has no day before it.
+    """
+    if days is None and (cfg.run_date is None or cfg.budget.total_creatives is None):
+        days, _ = input_calendar(read_valid_input(spark, cfg), cfg.levels, cfg.features.train_days, cfg.run_date)
+    if days is not None and cfg.run_date is not None and days.decision_day != cfg.run_date:
+        raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {days.decision_day}")
+    day = days.decision_day if days is not None else cfg.run_date
+    budget = resolve_budget(cfg.budget, days.last_day_creatives if days is not None else None)
     source = "total_creatives" if cfg.budget.total_creatives is not None else "ratio_of_last_day"
     info: dict[str, Any] = {"source": source}
-    if last is not None:
-        info.update(last_input_day=str(last), last_day_creatives=per_day.get(last), ratio=cfg.budget.ratio_of_last_day)
+    if days is not None:
+        info.update(
+            last_input_day=str(days.last_input_day),
+            last_day_creatives=days.last_day_creatives,
+            ratio=cfg.budget.ratio_of_last_day,
+            counted="valid rows, n_creatives mapped to the largest level <= n",
+        )
     return day, budget, info
+
+
+def published_versions(spark: SparkSession, cfg: Config, day: dt.date, scores_version: int | None) -> dict[str, Any]:
+    """What one run's outputs are, so that readers can tell which belong together.
+
+    The Delta versions of ``scores`` (as read), ``allocation`` and ``account_rules`` (as written) and the
+    model version that wrote the day's scores (from the scores' commit metadata; None when unknown).
+    """
+    model = scores_model_version(spark, cfg.table("scores"), day, scores_version)
+    return {
+        "scores": {"version": scores_version, "model_version": model},
+        "allocation": {"version": delta_version(spark, cfg.table("allocation"))},
+        "account_rules": {"version": delta_version(spark, cfg.table("account_rules"))},
+    }

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import KEYS, allocate, day_and_budget, with_truth_values
 from acq_spark.config import Config, table_path
+from acq_spark.features.days import FeatureDays
 from acq_spark.stages import StageTimer
 from acq_spark.tables import read_table, replace_days, write_json
 
@@ -66,10 +67,15 @@ def table4_markdown(day: dt.date, budget: int, results: dict[str, dict[str, Any]
     return "\n".join(lines) + "\n"
 
 
-def run_table4(spark: SparkSession, cfg: Config, timer: StageTimer | None = None) -> dict[str, Any]:
-    """Allocate the decision day with every method at the same budget and value each on the truth."""
+def run_table4(
+    spark: SparkSession, cfg: Config, timer: StageTimer | None = None, days: FeatureDays | None = None
+) -> dict[str, Any]:
+    """Allocate the decision day with every method at the same budget and value each on the truth.
+
+    ``days`` is the run calendar the allocation used (None: computed as :func:`day_and_budget` does).
+    """
     timer = timer or StageTimer()
-    day, budget, budget_info = day_and_budget(spark, cfg)
+    day, budget, budget_info = day_and_budget(spark, cfg, days)
     scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day)).cache()
     truth = read_table(spark, cfg.table("truth"), what="truth (simulated world only)").where(F.col("dt") == F.lit(day))
     truth = truth.select(*KEYS, "expected_cost").cache()

@@ -1,13 +1,16 @@
 """Extract → transform → load of ``jobs/build_features.py``: ``training_examples``, ``scoring_rows``, artifacts.
 
-Outputs (Delta, each overwritten whole so that a re-run gives the same tables):
+Outputs (Delta, each write replaces only the days it builds, in one commit, so that a re-run gives
+the same days and a later failure leaves them as they were; readers select the spec's days):
 
 * ``training_examples`` (partitioned by ``dt``, the label day): ``dt``, ``account_id``, ``photo_id``,
   the :func:`~acq_spark.features.assemble.feature_columns`, ``level_idx``, ``n_creatives``, ``cost``;
 * ``scoring_rows`` (partitioned by ``dt`` = the decision day): ``dt``, keys, the same features and the
   numeric ones again packed in one ``array<float>`` column, ``numeric_features`` (the scorer's input).
 
-Artifacts: ``<warehouse>/artifacts/vocab.json`` and ``<warehouse>/artifacts/feature_spec.json``.
+Artifacts, written after both tables: ``<warehouse>/artifacts/vocab.json`` and
+``<warehouse>/artifacts/feature_spec.json`` (which records the run calendar). An input too short to
+train on stops the job before anything is written.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from acq_spark.features.assemble import (
     with_sparse_indices,
 )
 from acq_spark.features.columns import KEYS, LEVEL, OBS, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
-from acq_spark.features.days import FeatureDays, plan_days
+from acq_spark.features.days import DayTotals, FeatureDays, plan_days, require_label_days
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
+from acq_spark.features.windows import level_creatives
 from acq_spark.spark import INPUT_SIZED_CACHE
 from acq_spark.stages import StageTimer
-from acq_spark.tables import overwrite_table, write_json
+from acq_spark.tables import replace_days_or_table, write_json
 
 VOCAB_ARTIFACT = "artifacts/vocab.json"
 SPEC_ARTIFACT = "artifacts/feature_spec.json"
@@ -46,9 +50,21 @@ def extract_input(spark: SparkSession, cfg: Config) -> DataFrame:
     return load_valid_input(spark, cfg)
 
 
-def input_days(df: DataFrame) -> dict[dt.date, int]:
-    """Rows per input day (one small row per day is collected)."""
-    return {r["dt"]: int(r["n"]) for r in df.groupBy("dt").agg(F.count(F.lit(1)).alias("n")).collect()}
+def input_days(df: DataFrame, levels: Sequence[int]) -> dict[dt.date, DayTotals]:
+    """Rows and level-mapped creatives per input day (one small row per day is collected)."""
+    totals = df.groupBy("dt").agg(
+        F.count(F.lit(1)).alias("n"), F.sum(level_creatives(F.col("n_creatives"), levels)).alias("creatives")
+    )
+    return {r["dt"]: DayTotals(int(r["n"]), int(r["creatives"] or 0)) for r in totals.collect()}
+
+
+def input_calendar(
+    df: DataFrame, levels: Sequence[int], train_days: int, run_date: dt.date | None
+) -> tuple[FeatureDays, dict[dt.date, DayTotals]]:
+    """The run calendar of the validated rows ``df`` (one small Spark job) and the per-day totals it came from."""
+    per_day = input_days(df, levels)
+    creatives = {day: totals.creatives for day, totals in per_day.items()}
+    return plan_days(per_day, train_days, run_date, creatives), per_day
 
 
 def build_vocabularies(df: DataFrame, label_days: Sequence[dt.date]) -> dict[str, list[str]]:
@@ -80,11 +96,12 @@ def feature_spec(
         "decision_day": days.decision_day.isoformat(),
         "last_input_day": days.last_input_day.isoformat(),
         "label_days": [d.isoformat() for d in days.label_days],
+        "last_day_creatives": days.last_day_creatives,
     }
 
 
-def _count(spark: SparkSession, path: str) -> int:
-    return spark.read.format("delta").load(path).count()
+def _count(spark: SparkSession, path: str, days: Sequence[dt.date]) -> int:
+    return spark.read.format("delta").load(path).where(F.col("dt").isin(list(days))).count()
 
 
 def run_build_features(
@@ -99,20 +116,19 @@ def run_build_features(
         source: the validated input; None reads and validates ``creative_daily``.
 
     Returns:
-        The feature spec that was written.
+        The feature spec that was written; it records the run calendar (:meth:`FeatureDays.from_spec`).
     """
     timer = timer or StageTimer()
     windows, levels = tuple(cfg.features.windows), tuple(cfg.levels)
     with timer.stage("features: extract") as rec:
         source = extract_input(spark, cfg) if source is None else source
-        per_day = input_days(source)
-        days = plan_days(per_day, cfg.features.train_days, cfg.run_date)
+        days, per_day = input_calendar(source, levels, cfg.features.train_days, cfg.run_date)
+        require_label_days(days)
         source = source.where(F.col("dt") < F.lit(days.decision_day))
-        rec.figures.update(rows=sum(n for d, n in per_day.items() if d < days.decision_day), days=len(per_day))
+        rec.figures.update(rows=sum(t.rows for d, t in per_day.items() if d < days.decision_day), days=len(per_day))
         rec.figures.update(decision_day=days.decision_day.isoformat(), label_days=len(days.label_days))
     with timer.stage("features: vocabularies") as rec:
         vocabs = build_vocabularies(source, days.label_days)
-        write_json(table_path(cfg.warehouse, VOCAB_ARTIFACT), {"oov_index": OOV_INDEX, "vocabularies": vocabs})
         rec.figures.update({f"{name}_size": len(values) + 1 for name, values in vocabs.items()})
     vocab_frames = {name: spark.createDataFrame(vocab_rows(values), VOCAB_SCHEMA) for name, values in vocabs.items()}
     features = (
@@ -124,14 +140,15 @@ def run_build_features(
     try:
         with timer.stage("features: training_examples") as rec:
             path = cfg.table("training_examples")
-            overwrite_table(select_training_examples(features, days.label_days, windows), path, partition_by=["dt"])
-            rec.figures["rows"] = _count(spark, path)
+            replace_days_or_table(select_training_examples(features, days.label_days, windows), path, days.label_days)
+            rec.figures["rows"] = _count(spark, path, days.label_days)
         with timer.stage("features: scoring_rows") as rec:
             path = cfg.table("scoring_rows")
-            overwrite_table(select_scoring_rows(features, windows), path, partition_by=["dt"])
-            rec.figures["rows"] = _count(spark, path)
+            replace_days_or_table(select_scoring_rows(features, windows), path, [days.decision_day])
+            rec.figures["rows"] = _count(spark, path, [days.decision_day])
     finally:
         features.unpersist()
     spec = feature_spec(days, windows, levels, vocabs)
+    write_json(table_path(cfg.warehouse, VOCAB_ARTIFACT), {"oov_index": OOV_INDEX, "vocabularies": vocabs})
     write_json(table_path(cfg.warehouse, SPEC_ARTIFACT), spec)
     return spec

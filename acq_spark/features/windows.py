@@ -56,6 +56,14 @@ def with_level_idx(df: DataFrame, levels: Sequence[int]) -> DataFrame:
     return df.withColumn(LEVEL, level)
 
 
+def level_creatives(n: Column, levels: Sequence[int]) -> Column:
+    """``n`` mapped to the largest of ``levels`` ≤ n (spec §2), 0 below the smallest: the creatives the features see."""
+    mapped = F.lit(0)
+    for level in levels:
+        mapped = F.when(n >= level, F.lit(level)).otherwise(mapped)
+    return mapped
+
+
 def with_window_stats(df: DataFrame, windows: Sequence[int]) -> DataFrame:
     """Add, per window w, the sums and means (sum / w calendar days) of :data:`METRICS` and ``days_active``.
 

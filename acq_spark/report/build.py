@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from acq_spark.config import Config, table_path
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
-from acq_spark.tables import table_exists
+from acq_spark.tables import read_json, table_exists
 
 
 def report_dir(cfg: Config, day: dt.date | str) -> Path:
@@ -53,6 +53,30 @@ def sample_curves(
     return predicted, truth_curves, [f"{r['account_id']}/{r['photo_id']}" for r in rows]
 
 
+def input_lines(cfg: Config, day: dt.date | str) -> list[str]:
+    """The report's input section from the validation record of ``day``: rows, quarantined rows, outliers."""
+    from acq_spark.validation import validation_record_path
+
+    path = Path(validation_record_path(cfg, day))
+    if not path.is_file():
+        return []
+    record = read_json(path, "validation record")
+    out = record["outliers"]
+    if out["action"] == "off":
+        guard = "outlier guard off"
+    elif out["bound"] is None:
+        guard = "no positive cost, so no outlier bound"
+    else:
+        done = "quarantined" if out["action"] == "quarantine" else "capped"
+        guard = f"{out['rows']:,} outlier cost(s) above {out['bound']:,.6g} {done}"
+    return [
+        "## Input",
+        "",
+        f"- {record['rows']:,} rows, {record['quarantined']:,} quarantined ({record['bad_share']:.2%}); {guard}",
+        "",
+    ]
+
+
 def _read(path: Path) -> str | None:
     return path.read_text() if path.is_file() else None
 
@@ -63,7 +87,7 @@ def build_report(spark: SparkSession, cfg: Config, day: dt.date | str, stages: d
 
     out = report_dir(cfg, day)
     out.mkdir(parents=True, exist_ok=True)
-    md = [f"# ACQ run report — decision day {day}", ""]
+    md = [f"# ACQ run report — decision day {day}", "", *input_lines(cfg, day)]
     record = latest_run_record(cfg, day)
     if record:
         s = record["solve"]

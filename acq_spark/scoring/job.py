@@ -15,7 +15,7 @@ from acq_spark.config import Config
 from acq_spark.features.assemble import packed_numeric
 from acq_spark.features.columns import NUMERIC_PACKED
 from acq_spark.stages import StageTimer
-from acq_spark.tables import read_table, replace_days
+from acq_spark.tables import commit_metadata, read_table, replace_days
 from acq_spark.training.artifact import ModelArtifact, load_artifact
 
 SCORES_SCHEMA = T.StructType(
@@ -98,15 +98,25 @@ def extract_scoring_rows(spark: SparkSession, cfg: Config, artifact: ModelArtifa
     return rows.where(F.col("dt") == F.lit(decision_day)), decision_day
 
 
+def scores_model_version(spark: SparkSession, path: str, day: dt.date, version: int | None = None) -> str | None:
+    """The model version that wrote ``day``'s scores as of the table's ``version`` (default: the latest).
+
+    Read from the metadata :func:`run_scoring` puts on its commits; None for scores written otherwise.
+    """
+    commits = commit_metadata(spark, path)
+    mine = [v for v, meta in commits.items() if meta.get("dt") == str(day) and (version is None or v <= version)]
+    return commits[max(mine)].get("model_version") if mine else None
+
+
 def run_scoring(spark: SparkSession, cfg: Config, timer: StageTimer | None = None) -> dict[str, Any]:
     """Score the decision day with the latest model and replace that day in ``<warehouse>/scores``."""
     timer = timer or StageTimer()
     artifact = load_artifact(cfg.warehouse)
     with timer.stage("score") as rec:
         rows, decision_day = extract_scoring_rows(spark, cfg, artifact)
-        replace_days(
-            score_rows(rows, artifact, cfg.score.beta, cfg.score.batch_size), cfg.table("scores"), [decision_day]
-        )
+        scored = score_rows(rows, artifact, cfg.score.beta, cfg.score.batch_size)
+        commit = {"dt": decision_day, "model_version": artifact.version}  # which model these scores are from
+        replace_days(scored, cfg.table("scores"), [decision_day], metadata=commit)
         n = spark.read.format("delta").load(cfg.table("scores")).where(F.col("dt") == F.lit(decision_day)).count()
         rec.figures.update(pairs=n, model=artifact.version, beta=cfg.score.beta)
     return {"decision_day": decision_day, "pairs": n, "model_version": artifact.version}

@@ -17,7 +17,7 @@ from typing import Any
 from acq_spark.config import table_path
 from acq_spark.cost_tree import CostTree
 from acq_spark.errors import InputNotFoundError
-from acq_spark.tables import read_json, write_json
+from acq_spark.tables import read_json, read_pointer, read_text, write_json, write_text
 
 MODELS_DIR = "models"
 LATEST = "LATEST"
@@ -72,26 +72,29 @@ def save_artifact(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     model.save(tmp / MODEL_FILE)
-    (tmp / "cost_tree.json").write_text(tree.to_json())
+    write_text(tmp / "cost_tree.json", tree.to_json())
     write_json(tmp / "vocab.json", vocab)
     write_json(tmp / "feature_spec.json", feature_spec)
     write_json(tmp / "config.json", config)
     write_json(tmp / "metrics.json", metrics)
     os.replace(tmp, final)
-    latest_tmp = root / f".{LATEST}.tmp"
-    latest_tmp.write_text(version + "\n")
-    os.replace(latest_tmp, root / LATEST)
+    write_text(root / LATEST, version + "\n")
     return load_artifact(warehouse, version)
 
 
 def load_artifact(warehouse: str, version: str | None = None) -> ModelArtifact:
-    """The artifact ``version`` (default: the one ``LATEST`` names)."""
+    """The artifact ``version`` (default: the one ``LATEST`` names).
+
+    Raises:
+        InputNotFoundError: no ``LATEST``, or no model in the version folder.
+        UnreadableFileError: ``LATEST`` is not one line of UTF-8 text, or a part of the artifact is unreadable.
+    """
     root = models_root(warehouse)
     if version is None:
         latest = root / LATEST
         if not latest.is_file():
             raise InputNotFoundError(f"model artifact: no {latest}; run jobs/train_ubtm.py first")
-        version = latest.read_text().strip()
+        version = read_pointer(latest, "model artifact")
     path = root / version
     if not (path / MODEL_FILE).is_file():
         raise InputNotFoundError(f"model artifact: no {MODEL_FILE} in {path}")
@@ -99,6 +102,6 @@ def load_artifact(warehouse: str, version: str | None = None) -> ModelArtifact:
         path=path,
         version=version,
         feature_spec=read_json(path / "feature_spec.json", "feature spec"),
-        tree=CostTree.from_json((path / "cost_tree.json").read_text()),
+        tree=CostTree.from_json(read_text(path / "cost_tree.json", "model artifact's cost tree")),
         metrics=read_json(path / "metrics.json", "metrics"),
     )

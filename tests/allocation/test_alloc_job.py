@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.job import check_scores, run_allocate
+from acq_spark.allocation.job import check_scores, day_and_budget, run_allocate
 from acq_spark.config import PROJECT_ROOT
 from acq_spark.errors import InfeasibleBudgetError, InputRowsError, InputSchemaError
+from acq_spark.features.days import FeatureDays
 from acq_spark.tables import delta_version, table_exists
+from acq_spark.validation import SCHEMA
 
 D1, D2 = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
 N_PAIRS = 40
@@ -41,11 +43,16 @@ def warehouse(spark, make_cfg):
     return factory
 
 
+def daily_row(day: dt.date, account: int, photo: int, n: int, cost: float = 1.0) -> tuple:
+    """One ``creative_daily`` row (spec §2)."""
+    return (day, account, photo, "product", "l1", None, n, cost, 2.0, 0, 10)
+
+
 def write_tables(spark, cfg) -> None:
     """Input days Jan 3–5 (40 pairs × 2 creatives a day), scores for Jan 5 and Jan 6, truth for Jan 5."""
     k = len(cfg.levels)
-    daily = [(D1 - dt.timedelta(days=d), i // 4, 1000 + i, 2, 1.0) for d in range(3) for i in range(N_PAIRS)]
-    daily_df = spark.createDataFrame(daily, "dt date, account_id long, photo_id long, n_creatives int, cost double")
+    daily = [daily_row(D1 - dt.timedelta(days=d), i // 4, 1000 + i, 2) for d in range(3) for i in range(N_PAIRS)]
+    daily_df = spark.createDataFrame(daily, SCHEMA)
     daily_df.write.format(cfg.input.format).partitionBy("dt").save(cfg.input_path)
     schema = ("dt date, account_id long, photo_id long, pvalue array<double>, r array<double>, "
               "explore array<double>, cost_7d double")
@@ -109,9 +116,39 @@ def test_allocate_writes_by_day_and_replaces_only_that_day(spark, warehouse, mon
     assert runs == {(D1, "run-b"), (D2, "run-c")}
     assert alloc.where(F.col("dt") == F.lit(D2)).where(F.col("lambda").isNotNull()).count() == 0
     assert delta_version(spark, cfg.table("allocation")) == version + 1
+    # The run record names the versions of what this run read and published.
+    assert third["outputs"] == {
+        "scores": {"version": 0, "model_version": None},  # written by the test, not by run_scoring
+        "allocation": {"version": version + 1},
+        "account_rules": {"version": delta_version(spark, cfg.table("account_rules"))},
+    }
     record = json.loads(Path(cfg.table("runs"), "allocation", str(D2), "run-c.json").read_text())
     assert record["solve"]["budget_used"] <= 100 and record["method"] == "rule_based"
     assert Path(cfg.table("runs"), "allocation", str(D2), "run-a.json").is_file()
+
+
+def test_ratio_budget_counts_only_valid_last_day_rows_mapped_to_levels(spark, warehouse):
+    cfg = warehouse()
+    extra = [
+        *[daily_row(D1, 50, 2000 + i, 500) for i in range(5)],  # valid, n=500 → level 100 each
+        daily_row(D1, 50, 2005, 4),  # valid, n=4 → level 3
+        daily_row(D1, 0, 1000, 500),  # a second row for the key (Jan 5, 0, 1000): both copies quarantined
+        daily_row(D1, 51, 2006, 50, cost=-1.0),  # negative cost: quarantined
+    ]
+    spark.createDataFrame(extra, SCHEMA).write.mode("append").partitionBy("dt").parquet(cfg.input_path)
+    record = run_allocate(spark, warehouse("budget.ratio_of_last_day=1.0"), run_id="run-ratio")
+    # Valid and mapped: 80 - 2 (the duplicated pair) + 5 × 100 + 3; the raw sum would be 80 + 2500 + 4 + 500 + 50.
+    assert (record["budget"]["value"], record["budget"]["last_day_creatives"]) == (581, 581)
+    assert record["budget"]["last_input_day"] == str(D1)
+
+
+def test_budget_comes_from_the_run_calendar_the_features_hand_on(spark, make_cfg):
+    days = FeatureDays(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=1000)
+    cfg = make_cfg("input.path=/nonexistent/creative_daily", "budget.ratio_of_last_day=0.5")
+    day, budget, info = day_and_budget(spark, cfg, days)  # the input is not read
+    assert (day, budget, info["last_day_creatives"], info["last_input_day"]) == (D2, 500, 1000, str(D1))
+    with pytest.raises(InputRowsError, match=f"run_date {D1} differs from the run calendar's day {D2}"):
+        day_and_budget(spark, make_cfg(f"run_date={D1}"), days)
 
 
 def test_check_scores_rejects_bad_arrays_and_schema(spark):

@@ -10,6 +10,7 @@ from feature_sample import day
 
 from acq_spark.features.assemble import feature_columns
 from acq_spark.features.columns import NUMERIC_PACKED, numeric_feature_columns
+from acq_spark.features.days import FeatureDays
 from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT, run_build_features
 from acq_spark.tables import overwrite_table
 
@@ -59,6 +60,8 @@ def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_c
     assert [s["vocab_size"] for s in spec["sparse_features"]] == [3, 3, 4]
     assert (spec["decision_day"], spec["last_input_day"]) == (day(7).isoformat(), day(6).isoformat())
     assert spec["label_days"] == [day(3).isoformat(), day(5).isoformat(), day(6).isoformat()]
+    assert spec["last_day_creatives"] == 5 + 1 + 1  # day 6's n_creatives at levels (1, 2, 5)
+    assert FeatureDays.from_spec(spec) == FeatureDays(day(7), day(6), (day(3), day(5), day(6)), 7)
 
     before = [table_rows(spark, cfg.table(t)) for t in ("training_examples", "scoring_rows")]
     artifacts = [(warehouse / a).read_bytes() for a in (VOCAB_ARTIFACT, SPEC_ARTIFACT)]

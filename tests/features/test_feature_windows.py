@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from chispa import assert_approx_df_equality
+from chispa import assert_approx_df_equality, assert_df_equality
 from feature_sample import LEVELS, WINDOWS, day
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from acq_spark.features.assemble import with_decision_probes, with_point_in_time_features
+from acq_spark.features.windows import level_creatives
 
 CHECKED = [
     "dt", "account_id", "photo_id", "level_idx",
@@ -57,3 +59,13 @@ def test_decision_day_probes_see_every_earlier_day(spark, source_df):
     )
     expected_df = spark.createDataFrame(EXPECTED_PROBES, CHECKED_SCHEMA)
     assert_approx_df_equality(actual_df, expected_df, 1e-9, ignore_nullable=True, ignore_row_order=True)
+
+
+def test_level_creatives_map_n_to_the_largest_level_not_above_it(spark):
+    schema = "n_creatives int"
+    source_df = spark.createDataFrame([(None,), (0,), (1,), (4,), (5,), (500,)], schema)
+    actual_df = source_df.select("n_creatives", level_creatives(F.col("n_creatives"), LEVELS).alias("creatives"))
+    expected_df = spark.createDataFrame(
+        [(None, 0), (0, 0), (1, 1), (4, 2), (5, 5), (500, 5)], "n_creatives int, creatives int"
+    )
+    assert_df_equality(actual_df, expected_df, ignore_row_order=True, ignore_nullable=True)
