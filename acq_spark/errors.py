@@ -19,6 +19,10 @@ class InputNotFoundError(AcqError, FileNotFoundError):
     """An input table or artifact does not exist where the configuration says it is."""
 
 
+class InputExistsError(AcqError, FileExistsError):
+    """The simulator would write over data that is already there; nothing has been written."""
+
+
 class InfeasibleBudgetError(AcqError, ValueError):
     """The creative budget is below the smallest total any allocation can have."""
 
