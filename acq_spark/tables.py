@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from acq_spark.errors import InputNotFoundError
 from acq_spark.storage import DELTA_LOG, PathContents, inspect_path
@@ -69,21 +70,21 @@ def overwrite_table(df: DataFrame, path: str, fmt: str = "delta", partition_by: 
     writer.save(path)
 
 
-def replace_days(df: DataFrame, path: str, days: Sequence[Any], column: str = "dt") -> None:
+def replace_days(
+    df: DataFrame, path: str, days: Sequence[Any], column: str = "dt", commit_note: str | None = None
+) -> None:
     """Write ``df`` into the Delta table at ``path``, partitioned by ``column``, replacing only ``days``.
 
-    Other days already in the table are kept untouched; the replacement is one Delta commit.
+    Other days already in the table are kept untouched; the replacement is one Delta commit. A
+    ``commit_note`` is stored as the commit's ``userMetadata``, so that :func:`commit_version` finds it.
     """
     if not days:
         raise ValueError("replace_days needs at least one day")
     listed = ", ".join(f"'{d}'" for d in sorted({str(d) for d in days}))
-    (
-        df.write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", f"{column} IN ({listed})")
-        .partitionBy(column)
-        .save(path)
-    )
+    writer = df.write.format("delta").mode("overwrite").option("replaceWhere", f"{column} IN ({listed})")
+    if commit_note is not None:
+        writer = writer.option("userMetadata", commit_note)
+    writer.partitionBy(column).save(path)
 
 
 def delta_version(spark: SparkSession, path: str) -> int | None:
@@ -93,6 +94,24 @@ def delta_version(spark: SparkSession, path: str) -> int | None:
     if not DeltaTable.isDeltaTable(spark, path):
         return None
     return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
+
+
+def commit_version(spark: SparkSession, path: str, commit_note: str, search: int = 100) -> int:
+    """The Delta version of the latest commit at ``path`` whose ``userMetadata`` is ``commit_note``.
+
+    Exact while other jobs commit to the same table (unlike :func:`delta_version`); only the last
+    ``search`` commits are looked at.
+
+    Raises:
+        InputNotFoundError: no such commit among them.
+    """
+    from delta.tables import DeltaTable
+
+    history = DeltaTable.forPath(spark, path).history(search)
+    found = history.where(F.col("userMetadata") == commit_note).agg(F.max("version")).first()[0]
+    if found is None:
+        raise InputNotFoundError(f"no commit noted {commit_note!r} among the last {search} of {path}")
+    return int(found)
 
 
 def write_json(path: str | Path, obj: Any) -> None:

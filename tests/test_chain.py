@@ -16,6 +16,7 @@ from acq_spark.errors import StageError
 from acq_spark.evaluation.table4 import run_table4
 from acq_spark.features.job import run_build_features
 from acq_spark.nightly import run_nightly
+from acq_spark.publish import read_pointer
 from acq_spark.report.build import build_report
 from acq_spark.scoring.job import run_scoring, score_rows
 from acq_spark.simulate.job import run_simulation
@@ -110,6 +111,8 @@ def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
     rules = spark.read.format("delta").load(cfg.table("account_rules"))
     totals = rules.agg(F.sum("total_creatives"), F.sum("photos")).first()
     assert (totals[0], totals[1]) == (used, 600)
+    pointer = read_pointer(cfg.warehouse, cfg.run_date)
+    assert pointer["run_id"] == record["run_id"] and pointer["versions"] == record["published"]
 
 
 def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):

@@ -2,9 +2,9 @@
 
 Reads ``scores`` (spec §6) for the decision day, works out the budget (an absolute number, or a
 ratio of the creatives on the last input day), solves (``acq`` on r, ``oracle`` on the truth's
-expected cost, or the ``rule_based`` baseline), and writes ``allocation`` and ``account_rules``
-(Delta, by dt: a re-run replaces only its day) and a run record. An infeasible budget or bad
-scores stop the job before anything is written.
+expected cost, or the ``rule_based`` baseline), and publishes ``allocation`` and ``account_rules``
+together (Delta, by dt: a re-run replaces only its day; see :mod:`acq_spark.publish`) and a run
+record. An infeasible budget or bad scores stop the job before anything is written.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from acq_spark.allocation.rule_based import alpha_of, rule_based
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.publish import publish_day
 from acq_spark.stages import StageTimer
-from acq_spark.tables import read_table, replace_days, write_json
+from acq_spark.tables import read_table, write_json
 
 KEYS = ["account_id", "photo_id"]
 SCORE_TYPES = {"dt": "date", "account_id": "bigint", "photo_id": "bigint", "r": "array<double>"}
@@ -137,7 +138,7 @@ def account_rules(allocation: DataFrame) -> DataFrame:
 
 
 def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = None, run_id: str | None = None) -> dict:
-    """Allocate the decision day's creatives; write ``allocation``, ``account_rules`` and the run record.
+    """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
     Returns:
         The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
@@ -161,12 +162,13 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
     with timer.stage("allocation solve") as rec:
         alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
         rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
-    with timer.stage("allocation write") as rec:
+    with timer.stage("allocation publish") as rec:
         lam = None if method == "rule_based" else record.lam
         table = allocation_table(alloc, day, lam, run_id, method).cache()
-        replace_days(table, cfg.table("allocation"), [day])
-        replace_days(account_rules(table), cfg.table("account_rules"), [day])
-        rec.figures.update(rows=record.n_pairs)
+        figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
+        tables = {"allocation": table, "account_rules": account_rules(table)}
+        pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
+        rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
         table.unpersist()
         scores.unpersist()
     out = {
@@ -176,6 +178,7 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
         "levels": list(cfg.levels),
         "budget": {"value": budget, **budget_info},
         "solve": record.to_dict(),
+        "published": pointer["versions"],
         "stages": timer.as_dict(),
     }
     if method == "rule_based":
