@@ -30,6 +30,10 @@ def test_defaults_environment_file_and_overrides_apply_in_order(tmp_path):
         ("levels=[3, 2]", "levels: must be strictly increasing"),
         ("run_date=yesterday", "run_date: expected a date"),
         ("validation.max_bad_share=2", "validation.max_bad_share: must be in [0, 1]"),
+        ("publish.min_pairs_share_of_previous=1.5", "publish.min_pairs_share_of_previous: must be in [0, 1]"),
+        ("publish.min_budget_used_share=-0.1", "publish.min_budget_used_share: must be in [0, 1]"),
+        ("publish.max_input_age_days=0", "publish.max_input_age_days: must be at least 1"),
+        ("publish.max_days_before_today=-1", "publish.max_days_before_today: must be at least 0"),
         ("novalue", "--set expects dotted.key=value"),
     ],
 )

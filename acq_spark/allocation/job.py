@@ -4,7 +4,8 @@ Reads ``scores`` (spec §6) for the decision day, works out the budget (an absol
 ratio of the creatives on the last input day), solves (``acq`` on r, ``oracle`` on the truth's
 expected cost, or the ``rule_based`` baseline), and publishes ``allocation`` and ``account_rules``
 together (Delta, by dt: a re-run replaces only its day; see :mod:`acq_spark.publish`) and a run
-record. An infeasible budget or bad scores stop the job before anything is written.
+record. An infeasible budget, bad scores or a failed publish guard (:mod:`acq_spark.allocation.guard`:
+no scores, too few pairs, stale input, budget mostly unused) stop the job before anything is written.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark.allocation.guard import PublishFacts, check_before_solve, check_budget_used
 from acq_spark.allocation.rule_based import alpha_of, rule_based
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputRowsError, InputSchemaError
-from acq_spark.publish import publish_day
+from acq_spark.publish import latest_pointer_before, publish_day
 from acq_spark.stages import StageTimer
 from acq_spark.tables import read_table, write_json
 
@@ -137,11 +139,28 @@ def account_rules(allocation: DataFrame) -> DataFrame:
     )
 
 
+def publish_facts(cfg: Config, day: dt.date, scores: DataFrame, budget_info: dict[str, Any]) -> PublishFacts:
+    """What the publish guard checks before solving: pairs, input age, the last published day, today."""
+    previous = latest_pointer_before(cfg.warehouse, day) or {}
+    last = budget_info.get("last_input_day")
+    return PublishFacts(
+        day=day,
+        pairs=scores.count(),
+        last_input_day=dt.date.fromisoformat(last) if last else None,
+        previous_day=dt.date.fromisoformat(previous["dt"]) if previous else None,
+        previous_pairs=previous.get("pairs"),
+        today=dt.datetime.now(dt.UTC).date(),
+    )
+
+
 def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = None, run_id: str | None = None) -> dict:
     """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
     Returns:
         The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
+
+    Raises:
+        PublishGuardError: a ``publish.*`` check failed; nothing was written.
     """
     timer = timer or StageTimer()
     run_id = run_id or new_run_id()
@@ -158,10 +177,13 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
                 raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {[tuple(r) for r in missing]}")
             check_scores(scores, len(cfg.levels))
         scores = scores.cache()
-        rec.figures.update(day=str(day), budget=budget, method=method)
+        facts = publish_facts(cfg, day, scores, budget_info)
+        rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
+        check_before_solve(facts, cfg.publish)
     with timer.stage("allocation solve") as rec:
         alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
         rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
+        check_budget_used(day, record.budget_used, budget, cfg.publish)
     with timer.stage("allocation publish") as rec:
         lam = None if method == "rule_based" else record.lam
         table = allocation_table(alloc, day, lam, run_id, method).cache()
@@ -189,8 +211,14 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
 
 
 def day_and_budget(spark: SparkSession, cfg: Config) -> tuple[dt.date, int, dict[str, Any]]:
-    """The decision day, the budget C and where C came from (reads ``creative_daily`` only when needed)."""
-    need_input = cfg.run_date is None or cfg.budget.total_creatives is None
+    """The decision day, the budget C and where C came from, with the last input day.
+
+    ``creative_daily`` is read (its days and creatives per day) unless neither the decision day, the
+    budget nor the publish guard's ``max_input_age_days`` needs it.
+    """
+    need_input = (
+        cfg.run_date is None or cfg.budget.total_creatives is None or cfg.publish.max_input_age_days is not None
+    )
     per_day: dict[dt.date, int] = {}
     if need_input:
         per_day = creatives_per_day(read_table(spark, cfg.input_path, cfg.input.format, "creative_daily"))

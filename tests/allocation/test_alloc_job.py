@@ -14,11 +14,11 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import account_rules, check_scores, run_allocate
 from acq_spark.config import PROJECT_ROOT
-from acq_spark.errors import InfeasibleBudgetError, InputRowsError, InputSchemaError
-from acq_spark.publish import publish_day, read_pointer, read_published
+from acq_spark.errors import InfeasibleBudgetError, InputRowsError, InputSchemaError, PublishGuardError
+from acq_spark.publish import pointer_path, publish_day, read_pointer, read_published
 from acq_spark.tables import delta_version, replace_days, table_exists
 
-D1, D2 = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
+D1, D2, D3 = dt.date(2026, 1, 5), dt.date(2026, 1, 6), dt.date(2026, 1, 7)
 N_PAIRS = 40
 SCORES_SCHEMA = (
     "dt date, account_id long, photo_id long, pvalue array<double>, r array<double>, explore array<double>, "
@@ -122,7 +122,25 @@ def test_allocate_writes_by_day_and_replaces_only_that_day(spark, warehouse, mon
     assert Path(cfg.table("runs"), "allocation", str(D2), "run-a.json").is_file()
 
 
-def test_a_kill_between_the_two_writes_leaves_the_pointer_on_the_last_consistent_pair(spark, warehouse, monkeypatch):
+def test_publish_guard_publishes_nothing_for_an_empty_stale_or_underused_day(spark, warehouse, monkeypatch):
+    cfg = warehouse()
+    # a day without scores (as after a backfill rebuilt scoring_rows for another day): the job fails
+    monkeypatch.setattr("sys.argv", job_argv(cfg, f"run_date={D3}"))
+    with pytest.raises(PublishGuardError, match=r"scores hold no pairs for 2026-01-07, so nothing is published"):
+        load_job("allocate").main()
+    stale = warehouse(f"run_date={D1 + dt.timedelta(days=45)}")
+    with pytest.raises(PublishGuardError, match=r"2026-01-05 is 45 days before .* publish\.max_input_age_days=2"):
+        run_allocate(spark, stale)
+    # 40 pairs take at most 40 × 100 creatives: a budget of 100,000 is mostly unused
+    message = r"uses 4,000 of the 100,000 creatives .*publish\.min_budget_used_share=0\.5"
+    with pytest.raises(PublishGuardError, match=message):
+        run_allocate(spark, warehouse("budget.total_creatives=100000"))
+    for name in ("allocation", "account_rules"):
+        assert not table_exists(spark, cfg.table(name)), name
+    assert not pointer_path(cfg.warehouse, D3).parent.exists() and not Path(cfg.table("runs")).exists()
+
+
+def test_a_kill_between_the_two_writes_keeps_the_pointer_which_guards_the_next_day(spark, warehouse, monkeypatch):
     cfg = warehouse()
     first = run_allocate(spark, cfg, run_id="run-a")
     pointer = read_pointer(cfg.warehouse, D2)
@@ -147,6 +165,13 @@ def test_a_kill_between_the_two_writes_leaves_the_pointer_on_the_last_consistent
     assert allocation.agg(F.sum("n_creatives")).first()[0] == first["solve"]["budget_used"]
     assert_df_equality(rules, account_rules(allocation), ignore_row_order=True, ignore_nullable=True)
 
+    # the next day has a quarter of the pairs published for D2
+    k = len(cfg.levels)
+    replace_days(spark.createDataFrame(scores_rows(D3, k, 3)[:10], SCORES_SCHEMA), cfg.table("scores"), [D3])
+    message = r"10 pairs for 2026-01-07 are 25\.0% of the 40 published for 2026-01-06, below publish\.min_pairs"
+    with pytest.raises(PublishGuardError, match=message):
+        run_allocate(spark, warehouse(f"run_date={D3}"))
+    assert read_pointer(cfg.warehouse, D3) is None
 
 
 def test_check_scores_rejects_bad_arrays_and_schema(spark):
