@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,11 +14,11 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import run_allocate
 from acq_spark.config import PROJECT_ROOT, load_config
-from acq_spark.errors import StageError
+from acq_spark.errors import InputNotFoundError, StageError
 from acq_spark.evaluation.table4 import run_table4
 from acq_spark.features.job import run_build_features
 from acq_spark.nightly import run_nightly
-from acq_spark.publish import read_pointer
+from acq_spark.publish import read_pointer, read_published
 from acq_spark.report.build import build_report
 from acq_spark.scoring.job import run_scoring, score_rows
 from acq_spark.simulate.job import run_simulation
@@ -145,3 +147,21 @@ def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world
     with pytest.raises(StageError, match=r"nightly stage 'validate' failed: InputSchemaError: .*'cost'"):
         run_nightly(spark, bad_input)
     assert {t: delta_version(spark, cfg.table(t)) for t in before} == before
+
+
+def test_a_backfill_day_without_truth_skips_table_4_and_still_writes_report_and_run_record(spark, world):
+    cfg, _, _ = world
+    backfill = cfg.run_date - dt.timedelta(days=1)  # the truth covers the world's decision day only
+    one_epoch = dataclasses.replace(cfg.train, epochs=1)
+    report = run_nightly(spark, dataclasses.replace(cfg, run_date=backfill, train=one_epoch))
+    assert report.parent.name == str(backfill)
+    assert f"Table 4: the truth does not cover {backfill}." in report.read_text()
+    assert not (report.parent / "table4.json").exists()
+    (record,) = Path(cfg.table("runs"), "nightly").glob(f"{backfill}_*.json")
+    run = json.loads(record.read_text())
+    assert run["table4"] == f"the truth does not cover {backfill}" and "report" in run["stages"]
+    allocation, rules = read_published(spark, cfg.warehouse, backfill)
+    used = allocation.agg(F.sum("n_creatives")).first()[0]
+    assert used > 0 and used == rules.agg(F.sum("total_creatives")).first()[0]
+    with pytest.raises(InputNotFoundError, match=rf"truth: no rows for {backfill} \(it covers {cfg.run_date} to"):
+        run_table4(spark, dataclasses.replace(cfg, run_date=backfill))
