@@ -166,7 +166,7 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
     run_id = run_id or new_run_id()
     method = cfg.allocation.method
     with timer.stage("allocation inputs") as rec:
-        day, budget, budget_info = day_and_budget(spark, cfg)
+        day, budget, budget_info = day_and_budget(spark, cfg, cfg.publish.max_input_age_days is not None)
         scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
         check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
         if method == "oracle":
@@ -184,7 +184,7 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
         alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
         rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
         check_budget_used(day, record.budget_used, budget, cfg.publish)
-    with timer.stage("allocation publish") as rec:
+    with timer.stage("allocation write") as rec:
         lam = None if method == "rule_based" else record.lam
         table = allocation_table(alloc, day, lam, run_id, method).cache()
         figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
@@ -210,18 +210,21 @@ def run_allocate(spark: SparkSession, cfg: Config, timer: StageTimer | None = No
     return out
 
 
-def day_and_budget(spark: SparkSession, cfg: Config) -> tuple[dt.date, int, dict[str, Any]]:
-    """The decision day, the budget C and where C came from, with the last input day.
+def day_and_budget(
+    spark: SparkSession, cfg: Config, need_last_input_day: bool = False
+) -> tuple[dt.date, int, dict[str, Any]]:
+    """The decision day, the budget C and where C came from (with the last input day when the input was read).
 
-    ``creative_daily`` is read (its days and creatives per day) unless neither the decision day, the
-    budget nor the publish guard's ``max_input_age_days`` needs it.
+    ``creative_daily`` is read (its days and creatives per day) when the decision day or the budget
+    depends on it, or when ``need_last_input_day`` (the publish guard's input-age check).
     """
-    need_input = (
-        cfg.run_date is None or cfg.budget.total_creatives is None or cfg.publish.max_input_age_days is not None
-    )
+    need_input = cfg.run_date is None or cfg.budget.total_creatives is None or need_last_input_day
     per_day: dict[dt.date, int] = {}
     if need_input:
-        per_day = creatives_per_day(read_table(spark, cfg.input_path, cfg.input.format, "creative_daily"))
+        what = "creative_daily"
+        if cfg.run_date is not None and cfg.budget.total_creatives is not None:
+            what += " (read for publish.max_input_age_days; --set publish.max_input_age_days=null allocates without it)"
+        per_day = creatives_per_day(read_table(spark, cfg.input_path, cfg.input.format, what))
     if cfg.run_date is not None and not need_input:
         day, last = cfg.run_date, None
     else:

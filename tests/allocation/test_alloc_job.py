@@ -14,7 +14,13 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import account_rules, check_scores, run_allocate
 from acq_spark.config import PROJECT_ROOT
-from acq_spark.errors import InfeasibleBudgetError, InputRowsError, InputSchemaError, PublishGuardError
+from acq_spark.errors import (
+    InfeasibleBudgetError,
+    InputNotFoundError,
+    InputRowsError,
+    InputSchemaError,
+    PublishGuardError,
+)
 from acq_spark.publish import pointer_path, publish_day, read_pointer, read_published
 from acq_spark.tables import delta_version, replace_days, table_exists
 
@@ -131,10 +137,14 @@ def test_publish_guard_publishes_nothing_for_an_empty_stale_or_underused_day(spa
     stale = warehouse(f"run_date={D1 + dt.timedelta(days=45)}")
     with pytest.raises(PublishGuardError, match=r"2026-01-05 is 45 days before .* publish\.max_input_age_days=2"):
         run_allocate(spark, stale)
+    # the age check reads the input's days: without input it says how to allocate from scores alone
+    no_input = [f"input.path={cfg.table('missing')}", f"run_date={D2}", "budget.total_creatives=100000"]
+    with pytest.raises(InputNotFoundError, match=r"--set publish\.max_input_age_days=null allocates without it"):
+        run_allocate(spark, warehouse(*no_input))
     # 40 pairs take at most 40 × 100 creatives: a budget of 100,000 is mostly unused
     message = r"uses 4,000 of the 100,000 creatives .*publish\.min_budget_used_share=0\.5"
     with pytest.raises(PublishGuardError, match=message):
-        run_allocate(spark, warehouse("budget.total_creatives=100000"))
+        run_allocate(spark, warehouse(*no_input, "publish.max_input_age_days=null"))
     for name in ("allocation", "account_rules"):
         assert not table_exists(spark, cfg.table(name)), name
     assert not pointer_path(cfg.warehouse, D3).parent.exists() and not Path(cfg.table("runs")).exists()
