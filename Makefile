@@ -40,7 +40,7 @@ $(DIST): $(JARS) $(DIST_SOURCES)
 
 dist: setup $(DIST) ## dist/: the environment archive (venv-pack), Delta's jars, log4j file (DIST_PYTHON_PREFIX=/usr for the hosts' Python)
 
-simulate: setup ## write the simulated world (creative_daily + truth) into the warehouse
+simulate: setup ## write the simulated world (creative_daily + truth); refuses over existing data (SET=--force replaces it)
 	$(PY) jobs/simulate.py $(JOB_ARGS)
 
 validate: setup ## validate creative_daily and print its summary

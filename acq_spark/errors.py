@@ -23,6 +23,14 @@ class UnreadableFileError(AcqError, OSError):
     """A file is where it should be but cannot be read: truncated, corrupt, or not in the expected format."""
 
 
+class InputExistsError(AcqError, FileExistsError):
+    """The simulator would write over data that is already there; nothing has been written."""
+
+
+class PublishGuardError(AcqError):
+    """A figure of the day's allocation fails a ``publish.*`` check; nothing has been published."""
+
+
 class InfeasibleBudgetError(AcqError, ValueError):
     """The creative budget is below the smallest total any allocation can have."""
 

@@ -3,8 +3,10 @@ allocate → evaluate → report, each stage logged with its timing and row coun
 
 A failing stage stops the chain with :class:`StageError` naming the stage and the cause. Every
 output is written atomically (Delta commits, artifacts renamed into place), and ``allocation`` /
-``account_rules`` are replaced for the decision day only, so a failure leaves the published
-tables of earlier days (and, before the allocate stage, of this day) as they were.
+``account_rules`` are replaced for the decision day only and published together through the
+pointer ``published/<dt>.json`` (:mod:`acq_spark.publish`), after the publish guard's checks, so a
+failure leaves the published allocation of every day as it was. Table 4 runs only when the truth
+covers the decision day; otherwise the report says why, and the report and run record are written.
 """
 
 from __future__ import annotations
@@ -65,14 +67,34 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
     _stage("train", lambda: run_training(spark, cfg_day, evaluate=cfg.train.evaluate, timer=timer))
     _stage("score", lambda: run_scoring(spark, cfg_day, timer))
     record = _stage("allocate", lambda: run_allocate(spark, cfg_day, timer, days=days))
-    if cfg.report.table4 and table_exists(spark, cfg.table("truth")):
+    table4 = table4_status(spark, cfg_day, day)
+    if table4 == "run":
         _stage("table 4", lambda: run_table4(spark, cfg_day, timer, days=days))
+    else:
+        LOG.info("table 4 skipped for %s: %s", day, table4)
     with timer.stage("report"):
         report = _stage("report", lambda: build_report(spark, cfg_day, day, stages=timer.as_dict()))
-    nightly = {"run_id": record["run_id"], "outputs": record["outputs"], "stages": timer.as_dict()}
-    write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", nightly)
+    run_record = {
+        "run_id": record["run_id"],
+        "outputs": record["outputs"],
+        "published": record["published"],
+        "table4": table4,
+        "stages": timer.as_dict(),
+    }
+    write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", run_record)
     LOG.info("nightly chain for %s done: report %s", day, report)
     return report
+
+
+def table4_status(spark: SparkSession, cfg: Config, day: dt.date) -> str:
+    """``"run"`` when Table 4 can be computed for ``day``, else why not (the report says it too)."""
+    from acq_spark.evaluation.table4 import truth_covers
+
+    if not cfg.report.table4:
+        return "report.table4 is false"
+    if not table_exists(spark, cfg.table("truth")):
+        return "there is no truth table"
+    return "run" if truth_covers(spark, cfg, day) else f"the truth does not cover {day}"
 
 
 def _with_run_date(cfg: Config, day: dt.date) -> Config:

@@ -113,14 +113,19 @@ def replace_days(
     writer.partitionBy(column).save(path)
 
 
-def commit_metadata(spark: SparkSession, path: str) -> dict[int, dict[str, Any]]:
-    """The JSON ``userMetadata`` of each commit of the Delta table at ``path`` that has one, by version."""
+def commit_metadata(spark: SparkSession, path: str, search: int | None = None) -> dict[int, dict[str, Any]]:
+    """The JSON ``userMetadata`` of each commit of the Delta table at ``path`` that has one, by version.
+
+    Only the last ``search`` commits are looked at (None: all).
+    """
     from delta.tables import DeltaTable
 
     if not DeltaTable.isDeltaTable(spark, path):
         return {}
     found: dict[int, dict[str, Any]] = {}
-    for row in DeltaTable.forPath(spark, path).history().select("version", "userMetadata").collect():
+    table = DeltaTable.forPath(spark, path)
+    history = table.history(search) if search else table.history()
+    for row in history.select("version", "userMetadata").collect():
         try:
             meta = json.loads(row["userMetadata"] or "")
         except ValueError:  # no metadata, or someone else's text
@@ -154,6 +159,21 @@ def delta_version(spark: SparkSession, path: str) -> int | None:
     if not DeltaTable.isDeltaTable(spark, path):
         return None
     return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
+
+
+def commit_version(spark: SparkSession, path: str, run_id: str, search: int = 100) -> int:
+    """The Delta version of the latest commit at ``path`` whose metadata names ``run_id`` (``{"run_id": ...}``).
+
+    Exact while other jobs commit to the same table (unlike :func:`delta_version`); only the last
+    ``search`` commits are looked at.
+
+    Raises:
+        InputNotFoundError: no such commit among them.
+    """
+    found = [v for v, meta in commit_metadata(spark, path, search).items() if meta.get("run_id") == run_id]
+    if not found:
+        raise InputNotFoundError(f"no commit of run {run_id!r} among the last {search} of {path}")
+    return max(found)
 
 
 def write_text(path: str | Path, text: str) -> None:

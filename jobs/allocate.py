@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from acq_spark import publish
 from acq_spark.allocation.job import run_allocate
 from acq_spark.cli import parse_job_args, run_main
 from acq_spark.spark import get_spark
@@ -21,6 +22,8 @@ def main() -> int:
         f"{solve['budget_used']:,} of {out['budget']['value']:,} creatives to {solve['n_pairs']:,} pairs "
         f"in {solve['passes']} passes; objective {solve['objective']:.6g}, run {out['run_id']}"
     )
+    versions = ", ".join(f"{name} v{version}" for name, version in out["published"].items())
+    print(f"published {out['dt']}: {versions} (readers follow {publish.pointer_path(cfg.warehouse, out['dt'])})")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,11 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import run_allocate
 from acq_spark.config import PROJECT_ROOT, load_config, table_path
-from acq_spark.errors import StageError
+from acq_spark.errors import InputNotFoundError, StageError
 from acq_spark.evaluation.table4 import run_table4
 from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT, run_build_features
 from acq_spark.nightly import run_nightly
+from acq_spark.publish import read_pointer, read_published
 from acq_spark.report.build import build_report
 from acq_spark.scoring.job import run_scoring, score_rows
 from acq_spark.simulate.job import run_simulation
@@ -115,6 +117,8 @@ def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
     rules = spark.read.format("delta").load(cfg.table("account_rules"))
     totals = rules.agg(F.sum("total_creatives"), F.sum("photos")).first()
     assert (totals[0], totals[1]) == (used, 600)
+    pointer = read_pointer(cfg.warehouse, cfg.run_date)
+    assert pointer["run_id"] == record["run_id"] and pointer["versions"] == record["published"]
 
 
 def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):
@@ -164,3 +168,21 @@ def test_nightly_on_one_day_of_input_fails_before_the_features_write_anything(sp
         run_nightly(spark, one_day)
     assert {t: delta_version(spark, cfg.table(t)) for t in tables} == before
     assert [Path(f).read_bytes() for f in files] == contents
+
+
+def test_a_backfill_day_without_truth_skips_table_4_and_still_writes_report_and_run_record(spark, world):
+    cfg, _, _ = world
+    backfill = cfg.run_date - dt.timedelta(days=1)  # the truth covers the world's decision day only
+    one_epoch = dataclasses.replace(cfg.train, epochs=1)
+    report = run_nightly(spark, dataclasses.replace(cfg, run_date=backfill, train=one_epoch))
+    assert report.parent.name == str(backfill)
+    assert f"Table 4: the truth does not cover {backfill}." in report.read_text()
+    assert not (report.parent / "table4.json").exists()
+    (record,) = Path(cfg.table("runs"), "nightly").glob(f"{backfill}_*.json")
+    run = json.loads(record.read_text())
+    assert run["table4"] == f"the truth does not cover {backfill}" and "report" in run["stages"]
+    allocation, rules = read_published(spark, cfg.warehouse, backfill)
+    used = allocation.agg(F.sum("n_creatives")).first()[0]
+    assert used > 0 and used == rules.agg(F.sum("total_creatives")).first()[0]
+    with pytest.raises(InputNotFoundError, match=rf"truth: no rows for {backfill} \(it covers {cfg.run_date} to"):
+        run_table4(spark, dataclasses.replace(cfg, run_date=backfill))

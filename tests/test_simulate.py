@@ -1,14 +1,26 @@
 from __future__ import annotations
 
+import re
+import runpy
+from pathlib import Path
+
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
+from acq_spark import has_input
+from acq_spark.config import PROJECT_ROOT
+from acq_spark.errors import InputExistsError
 from acq_spark.simulate import simulate_daily, simulate_pairs, simulate_truth
 from acq_spark.simulate.job import run_simulation, world_params
 from acq_spark.summary import input_summary
+from acq_spark.tables import delta_version, table_exists
 from acq_spark.validation import SCHEMA, validate
+
+TINY = ["simulate.n_pairs=40", "simulate.n_days=3", "simulate.partitions=1"]
 
 
 def test_same_seed_gives_identical_tables_whatever_the_partitioning(spark, make_cfg):
@@ -38,6 +50,52 @@ def test_simulated_rows_meet_the_input_contract(spark, cfg):
     assert (result.bad_rows, result.outlier_rows) == (1, 1)
     assert result.quarantine.select("cost", "reason").collect() == [(1e12, "outlier")]
     assert result.outlier_bound < 20_000 * 10
+
+
+def write_parquet(path: Path) -> Path:
+    """A one-row Parquet file at ``path`` (any name, no ``.parquet`` needed), folders created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"account_id": [1], "photo_id": [2], "cost": [3.5]}), path)
+    return path
+
+
+def simulate_job(warehouse: Path, *args: str) -> int:
+    """``python jobs/simulate.py ARGS`` on a tiny world in ``warehouse``; its exit status."""
+    argv = ["--config", str(PROJECT_ROOT / "conf" / "test.yaml"), "--set", f"warehouse={warehouse}"]
+    argv += [arg for item in TINY for arg in ("--set", item)]
+    return runpy.run_path(str(PROJECT_ROOT / "jobs" / "simulate.py"))["main"](argv + list(args))
+
+
+def test_the_simulator_refuses_input_in_any_format_and_layout(spark, make_cfg, tmp_path):
+    hive_file = write_parquet(tmp_path / "hive" / "dt=2026-01-01" / "000000_0")
+    single_file = write_parquet(tmp_path / "single" / "creative_daily")
+    cases = [(hive_file.parents[1], "delta"), (hive_file.parents[1], "parquet"), (single_file, "parquet")]
+    for path, fmt in cases:
+        cfg = make_cfg(f"input.path={path}", f"input.format={fmt}", *TINY)
+        message = rf"creative_daily at {re.escape(str(path))} already holds data .*pass --force to replace it"
+        with pytest.raises(InputExistsError, match=message):
+            run_simulation(spark, cfg)
+    assert pq.read_table(hive_file).num_rows == pq.read_table(single_file).num_rows == 1
+    assert not table_exists(spark, cfg.table("truth"))
+    # the warehouse's truth counts too, even when input.path is empty
+    truth = write_parquet(Path(cfg.table("truth")) / "part-0")
+    with pytest.raises(InputExistsError, match=rf"truth at {re.escape(cfg.table('truth'))} already holds data"):
+        run_simulation(spark, make_cfg(f"input.path={tmp_path / 'empty'}", *TINY))
+    assert truth.is_file()
+
+
+def test_make_run_simulates_only_into_an_empty_warehouse_and_force_replaces(spark, tmp_path):
+    warehouse = tmp_path / "warehouse"
+    probe = ["--config", str(PROJECT_ROOT / "conf" / "test.yaml"), "--set", f"warehouse={warehouse}"]
+    assert has_input.main(probe) == 1, "no input: make run simulates"
+    assert simulate_job(warehouse) == 0
+    assert has_input.main(probe) == 0, "input: make run goes straight to the nightly chain"
+    daily = warehouse.resolve() / "creative_daily"
+    with pytest.raises(InputExistsError, match=rf"creative_daily at {re.escape(str(daily))} already holds data"):
+        simulate_job(warehouse)
+    version = delta_version(spark, str(daily))
+    assert simulate_job(warehouse, "--force") == 0
+    assert delta_version(spark, str(daily)) == version + 1
 
 
 @pytest.fixture(scope="module")

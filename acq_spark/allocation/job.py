@@ -3,10 +3,11 @@
 Reads ``scores`` (spec §6) for the decision day, works out the budget (an absolute number, or a
 ratio of the creatives on the last input day: the valid rows' n_creatives mapped to the levels, from
 the run calendar the features stage hands on, or computed from the validated input when the job
-runs on its own), solves (``acq`` on r, ``oracle`` on the truth's
-expected cost, or the ``rule_based`` baseline), and writes ``allocation`` and ``account_rules``
-(Delta, by dt: a re-run replaces only its day) and a run record. An infeasible budget or bad
-scores stop the job before anything is written.
+runs on its own), solves (``acq`` on r, ``oracle`` on the truth's expected cost, or the
+``rule_based`` baseline), and publishes ``allocation`` and ``account_rules`` together (Delta, by dt:
+a re-run replaces only its day; see :mod:`acq_spark.publish`) and a run record. An infeasible
+budget, bad scores or a failed publish guard (:mod:`acq_spark.allocation.guard`: no scores, too few
+pairs, stale input, budget mostly unused) stop the job before anything is written.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark.allocation.guard import PublishFacts, check_before_solve, check_budget_used
 from acq_spark.allocation.rule_based import alpha_of, rule_based
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputRowsError, InputSchemaError
 from acq_spark.features.days import FeatureDays
 from acq_spark.features.job import input_calendar
+from acq_spark.publish import latest_pointer_before, publish_day
 from acq_spark.scoring.job import scores_model_version
 from acq_spark.stages import StageTimer
-from acq_spark.tables import delta_version, read_table, replace_days, write_json
+from acq_spark.tables import delta_version, read_table, write_json
 from acq_spark.validation import read_valid_input
 
 KEYS = ["account_id", "photo_id"]
@@ -120,6 +123,20 @@ def account_rules(allocation: DataFrame) -> DataFrame:
     )
 
 
+def publish_facts(cfg: Config, day: dt.date, scores: DataFrame, budget_info: dict[str, Any]) -> PublishFacts:
+    """What the publish guard checks before solving: pairs, input age, the last published day, today."""
+    previous = latest_pointer_before(cfg.warehouse, day) or {}
+    last = budget_info.get("last_input_day")
+    return PublishFacts(
+        day=day,
+        pairs=scores.count(),
+        last_input_day=dt.date.fromisoformat(last) if last else None,
+        previous_day=dt.date.fromisoformat(previous["dt"]) if previous else None,
+        previous_pairs=previous.get("pairs"),
+        today=dt.datetime.now(dt.UTC).date(),
+    )
+
+
 def run_allocate(
     spark: SparkSession,
     cfg: Config,
@@ -127,19 +144,22 @@ def run_allocate(
     run_id: str | None = None,
     days: FeatureDays | None = None,
 ) -> dict:
-    """Allocate the decision day's creatives; write ``allocation``, ``account_rules`` and the run record.
+    """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
     ``days`` is the run calendar of the features stage (decision day, creatives of the last input day);
     None computes it from the validated input when the budget needs it.
 
     Returns:
         The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
+
+    Raises:
+        PublishGuardError: a ``publish.*`` check failed; nothing was written.
     """
     timer = timer or StageTimer()
     run_id = run_id or new_run_id()
     method = cfg.allocation.method
     with timer.stage("allocation inputs") as rec:
-        day, budget, budget_info = day_and_budget(spark, cfg, days)
+        day, budget, budget_info = day_and_budget(spark, cfg, days, cfg.publish.max_input_age_days is not None)
         scores_version = delta_version(spark, cfg.table("scores"))
         scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
         check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
@@ -151,16 +171,20 @@ def run_allocate(
                 raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {[tuple(r) for r in missing]}")
             check_scores(scores, len(cfg.levels))
         scores = scores.cache()
-        rec.figures.update(day=str(day), budget=budget, method=method)
+        facts = publish_facts(cfg, day, scores, budget_info)
+        rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
+        check_before_solve(facts, cfg.publish)
     with timer.stage("allocation solve") as rec:
         alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
         rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
+        check_budget_used(day, record.budget_used, budget, cfg.publish)
     with timer.stage("allocation write") as rec:
         lam = None if method == "rule_based" else record.lam
         table = allocation_table(alloc, day, lam, run_id, method).cache()
-        replace_days(table, cfg.table("allocation"), [day])
-        replace_days(account_rules(table), cfg.table("account_rules"), [day])
-        rec.figures.update(rows=record.n_pairs)
+        figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
+        tables = {"allocation": table, "account_rules": account_rules(table)}
+        pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
+        rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
         table.unpersist()
         scores.unpersist()
     out = {
@@ -170,8 +194,9 @@ def run_allocate(
         "levels": list(cfg.levels),
         "budget": {"value": budget, **budget_info},
         "solve": record.to_dict(),
+        "published": pointer["versions"],
         "stages": timer.as_dict(),
-        "outputs": published_versions(spark, cfg, day, scores_version),
+        "outputs": published_versions(spark, cfg, day, scores_version, pointer["versions"]),
     }
     if method == "rule_based":
         alpha = alpha_of(record.lam)
@@ -181,20 +206,21 @@ def run_allocate(
 
 
 def day_and_budget(
-    spark: SparkSession, cfg: Config, days: FeatureDays | None = None
+    spark: SparkSession, cfg: Config, days: FeatureDays | None = None, need_last_input_day: bool = False
 ) -> tuple[dt.date, int, dict[str, Any]]:
-    """The decision day, the budget C and where C came from.
+    """The decision day, the budget C and where C came from (with the last input day when it is known).
 
     Args:
         spark: the session.
         cfg: the configuration (run_date, budget, levels).
         days: the run calendar of the features stage; None computes it from the validated input
-            (nothing written) when the decision day or a ratio budget needs it.
+            (nothing written) when the decision day or a ratio budget needs it, or ``need_last_input_day``
+            (the publish guard's input-age check).
 
     Raises:
         InputRowsError: ``days`` is for another day than ``run_date``, or the input has no day before it.
     """
-    if days is None and (cfg.run_date is None or cfg.budget.total_creatives is None):
+    if days is None and (cfg.run_date is None or cfg.budget.total_creatives is None or need_last_input_day):
         days, _ = input_calendar(read_valid_input(spark, cfg), cfg.levels, cfg.features.train_days, cfg.run_date)
     if days is not None and cfg.run_date is not None and days.decision_day != cfg.run_date:
         raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {days.decision_day}")
@@ -212,15 +238,17 @@ def day_and_budget(
     return day, budget, info
 
 
-def published_versions(spark: SparkSession, cfg: Config, day: dt.date, scores_version: int | None) -> dict[str, Any]:
+def published_versions(
+    spark: SparkSession, cfg: Config, day: dt.date, scores_version: int | None, written: dict[str, int]
+) -> dict[str, Any]:
     """What one run's outputs are, so that readers can tell which belong together.
 
-    The Delta versions of ``scores`` (as read), ``allocation`` and ``account_rules`` (as written) and the
-    model version that wrote the day's scores (from the scores' commit metadata; None when unknown).
+    The Delta versions of ``scores`` (as read), ``allocation`` and ``account_rules`` (as ``written``, the
+    publish pointer's) and the model version that wrote the day's scores (from the scores' commit
+    metadata; None when unknown).
     """
     model = scores_model_version(spark, cfg.table("scores"), day, scores_version)
     return {
         "scores": {"version": scores_version, "model_version": model},
-        "allocation": {"version": delta_version(spark, cfg.table("allocation"))},
-        "account_rules": {"version": delta_version(spark, cfg.table("account_rules"))},
+        **{name: {"version": version} for name, version in written.items()},
     }

@@ -17,9 +17,10 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import KEYS, allocate, day_and_budget, with_truth_values
 from acq_spark.config import Config, table_path
+from acq_spark.errors import InputNotFoundError
 from acq_spark.features.days import FeatureDays
 from acq_spark.stages import StageTimer
-from acq_spark.tables import read_table, replace_days, write_json
+from acq_spark.tables import read_table, replace_days, table_exists, write_json
 
 METHODS = ("rule_based", "acq", "oracle")
 
@@ -67,17 +68,36 @@ def table4_markdown(day: dt.date, budget: int, results: dict[str, dict[str, Any]
     return "\n".join(lines) + "\n"
 
 
+def has_day(truth: DataFrame, day: dt.date | str) -> bool:
+    """Whether ``truth`` has a row for ``day`` (one short job)."""
+    return bool(truth.where(F.col("dt") == F.lit(str(day)).cast("date")).limit(1).count())
+
+
+def truth_covers(spark: SparkSession, cfg: Config, day: dt.date | str) -> bool:
+    """Whether a ``truth`` table exists and has rows for ``day``, so that Table 4 can be computed for it."""
+    return table_exists(spark, cfg.table("truth")) and has_day(spark.read.format("delta").load(cfg.table("truth")), day)
+
+
 def run_table4(
     spark: SparkSession, cfg: Config, timer: StageTimer | None = None, days: FeatureDays | None = None
 ) -> dict[str, Any]:
     """Allocate the decision day with every method at the same budget and value each on the truth.
 
     ``days`` is the run calendar the allocation used (None: computed as :func:`day_and_budget` does).
+
+    Raises:
+        InputNotFoundError: no ``truth`` table, or one without rows for the decision day.
     """
     timer = timer or StageTimer()
     day, budget, budget_info = day_and_budget(spark, cfg, days)
+    truth = read_table(spark, cfg.table("truth"), what="truth (simulated world only)")
+    if not has_day(truth, day):
+        days = truth.agg(F.min("dt"), F.max("dt")).first()
+        raise InputNotFoundError(
+            f"truth: no rows for {day} (it covers {days[0]} to {days[1]}); Table 4 needs the truth of the decision day"
+        )
     scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day)).cache()
-    truth = read_table(spark, cfg.table("truth"), what="truth (simulated world only)").where(F.col("dt") == F.lit(day))
+    truth = truth.where(F.col("dt") == F.lit(day))
     truth = truth.select(*KEYS, "expected_cost").cache()
     results: dict[str, dict[str, Any]] = {}
     for method in METHODS:

@@ -1,8 +1,8 @@
 """Gather a run's outputs (run record, Table 2, Table 4, model metrics, scores vs truth) into a report.
 
 Written to ``<warehouse>/reports/<dt>/report.md`` and ``report.html`` with PNG plots beside them.
-Parts whose inputs are missing (no truth outside the simulated world, no Table 2 when the model
-comparison was not run) are left out with a note.
+Parts whose inputs are missing (no truth outside the simulated world or none for the day, no Table 2
+when the model comparison was not run) are left out with a note.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.config import Config, table_path
+from acq_spark.evaluation.table4 import truth_covers
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
 from acq_spark.tables import read_json, table_exists
@@ -105,7 +106,9 @@ def build_report(spark: SparkSession, cfg: Config, day: dt.date | str, stages: d
             plot_lambda_search(s["trace"], out / "lambda_search.png")
             md += ["![λ search](lambda_search.png)", ""]
     table4 = _read(out / "table4.md")
-    if table4:
+    if table_exists(spark, cfg.table("truth")) and not truth_covers(spark, cfg, day):
+        md += ["## Table 4", "", f"Table 4: the truth does not cover {day}.", ""]
+    elif table4:
         t4 = json.loads((out / "table4.json").read_text())
         counts = {m: r["pairs_per_level"] for m, r in t4["methods"].items()}
         plot_levels(cfg.levels, counts, out / "levels.png")

@@ -9,17 +9,29 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.job import check_scores, day_and_budget, run_allocate
+from acq_spark.allocation.job import account_rules, check_scores, day_and_budget, run_allocate
 from acq_spark.config import PROJECT_ROOT
-from acq_spark.errors import InfeasibleBudgetError, InputRowsError, InputSchemaError
+from acq_spark.errors import (
+    InfeasibleBudgetError,
+    InputNotFoundError,
+    InputRowsError,
+    InputSchemaError,
+    PublishGuardError,
+)
 from acq_spark.features.days import FeatureDays
-from acq_spark.tables import delta_version, table_exists
+from acq_spark.publish import pointer_path, publish_day, read_pointer, read_published
+from acq_spark.tables import delta_version, replace_days, table_exists
 from acq_spark.validation import SCHEMA
 
-D1, D2 = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
+D1, D2, D3 = dt.date(2026, 1, 5), dt.date(2026, 1, 6), dt.date(2026, 1, 7)
 N_PAIRS = 40
+SCORES_SCHEMA = (
+    "dt date, account_id long, photo_id long, pvalue array<double>, r array<double>, explore array<double>, "
+    "cost_7d double"
+)
 
 
 def scores_rows(day: dt.date, k: int, seed: int):
@@ -54,9 +66,7 @@ def write_tables(spark, cfg) -> None:
     daily = [daily_row(D1 - dt.timedelta(days=d), i // 4, 1000 + i, 2) for d in range(3) for i in range(N_PAIRS)]
     daily_df = spark.createDataFrame(daily, SCHEMA)
     daily_df.write.format(cfg.input.format).partitionBy("dt").save(cfg.input_path)
-    schema = ("dt date, account_id long, photo_id long, pvalue array<double>, r array<double>, "
-              "explore array<double>, cost_7d double")
-    scores = spark.createDataFrame(scores_rows(D1, k, 1) + scores_rows(D2, k, 2), schema)
+    scores = spark.createDataFrame(scores_rows(D1, k, 1) + scores_rows(D2, k, 2), SCORES_SCHEMA)
     scores.write.format("delta").partitionBy("dt").save(cfg.table("scores"))
     truth = scores.where(F.col("dt") == F.lit(D1)).select("dt", "account_id", "photo_id",
                                                          F.col("pvalue").alias("expected_cost"))
@@ -70,12 +80,16 @@ def load_job(name: str):
     return module
 
 
+def job_argv(cfg, *overrides: str) -> list[str]:
+    sets = [f"warehouse={cfg.warehouse}", "input.format=parquet", *overrides]
+    config = str(PROJECT_ROOT / "conf" / "test.yaml")
+    return ["allocate.py", "--config", config, *(arg for item in sets for arg in ("--set", item))]
+
+
 def test_allocate_writes_by_day_and_replaces_only_that_day(spark, warehouse, monkeypatch, capsys):
     cfg = warehouse()
     # an infeasible budget stops the job before anything is written
-    monkeypatch.setattr("sys.argv", ["allocate.py", "--config", str(PROJECT_ROOT / "conf" / "test.yaml"),
-                                     "--set", f"warehouse={cfg.warehouse}", "--set", "input.format=parquet",
-                                     "--set", "budget.total_creatives=39"])
+    monkeypatch.setattr("sys.argv", job_argv(cfg, "budget.total_creatives=39"))
     with pytest.raises(InfeasibleBudgetError, match="below the minimum 40"):
         load_job("allocate").main()
     assert not table_exists(spark, cfg.table("allocation")) and not Path(cfg.table("runs")).exists()
@@ -151,6 +165,62 @@ def test_budget_comes_from_the_run_calendar_the_features_hand_on(spark, make_cfg
         day_and_budget(spark, make_cfg(f"run_date={D1}"), days)
 
 
+def test_publish_guard_publishes_nothing_for_an_empty_stale_or_underused_day(spark, warehouse, monkeypatch):
+    cfg = warehouse()
+    # a day without scores (as after a backfill rebuilt scoring_rows for another day): the job fails
+    monkeypatch.setattr("sys.argv", job_argv(cfg, f"run_date={D3}"))
+    with pytest.raises(PublishGuardError, match=r"scores hold no pairs for 2026-01-07, so nothing is published"):
+        load_job("allocate").main()
+    stale = warehouse(f"run_date={D1 + dt.timedelta(days=45)}")
+    with pytest.raises(PublishGuardError, match=r"2026-01-05 is 45 days before .* publish\.max_input_age_days=2"):
+        run_allocate(spark, stale)
+    # the age check reads the input's days: without input it says how to allocate from scores alone
+    no_input = [f"input.path={cfg.table('missing')}", f"run_date={D2}", "budget.total_creatives=100000"]
+    with pytest.raises(InputNotFoundError, match=r"--set publish\.max_input_age_days=null allocates without it"):
+        run_allocate(spark, warehouse(*no_input))
+    # 40 pairs take at most 40 × 100 creatives: a budget of 100,000 is mostly unused
+    message = r"uses 4,000 of the 100,000 creatives .*publish\.min_budget_used_share=0\.5"
+    with pytest.raises(PublishGuardError, match=message):
+        run_allocate(spark, warehouse(*no_input, "publish.max_input_age_days=null"))
+    for name in ("allocation", "account_rules"):
+        assert not table_exists(spark, cfg.table(name)), name
+    assert not pointer_path(cfg.warehouse, D3).parent.exists() and not Path(cfg.table("runs")).exists()
+
+
+def test_a_kill_between_the_two_writes_keeps_the_pointer_which_guards_the_next_day(spark, warehouse, monkeypatch):
+    cfg = warehouse()
+    first = run_allocate(spark, cfg, run_id="run-a")
+    pointer = read_pointer(cfg.warehouse, D2)
+    assert pointer["run_id"] == "run-a" and pointer["versions"] == first["published"] and pointer["pairs"] == N_PAIRS
+
+    def killed_before_account_rules(df, path, days, **options):
+        if path == cfg.table("account_rules"):
+            raise RuntimeError("killed between the two writes")
+        replace_days(df, path, days, **options)
+
+    monkeypatch.setattr("acq_spark.publish.replace_days", killed_before_account_rules)
+    allocation, rules = read_published(spark, cfg.warehouse, D2)
+    rerun = {"allocation": allocation.withColumn("run_id", F.lit("run-b")), "account_rules": rules}
+    with pytest.raises(RuntimeError, match="killed between"):
+        publish_day(spark, cfg.warehouse, D2, rerun, "run-b")
+    monkeypatch.undo()
+    latest = spark.read.format("delta").load(cfg.table("allocation")).where(F.col("dt") == F.lit(D2))
+    assert {row["run_id"] for row in latest.select("run_id").distinct().collect()} == {"run-b"}
+    assert read_pointer(cfg.warehouse, D2) == pointer
+    allocation, rules = read_published(spark, cfg.warehouse, D2)
+    assert {row["run_id"] for row in allocation.select("run_id").distinct().collect()} == {"run-a"}
+    assert allocation.agg(F.sum("n_creatives")).first()[0] == first["solve"]["budget_used"]
+    assert_df_equality(rules, account_rules(allocation), ignore_row_order=True, ignore_nullable=True)
+
+    # the next day has a quarter of the pairs published for D2
+    k = len(cfg.levels)
+    replace_days(spark.createDataFrame(scores_rows(D3, k, 3)[:10], SCORES_SCHEMA), cfg.table("scores"), [D3])
+    message = r"10 pairs for 2026-01-07 are 25\.0% of the 40 published for 2026-01-06, below publish\.min_pairs"
+    with pytest.raises(PublishGuardError, match=message):
+        run_allocate(spark, warehouse(f"run_date={D3}"))
+    assert read_pointer(cfg.warehouse, D3) is None
+
+
 def test_check_scores_rejects_bad_arrays_and_schema(spark):
     good = spark.createDataFrame([(D1, 1, 2, [1.0, 2.0])], "dt date, account_id long, photo_id long, r array<double>")
     check_scores(good, 2)
@@ -168,9 +238,7 @@ def test_check_scores_rejects_bad_arrays_and_schema(spark):
 
 
 def test_account_rules_group_quotas_by_account(spark):
-    from chispa import assert_df_equality
-
-    from acq_spark.allocation.job import account_rules, allocation_table
+    from acq_spark.allocation.job import allocation_table
 
     source_df = spark.createDataFrame(
         [(1, 12, 2, 3, 1.5), (1, 11, 0, 1, None), (2, 20, 4, 8, 0.25)],

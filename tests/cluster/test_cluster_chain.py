@@ -110,7 +110,8 @@ def test_the_allocation_job_survives_losing_a_worker_mid_solve(
     budget = 12 * FAULT_PAIRS
     job = start(
         "allocate",
-        *_sets([f"warehouse={warehouse}", f"run_date={FAULT_DAY}", f"budget.total_creatives={budget}"]),
+        *_sets([f"warehouse={warehouse}", f"run_date={FAULT_DAY}", f"budget.total_creatives={budget}",
+                "publish.max_input_age_days=null"]),  # scores only: no creative_daily to date
     )
     _wait_for_line(job, "stage allocation solve: started")
     killed_pid = standalone_cluster.kill_worker(1)
