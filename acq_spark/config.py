@@ -145,21 +145,6 @@ class PublishConfig:
     max_input_age_days: int | None = 2
     max_days_before_today: int | None = None
 
-    def __post_init__(self) -> None:
-        for key in ("min_pairs_share_of_previous", "min_budget_used_share"):
-            value = getattr(self, key)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"publish.{key}: must be in [0, 1] (0 turns the check off), got {value}")
-        if self.max_input_age_days is not None and self.max_input_age_days < 1:
-            raise ConfigError(
-                f"publish.max_input_age_days: must be at least 1 (the decision day follows the last input day) "
-                f"or null to turn the check off, got {self.max_input_age_days}"
-            )
-        if self.max_days_before_today is not None and self.max_days_before_today < 0:
-            raise ConfigError(
-                f"publish.max_days_before_today: must be at least 0 or null, got {self.max_days_before_today}"
-            )
-
 
 @dataclass(frozen=True)
 class ReportConfig:

@@ -111,6 +111,10 @@ RULES: dict[str, Rule] = {
     "allocation.max_passes": POSITIVE,
     "allocation.lambdas_per_pass": POSITIVE,
     "report.sample_pairs": at_least(0),
+    "publish.min_pairs_share_of_previous": within(0, 1),  # 0 turns the check off
+    "publish.min_budget_used_share": within(0, 1),
+    "publish.max_input_age_days": optional(POSITIVE),  # the decision day follows the last input day
+    "publish.max_days_before_today": optional(at_least(0)),
 }
 
 

@@ -24,7 +24,7 @@ from acq_spark.allocation.guard import PublishFacts, check_before_solve, check_b
 from acq_spark.allocation.rule_based import alpha_of, rule_based
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
-from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError
 from acq_spark.features.days import FeatureDays
 from acq_spark.features.job import input_calendar
 from acq_spark.publish import latest_pointer_before, publish_day
@@ -220,8 +220,16 @@ def day_and_budget(
     Raises:
         InputRowsError: ``days`` is for another day than ``run_date``, or the input has no day before it.
     """
-    if days is None and (cfg.run_date is None or cfg.budget.total_creatives is None or need_last_input_day):
-        days, _ = input_calendar(read_valid_input(spark, cfg), cfg.levels, cfg.features.train_days, cfg.run_date)
+    for_budget = cfg.run_date is None or cfg.budget.total_creatives is None
+    if days is None and (for_budget or need_last_input_day):
+        try:
+            valid = read_valid_input(spark, cfg)
+        except InputNotFoundError as exc:
+            if for_budget:
+                raise
+            hint = "read for publish.max_input_age_days; --set publish.max_input_age_days=null allocates without it"
+            raise InputNotFoundError(f"{exc} ({hint})") from exc
+        days, _ = input_calendar(valid, cfg.levels, cfg.features.train_days, cfg.run_date)
     if days is not None and cfg.run_date is not None and days.decision_day != cfg.run_date:
         raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {days.decision_day}")
     day = days.decision_day if days is not None else cfg.run_date
