@@ -104,18 +104,24 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
     }
 
 
-def submitted_conf(cfg: SparkConfig, launcher: Mapping[str, str], app_name: str | None = None) -> dict[str, str]:
+def submitted_conf(
+    cfg: SparkConfig,
+    launcher: Mapping[str, str],
+    app_name: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The settings to add under ``spark-submit``: the project's, where the launcher set nothing.
 
     Args:
         cfg: the ``spark`` section of the configuration.
         launcher: what spark-submit and spark-defaults set (the running JVM's ``SparkConf``).
         app_name: the application name, unless the launcher was given one (``--name``).
+        extra: further settings of the caller, filtered the same way.
 
     Returns:
         Settings that are neither launch settings nor already set by the launcher.
     """
-    wanted = {**session_conf(cfg), **cfg.conf}
+    wanted = {**session_conf(cfg), **cfg.conf, **(extra or {})}
     conf = {k: v for k, v in wanted.items() if k not in LAUNCH_KEYS and k not in launcher}
     # spark-submit names every application after its script unless given --name
     if launcher.get("spark.app.name", "").endswith(".py") or "spark.app.name" not in launcher:
@@ -165,8 +171,7 @@ def get_spark(cfg: SparkConfig, app_name: str | None = None, extra: Mapping[str,
     if under_spark_submit():
         launcher = _launcher_conf()
         _check_delta_on_classpath()
-        conf = submitted_conf(cfg, launcher, app_name)
-        conf.update({k: v for k, v in (extra or {}).items() if k not in LAUNCH_KEYS and k not in launcher})
+        conf = submitted_conf(cfg, launcher, app_name, extra)
     else:
         if cfg.master.startswith("local") or "127.0.0.1" in cfg.master:
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

@@ -32,6 +32,10 @@ from acq_spark.cluster.processes import ClusterError, alive, free_ports, kill_se
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
 _DEPLOY = "org.apache.spark.deploy"
+# Nothing of this machine's Python set-up leaks into the daemons: the application says what runs.
+_NOT_PASSED_TO_DAEMONS = frozenset(
+    {"SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "PYTHONPATH", "VIRTUAL_ENV"}
+)
 
 
 @dataclass
@@ -148,9 +152,7 @@ class StandaloneCluster:
         port, ui = free_ports(2)
         log = self.base_dir / "logs" / f"{role}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        # nothing of this machine's Python set-up leaks into the daemons: the application says what runs
-        leaks = ("SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "PYTHONPATH")
-        env = {k: v for k, v in os.environ.items() if k not in leaks and k != "VIRTUAL_ENV"}
+        env = {k: v for k, v in os.environ.items() if k not in _NOT_PASSED_TO_DAEMONS}
         env.update(
             SPARK_HOME=str(self.spark_home),
             SPARK_LOCAL_IP="127.0.0.1",
