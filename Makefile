@@ -33,7 +33,7 @@ setup: $(STAMP) $(JARS) ## virtualenv + package + Delta jars in the local cache 
 
 # What a cluster needs besides Java, Spark and Python 3.11 (acq_spark/cluster/dist.py): rebuilt when the code or pins change.
 DIST := dist/MANIFEST.json
-DIST_SOURCES := pyproject.toml constraints.txt $(shell find acq_spark models -name '*.py' -o -name '*.yaml' -o -name '*.properties' 2>/dev/null)
+DIST_SOURCES := pyproject.toml constraints.txt $(shell find acq_spark -name '*.py' -o -name '*.yaml' -o -name '*.properties' 2>/dev/null)
 DIST_PYTHON_PREFIX ?=
 $(DIST): $(JARS) $(DIST_SOURCES)
 	$(PY) -m acq_spark.cluster.dist $(if $(DIST_PYTHON_PREFIX),--python-prefix $(DIST_PYTHON_PREFIX))
@@ -60,7 +60,7 @@ test-all: setup $(DIST) ## every test, slow ones included
 	$(PY) -m pytest -q
 
 lint: setup ## ruff over the code
-	$(VENV)/bin/ruff check acq_spark jobs models tests benchmarks
+	$(VENV)/bin/ruff check acq_spark jobs tests benchmarks
 
 bench: setup ## the benchmarks of BENCHMARKS.md (long: tens of minutes)
 	$(PY) benchmarks/run_all.py

@@ -45,7 +45,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
     from acq_spark.scoring.job import run_scoring
     from acq_spark.summary import input_summary
     from acq_spark.training.job import run_training
-    from acq_spark.tree_job import run_build_tree
+    from acq_spark.tree.job import run_build_tree
     from acq_spark.validation import load_valid_input
 
     setup_logging()

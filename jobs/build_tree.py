@@ -8,7 +8,7 @@ from __future__ import annotations
 from acq_spark.cli import parse_job_args, run_main
 from acq_spark.spark import get_spark
 from acq_spark.stages import StageTimer
-from acq_spark.tree_job import run_build_tree
+from acq_spark.tree.job import run_build_tree
 
 
 def main() -> int:

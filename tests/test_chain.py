@@ -25,7 +25,7 @@ from acq_spark.simulate.job import run_simulation
 from acq_spark.tables import delta_version
 from acq_spark.training.artifact import load_artifact
 from acq_spark.training.job import extract_training_data, run_training
-from acq_spark.tree_job import run_build_tree
+from acq_spark.tree.job import run_build_tree
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
 FAST = ["simulate.n_pairs=600", "train.epochs=2", "train.patience=1", "train.batch_size=1024", "train.evaluate=false"]
@@ -46,7 +46,7 @@ def world(spark, tmp_path_factory):
 
 
 def test_artifact_reloads_with_identical_predictions(spark, world):
-    from models.training import predict
+    from acq_spark.models.training import predict
 
     cfg, artifact, _ = world
     loaded = load_artifact(cfg.warehouse)
@@ -76,7 +76,7 @@ def test_scores_cover_every_scoring_pair_with_monotone_concave_pvalue(spark, wor
 
 def test_distributed_scores_equal_the_models_own_predictions(spark, world):
     """mapInArrow + packed features + the compiled padded forward pass give Keras' own predict."""
-    from models.training import predict
+    from acq_spark.models.training import predict
 
     cfg, artifact, _ = world
     spec = artifact.feature_spec

@@ -52,7 +52,7 @@ def _forward(model_file: str, threads: int, with_std: bool) -> Forward:
             pass
         import keras
 
-        import models.factory  # noqa: F401  (imports, and so registers, every model class)
+        import acq_spark.models.factory  # noqa: F401  (imports, and so registers, every model class)
 
         model = keras.models.load_model(model_file, compile=False)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from acq_spark.config import table_path
-from acq_spark.cost_tree import CostTree
 from acq_spark.errors import InputNotFoundError
 from acq_spark.tables import read_json, read_pointer, read_text, write_json, write_text
+from acq_spark.tree.cost_tree import CostTree
 
 MODELS_DIR = "models"
 LATEST = "LATEST"
@@ -42,7 +42,7 @@ class ModelArtifact:
         """The Keras model (TensorFlow is imported here, not at module level)."""
         import keras
 
-        import models.factory  # noqa: F401  (imports, and so registers, every model class)
+        import acq_spark.models.factory  # noqa: F401  (imports, and so registers, every model class)
 
         return keras.models.load_model(self.model_file, compile=False)
 

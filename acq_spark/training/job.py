@@ -13,14 +13,14 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from acq_spark.config import Config, table_path
-from acq_spark.cost_tree import CostTree
 from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT
 from acq_spark.stages import LOG, StageTimer
 from acq_spark.tables import read_json, read_table, replace_days
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
 from acq_spark.training.data import Arrays, collect_arrays, sample_days, split_days
 from acq_spark.training.evaluate import calibration_bins, table2_markdown, table2_row
-from acq_spark.tree_job import load_latest_tree
+from acq_spark.tree.cost_tree import CostTree
+from acq_spark.tree.job import load_latest_tree
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,9 @@ def extract_training_data(spark: SparkSession, cfg: Config) -> TrainingData:
 
 def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple[Any, dict[str, Any], list]:
     """Build, fit and evaluate one model: the model, its Table-2 row (with timing) and its calibration bins."""
-    from models.factory import build_model
-    from models.hparams import ModelHParams
-    from models.training import fit, predict
+    from acq_spark.models.factory import build_model
+    from acq_spark.models.hparams import ModelHParams
+    from acq_spark.models.training import fit, predict
 
     hparams = ModelHParams.from_train_config(cfg.train)
     model = build_model(

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from acq_spark.cost_tree import CostTree
+from acq_spark.tree.cost_tree import CostTree
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -44,7 +44,7 @@ def tree(data) -> CostTree:
 
 @pytest.fixture(scope="session")
 def hparams():
-    from models.hparams import ModelHParams
+    from acq_spark.models.hparams import ModelHParams
 
     return ModelHParams(hidden_units=(16, 8), embedding_dim=3)
 
@@ -55,7 +55,7 @@ def make_model(data, tree, hparams):
 
     Tests that change the weights must build their own model (``fresh=True``).
     """
-    from models.factory import adapt_normalization, build_model
+    from acq_spark.models.factory import adapt_normalization, build_model
 
     cache = {}
 

@@ -8,8 +8,8 @@ import tensorflow as tf
 from scipy import stats
 from scipy.special import expit, log_expit
 
-from acq_spark.cost_tree import CostTree
-from models import losses
+from acq_spark.models import losses
+from acq_spark.tree.cost_tree import CostTree
 
 RTOL = 1e-5  # float32 TensorFlow against float64 NumPy
 COST_CASES = {

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from acq_spark.cost_tree import CostTree
 from acq_spark.errors import UnreadableFileError
 from acq_spark.training.artifact import LATEST, MODEL_FILE, load_artifact, models_root, save_artifact
+from acq_spark.tree.cost_tree import CostTree
 
 
 class FileModel:

@@ -9,10 +9,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models import losses
-from models.base import CostModel
-from models.hparams import VARIANTS, ModelHParams
-from models.layers import CostHeads
+from acq_spark.models import losses
+from acq_spark.models.base import CostModel
+from acq_spark.models.hparams import VARIANTS, ModelHParams
+from acq_spark.models.layers import CostHeads
 
 
 @keras.saving.register_keras_serializable(package="acq")

@@ -8,12 +8,12 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from acq_spark.cost_tree import CostTree
-from models import losses
-from models.base import CostModel
-from models.hparams import VARIANTS, ModelHParams
-from models.layers import CostHeads
-from models.tree_head import TreeHead
+from acq_spark.models import losses
+from acq_spark.models.base import CostModel
+from acq_spark.models.hparams import VARIANTS, ModelHParams
+from acq_spark.models.layers import CostHeads
+from acq_spark.models.tree_head import TreeHead
+from acq_spark.tree.cost_tree import CostTree
 
 
 @keras.saving.register_keras_serializable(package="acq")

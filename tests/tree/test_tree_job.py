@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from pyspark.sql import types as T
 
-from acq_spark.cost_tree import CostTree
 from acq_spark.errors import InputNotFoundError, StageError
 from acq_spark.tables import overwrite_table
-from acq_spark.tree_job import LATEST, TREE_DIR, build_cost_tree, load_latest_tree, run_build_tree
+from acq_spark.tree.cost_tree import CostTree
+from acq_spark.tree.job import LATEST, TREE_DIR, build_cost_tree, load_latest_tree, run_build_tree
 
 ACCURACY = 10_000
 COST_SCHEMA = T.StructType([T.StructField("cost", T.DoubleType())])

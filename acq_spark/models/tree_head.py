@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acq_spark.cost_tree import CostTree
-from models import losses
+from acq_spark.models import losses
+from acq_spark.tree.cost_tree import CostTree
 
 
 @keras.saving.register_keras_serializable(package="acq")

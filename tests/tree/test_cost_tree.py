@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acq_spark.cost_tree import CostTree, merge_quantiles
+from acq_spark.tree.cost_tree import CostTree, merge_quantiles
 
 edges_st = st.lists(st.floats(0.01, 1e4, allow_nan=False), min_size=0, max_size=20).map(merge_quantiles)
 

@@ -2,7 +2,7 @@
 
 Quantiles of the positive costs come from ``percentile_approx`` at j/L (j = 1..L-1); leaf counts, means
 and standard deviations from one grouped pass that buckets every cost on the merged edges. The NumPy
-:class:`~acq_spark.cost_tree.CostTree` is then saved as ``<warehouse>/artifacts/cost_tree/<version>.json``
+:class:`~acq_spark.tree.cost_tree.CostTree` is then saved as ``<warehouse>/artifacts/cost_tree/<version>.json``
 (exactly the bytes of ``to_json()``, so the version is the hash of the file), ``LATEST`` names it, and
 the Delta table ``cost_tree_nodes`` lists its nodes and leaves for inspection.
 """
@@ -20,11 +20,11 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from acq_spark.config import Config, table_path
-from acq_spark.cost_tree import CostTree, merge_quantiles
 from acq_spark.errors import InputNotFoundError, StageError
 from acq_spark.features.job import SPEC_ARTIFACT
 from acq_spark.stages import StageTimer
 from acq_spark.tables import overwrite_table, read_json, read_pointer, read_table, read_text, write_text
+from acq_spark.tree.cost_tree import CostTree, merge_quantiles
 
 TREE_DIR = "artifacts/cost_tree"
 LATEST = "LATEST"

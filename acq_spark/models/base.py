@@ -15,9 +15,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models import losses
-from models.hparams import ModelHParams
-from models.layers import LevelTower, LogStandardize
+from acq_spark.models import losses
+from acq_spark.models.hparams import ModelHParams
+from acq_spark.models.layers import LevelTower, LogStandardize
 
 
 class CostModel(keras.Model):

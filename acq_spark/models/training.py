@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.base import CostModel
+from acq_spark.models.base import CostModel
 
 INPUT_KEYS = ("numeric", "sparse")
 

@@ -9,11 +9,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from acq_spark.cost_tree import CostTree
-from models.base import CostModel
-from models.baselines import CREAD, DNN, ZILN
-from models.hparams import ModelHParams
-from models.ubtm import UBTM
+from acq_spark.models.base import CostModel
+from acq_spark.models.baselines import CREAD, DNN, ZILN
+from acq_spark.models.hparams import ModelHParams
+from acq_spark.models.ubtm import UBTM
+from acq_spark.tree.cost_tree import CostTree
 
 KINDS = ("ubtm", "dnn", "ziln", "cread")
 
