@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Mapping
 
-from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
 from acq_spark.config import SparkConfig
@@ -26,10 +25,6 @@ from acq_spark.jars import MissingJarsError, local_delta_jars
 from acq_spark.resources import LOG4J_CONFIG
 from acq_spark.stages import LOG, setup_logging
 
-# Intermediate results as large as the input (the validated rows, the point-in-time features) are cached
-# on the executors' local disks, never in the JVM heap: the heap does not grow with the input (1M pairs
-# x 15 days ran out of a 2g driver's heap in local mode with MEMORY_AND_DISK, and runs with DISK_ONLY).
-INPUT_SIZED_CACHE = StorageLevel.DISK_ONLY
 ARROW_BATCH_ROWS = 16_384  # rows per Arrow batch sent to Python workers (= the default score.batch_size)
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 

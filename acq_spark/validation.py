@@ -20,9 +20,9 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from acq_spark.caching import INPUT_SIZED_CACHE
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
-from acq_spark.spark import INPUT_SIZED_CACHE
 from acq_spark.stages import LOG
 from acq_spark.tables import read_table, reading, replace_days, write_json
 

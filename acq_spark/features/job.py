@@ -23,6 +23,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark.caching import INPUT_SIZED_CACHE
 from acq_spark.config import Config, table_path
 from acq_spark.features.assemble import (
     select_scoring_rows,
@@ -35,7 +36,6 @@ from acq_spark.features.columns import KEYS, LEVEL, OBS, SPARSE, TRAILING_COST, 
 from acq_spark.features.days import DayTotals, FeatureDays, plan_days, require_label_days
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
 from acq_spark.features.windows import level_creatives
-from acq_spark.spark import INPUT_SIZED_CACHE
 from acq_spark.stages import StageTimer
 from acq_spark.tables import replace_days_or_table, write_json
 
