@@ -42,12 +42,27 @@ def parse_job_args(
 
 
 def run_main(main: Callable[[], int | None]) -> None:
-    """Run a job's ``main`` and exit with its status; errors end with one readable line."""
-    from acq_spark.errors import AcqError
+    """Run a job's ``main`` as one run and exit with its status (0, or :func:`~acq_spark.errors.exit_status`).
 
+    A failure logs its full traceback, then ends with one line on stderr, ``error: <what and why>``;
+    the status tells a scheduler what kind of failure it was (3 bad input, 4 infeasible budget, 1 other).
+    """
+    from acq_spark.errors import AcqError, exit_status
+    from acq_spark.stages import LOG, set_run_id, setup_logging
+
+    setup_logging()
+    set_run_id()
     try:
         status = main()
-    except AcqError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    except Exception as exc:
+        summary = first_line(str(exc) if isinstance(exc, AcqError) else f"{type(exc).__name__}: {exc}")
+        LOG.error("run failed: %s", summary, exc_info=exc)  # the full traceback, causes included
+        print(f"error: {summary}", file=sys.stderr)
+        sys.exit(exit_status(exc))
     sys.exit(status or 0)
+
+
+def first_line(text: str, limit: int = 500) -> str:
+    """The first non-blank line of ``text``, cut to ``limit`` characters (a Java error's message runs on for pages)."""
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"

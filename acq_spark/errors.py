@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class AcqError(RuntimeError):
-    """Base of every error a job reports to its user (exit status 1, message on stderr)."""
+    """Base of every error a job reports to its user: one line on stderr, the status of :func:`exit_status`."""
 
 
 class InputSchemaError(AcqError, ValueError):
@@ -37,3 +37,38 @@ class InfeasibleBudgetError(AcqError, ValueError):
 
 class StageError(AcqError):
     """A stage of the nightly chain failed; the message names the stage and the cause."""
+
+
+EXIT_FAILURE = 1  # anything else: a bug, the cluster, storage, a failing stage without a cause of its own
+EXIT_USAGE = 2  # a bad command line or configuration (argparse and the configuration loader)
+EXIT_BAD_INPUT = 3
+EXIT_INFEASIBLE_BUDGET = 4
+
+# "Bad input": what a job reads (the input table, or a table or artifact of an earlier job) is missing,
+# unreadable or breaks its contract, or the day's figures fail the publish guard (too few pairs, input
+# too old, budget barely used): fixed by the data's owners or a re-run once the data is there, not by code.
+BAD_INPUT: tuple[type[BaseException], ...] = (
+    InputSchemaError,
+    InputRowsError,
+    InputNotFoundError,
+    UnreadableFileError,
+    PublishGuardError,
+)
+
+
+def exit_status(exc: BaseException) -> int:
+    """The exit status for a failure: 3 bad input, 4 an infeasible budget, 1 anything else.
+
+    The chain of causes (``raise … from``) is followed, as a :class:`StageError` wraps the stage's own
+    error, and the first error with a status of its own decides.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, InfeasibleBudgetError):
+            return EXIT_INFEASIBLE_BUDGET
+        if isinstance(current, BAD_INPUT):
+            return EXIT_BAD_INPUT
+        current = current.__cause__  # explicit causes only: an error raised while handling another is its own
+    return EXIT_FAILURE

@@ -21,7 +21,7 @@ from pyspark.sql import SparkSession
 from acq_spark.config import Config
 from acq_spark.errors import StageError
 from acq_spark.features.days import FeatureDays
-from acq_spark.stages import LOG, StageTimer, setup_logging
+from acq_spark.stages import LOG, StageTimer, current_run_id, setup_logging
 from acq_spark.tables import table_exists, write_json
 
 T = TypeVar("T")
@@ -66,7 +66,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
     _stage("tree", lambda: run_build_tree(spark, cfg_day, timer, label_days=days.label_days))
     _stage("train", lambda: run_training(spark, cfg_day, evaluate=cfg.train.evaluate, timer=timer))
     _stage("score", lambda: run_scoring(spark, cfg_day, timer))
-    record = _stage("allocate", lambda: run_allocate(spark, cfg_day, timer, days=days))
+    record = _stage("allocate", lambda: run_allocate(spark, cfg_day, timer, run_id=current_run_id(), days=days))
     table4 = table4_status(spark, cfg_day, day)
     if table4 == "run":
         _stage("table 4", lambda: run_table4(spark, cfg_day, timer, days=days))

@@ -9,13 +9,13 @@ from acq_spark import publish
 from acq_spark.allocation.job import run_allocate
 from acq_spark.cli import parse_job_args, run_main
 from acq_spark.spark import get_spark
-from acq_spark.stages import StageTimer
+from acq_spark.stages import StageTimer, current_run_id
 
 
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
     spark = get_spark(cfg.spark, app_name="acq-allocate")
-    out = run_allocate(spark, cfg, StageTimer())
+    out = run_allocate(spark, cfg, StageTimer(), run_id=current_run_id())
     solve = out["solve"]
     print(
         f"allocation {out['dt']} ({out['method']}, {solve['solver']}): λ={solve['lam']:.6g}, "
