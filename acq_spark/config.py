@@ -147,6 +147,27 @@ class PublishConfig:
 
 
 @dataclass(frozen=True)
+class MaintenanceConfig:
+    """Delta maintenance (``jobs/maintain.py``): how long old versions stay readable, and what OPTIMIZE rewrites.
+
+    ``retention_days``: VACUUM's retention and ``delta.deletedFileRetentionDuration`` (time travel reaches this
+    far back); ``log_retention_days``: ``delta.logRetentionDuration``, at least ``retention_days`` (Delta refuses
+    less); ``zorder_days``: Z-order the last this many days of a table's partitions (0 = compaction only).
+    """
+
+    retention_days: float = 7.0
+    log_retention_days: float = 30.0
+    zorder_days: int = 2
+
+    def __post_init__(self) -> None:
+        if self.log_retention_days < self.retention_days:
+            raise ConfigError(
+                f"maintenance.log_retention_days: must be >= maintenance.retention_days ({self.retention_days:g}), "
+                f"got {self.log_retention_days:g}"
+            )
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     sample_pairs: int = 12
     table4: bool = True  # the nightly chain evaluates ACQ / rule-based / oracle when a truth table exists
@@ -169,6 +190,7 @@ class Config:
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     allocation: AllocationConfig = field(default_factory=AllocationConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
+    maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:

@@ -115,6 +115,9 @@ RULES: dict[str, Rule] = {
     "publish.min_budget_used_share": within(0, 1),
     "publish.max_input_age_days": optional(POSITIVE),  # the decision day follows the last input day
     "publish.max_days_before_today": optional(at_least(0)),
+    "maintenance.retention_days": at_least(1, integer=False),  # longer than any write: VACUUM spares younger files
+    "maintenance.log_retention_days": at_least(1, integer=False),
+    "maintenance.zorder_days": at_least(0),
 }
 
 
