@@ -63,7 +63,7 @@ test-all: setup $(DIST) ## every test, slow ones included
 	$(PY) -m pytest -q
 
 lint: setup ## ruff over the code
-	$(VENV)/bin/ruff check acq_spark jobs tests benchmarks
+	$(VENV)/bin/ruff check acq_spark jobs tests benchmarks deploy
 
 bench: setup ## the benchmarks of BENCHMARKS.md (long: tens of minutes)
 	$(PY) benchmarks/run_all.py
