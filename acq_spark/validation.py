@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -23,10 +24,12 @@ from pyspark.sql import types as T
 from acq_spark.caching import INPUT_SIZED_CACHE
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.run_calendar import RunCalendar, input_calendar
+from acq_spark.schemas import KEYS
 from acq_spark.stages import LOG
 from acq_spark.tables import read_table, reading, replace_days, write_json
 
-KEYS = ("dt", "account_id", "photo_id")
+ROW_KEY = ("dt", *KEYS)  # one input row per pair and day
 SCHEMA = T.StructType(
     [
         T.StructField("dt", T.DateType()),
@@ -115,7 +118,7 @@ def check_schema(df: DataFrame) -> DataFrame:
 
 
 def _row_faults() -> list[tuple[Column, str]]:
-    faults: list[tuple[Column, str]] = [(F.col(k).isNull(), f"null key {k}") for k in KEYS]
+    faults: list[tuple[Column, str]] = [(F.col(k).isNull(), f"null key {k}") for k in ROW_KEY]
     for c in NUMERIC:
         faults.append((F.col(c).isNull(), f"null {c}"))
         faults.append((F.col(c) < 0, f"negative {c}"))
@@ -128,7 +131,7 @@ def _row_faults() -> list[tuple[Column, str]]:
 
 def with_reasons(df: DataFrame) -> DataFrame:
     """Add ``reason``: every row fault of the row joined by '; ', null when the row is clean."""
-    counted = df.withColumn("_key_count", F.count(F.lit(1)).over(Window.partitionBy(*KEYS)))
+    counted = df.withColumn("_key_count", F.count(F.lit(1)).over(Window.partitionBy(*ROW_KEY)))
     reasons = [F.when(cond, F.lit(text)) for cond, text in _row_faults()]
     reason = F.concat_ws("; ", *reasons)
     return counted.withColumn(REASON, F.when(reason != "", reason)).drop("_key_count")
@@ -198,7 +201,7 @@ def write_quarantine(result: ValidationResult, path: str, run_date: dt.date) -> 
 def enforce_share(result: ValidationResult, max_bad_share: float, quarantine_path: str) -> None:
     """Fail when the share of quarantined rows passes ``max_bad_share``."""
     if result.bad_share > max_bad_share:
-        examples = result.quarantine.select(*KEYS, REASON).limit(3).collect()
+        examples = result.quarantine.select(*ROW_KEY, REASON).limit(3).collect()
         shown = "; ".join(f"({r['dt']}, {r['account_id']}, {r['photo_id']}): {r[REASON]}" for r in examples)
         raise InputRowsError(
             f"creative_daily: {result.bad_rows:,} of {result.total_rows:,} rows ({result.bad_share:.2%}) break the "
@@ -207,30 +210,29 @@ def enforce_share(result: ValidationResult, max_bad_share: float, quarantine_pat
         )
 
 
-def last_input_day(df: DataFrame) -> dt.date:
-    """The latest ``dt`` of the input."""
-    day = df.agg(F.max("dt")).first()[0]
-    if day is None:
-        raise InputRowsError("creative_daily: the input has no rows with a day")
-    return day
+class ValidInput(NamedTuple):
+    """The validated input: its clean rows and the run calendar built from them."""
+
+    rows: DataFrame
+    calendar: RunCalendar
 
 
-def decision_day(cfg: Config, df: DataFrame) -> dt.date:
-    """``run_date`` from the configuration, else the day after the last input day."""
-    return cfg.run_date or last_input_day(df) + dt.timedelta(days=1)
+def load_valid_input(spark: SparkSession, cfg: Config) -> ValidInput:
+    """Read ``creative_daily``, validate it, write this run's quarantine; the clean rows and the run calendar.
 
-
-def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
-    """Read ``creative_daily``, validate it, write this run's quarantine and return the clean rows.
+    The calendar (decision day, label days, creatives per day) is built once here, from the clean rows,
+    and the quarantine and the validation record are kept under its decision day.
 
     Raises:
         InputNotFoundError: no table at ``input.path``.
         InputSchemaError: a missing column or a wrong type (nothing written).
-        InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
+        InputRowsError: the share of bad rows passes ``validation.max_bad_share``, or no input day lies
+            before the decision day.
         UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
-    raw, result = _read_and_validate(spark, cfg)
-    run_date = decision_day(cfg, raw)
+    result = _read_and_validate(spark, cfg)
+    calendar = _calendar(result.clean, cfg)
+    run_date = calendar.decision_day
     quarantine_path = cfg.table("quarantine")
     write_quarantine(result, quarantine_path, run_date)
     if result.outlier_rows:
@@ -243,23 +245,29 @@ def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
         )  # fmt: skip
     write_json(validation_record_path(cfg, run_date), {"run_date": run_date, **result.record()})
     enforce_share(result, cfg.validation.max_bad_share, quarantine_path)
-    return result.clean
+    return ValidInput(result.clean, calendar)
 
 
-def read_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
-    """The clean rows :func:`load_valid_input` gives, without writing anything (for facts about the input).
+def read_valid_input(spark: SparkSession, cfg: Config) -> ValidInput:
+    """What :func:`load_valid_input` gives, without writing anything (for facts about the input).
 
     Raises:
-        InputNotFoundError, InputSchemaError, UnreadableFileError: as :func:`load_valid_input`.
+        InputNotFoundError, InputSchemaError, InputRowsError, UnreadableFileError: as :func:`load_valid_input`.
     """
-    return _read_and_validate(spark, cfg)[1].clean
+    clean = _read_and_validate(spark, cfg).clean
+    return ValidInput(clean, _calendar(clean, cfg))
 
 
-def _read_and_validate(spark: SparkSession, cfg: Config) -> tuple[DataFrame, ValidationResult]:
+def _calendar(clean: DataFrame, cfg: Config) -> RunCalendar:
+    with reading("creative_daily (input.path)"):
+        return input_calendar(clean, cfg.levels, cfg.features.train_days, cfg.run_date)
+
+
+def _read_and_validate(spark: SparkSession, cfg: Config) -> ValidationResult:
     what = "creative_daily (input.path)"
     raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
     with reading(what):  # the first pass over every input file
-        return raw, validate(raw, cfg.validation.outlier)
+        return validate(raw, cfg.validation.outlier)
 
 
 def validation_record_path(cfg: Config, run_date: dt.date | str) -> str:

@@ -17,7 +17,7 @@ def main() -> int:
     spark = get_spark(cfg.spark, app_name="acq-validate")
     timer = StageTimer()
     with timer.stage("validate") as rec:
-        clean = load_valid_input(spark, cfg)
+        clean = load_valid_input(spark, cfg).rows
         summary = input_summary(clean)
         rec.figures.update(rows=summary["rows"], pairs=summary["pairs"])
     print(format_summary(summary))

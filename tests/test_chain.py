@@ -36,7 +36,7 @@ def world(spark, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("chain") / "warehouse"
     cfg = load_config(TEST_CONFIG, [f"warehouse={warehouse}", *FAST])
     run_simulation(spark, cfg)
-    spec = run_build_features(spark, cfg)
+    spec = run_build_features(spark, cfg).spec
     cfg = dataclasses.replace(cfg, run_date=dt.date.fromisoformat(spec["decision_day"]))
     run_build_tree(spark, cfg)
     artifact = run_training(spark, cfg)
@@ -137,13 +137,18 @@ def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):
 
 
 def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world):
-    cfg, _, _ = world
+    cfg, artifact, _ = world
     before = {t: delta_version(spark, cfg.table(t)) for t in ("allocation", "account_rules")}
+    latest = Path(table_path(cfg.warehouse, "models/LATEST"))
     infeasible = dataclasses.replace(cfg, budget=dataclasses.replace(cfg.budget, total_creatives=10))
     infeasible = dataclasses.replace(infeasible, train=dataclasses.replace(cfg.train, epochs=1))
     with pytest.raises(StageError, match=r"nightly stage 'allocate' failed: InfeasibleBudgetError: .*10"):
         run_nightly(spark, infeasible)
     assert {t: delta_version(spark, cfg.table(t)) for t in before} == before
+    # The failed run trained and scored with a new model, but LATEST moves only after a publish, and the
+    # day's pointer still names the scores and the model its allocation was solved from.
+    assert latest.read_text().strip() == artifact.version
+    assert read_pointer(cfg.warehouse, cfg.run_date)["scores"]["model_version"] == artifact.version
 
     broken = spark.read.format("delta").load(cfg.input_path).withColumn("cost", F.col("cost").cast("string"))
     bad_input = dataclasses.replace(cfg, input=dataclasses.replace(cfg.input, path=cfg.table("broken_input")))

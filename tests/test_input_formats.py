@@ -60,7 +60,7 @@ def has_input_status(path: Path | str, fmt: str) -> int:
 
 def test_a_single_parquet_file_is_read_and_validated(spark, make_cfg, source_df, tmp_path):
     single = write_single_file(source_df, tmp_path)
-    actual_df = load_valid_input(spark, make_cfg(f"input.path={single}", "input.format=parquet"))
+    actual_df = load_valid_input(spark, make_cfg(f"input.path={single}", "input.format=parquet")).rows
     assert_df_equality(actual_df, source_df, ignore_row_order=True)
 
 
@@ -68,7 +68,7 @@ def test_hive_style_dt_folders_without_suffix_give_dt_as_a_date(spark, make_cfg,
     folder = write_hive_without_suffix(source_df, tmp_path / "creative_daily")
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["dt=2026-01-01", "dt=2026-01-02"]
     assert not any(p.suffix == ".parquet" for p in parquet_files(folder))
-    actual_df = load_valid_input(spark, make_cfg(f"input.path={folder}", "input.format=parquet"))
+    actual_df = load_valid_input(spark, make_cfg(f"input.path={folder}", "input.format=parquet")).rows
     assert actual_df.schema["dt"].dataType == T.DateType()
     assert_df_equality(actual_df, source_df, ignore_row_order=True)
 

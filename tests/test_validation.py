@@ -92,7 +92,7 @@ def test_job_writes_quarantine_and_fails_past_the_threshold(spark, make_cfg):
     with pytest.raises(InputNotFoundError, match="creative_daily"):
         load_valid_input(spark, make_cfg("input.path=/nonexistent/x"))
 
-    clean = load_valid_input(spark, cfg)  # 2 of 10 = 20%: at the threshold, passes
+    clean = load_valid_input(spark, cfg).rows  # 2 of 10 = 20%: at the threshold, passes
     assert clean.count() == 8
     quarantine = spark.read.format("delta").load(cfg.table("quarantine"))
     assert sorted(r["photo_id"] for r in quarantine.collect()) == [100, 101]
@@ -108,8 +108,8 @@ def test_job_writes_quarantine_and_fails_past_the_threshold(spark, make_cfg):
 def test_parquet_input_is_read(spark, make_cfg):
     cfg = make_cfg("input.format=parquet")
     spark.createDataFrame(GOOD, SCHEMA).write.parquet(cfg.input_path)
-    assert load_valid_input(spark, cfg).count() == 3
-    assert T.DateType() == load_valid_input(spark, cfg).schema["dt"].dataType
+    assert load_valid_input(spark, cfg).rows.count() == 3
+    assert T.DateType() == load_valid_input(spark, cfg).rows.schema["dt"].dataType
 
 
 @pytest.mark.parametrize("which", [0, -1])
@@ -160,7 +160,7 @@ def test_cap_keeps_the_outlier_row_at_the_bound(spark):
 def test_job_records_and_reports_the_outliers(spark, make_cfg):
     cfg = make_cfg("validation.max_bad_share=0.05")
     spark.createDataFrame(spread_rows(1e12), SCHEMA).write.format("delta").save(cfg.input_path)
-    clean = load_valid_input(spark, cfg)
+    clean = load_valid_input(spark, cfg).rows
     assert clean.count() == 200
     record = json.loads(Path(validation_record_path(cfg, D2)).read_text())
     assert (record["rows"], record["quarantined"], record["outliers"]["rows"]) == (203, 3, 1)

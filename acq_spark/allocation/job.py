@@ -2,7 +2,7 @@
 
 Reads ``scores`` (spec §6) for the decision day, works out the budget (an absolute number, or a
 ratio of the creatives on the last input day: the valid rows' n_creatives mapped to the levels, from
-the run calendar the features stage hands on, or computed from the validated input when the job
+the run calendar validation hands on, or computed from the validated input when the job
 runs on its own), solves (``acq`` on r, ``oracle`` on the truth's expected cost, or the
 ``rule_based`` baseline), and publishes ``allocation`` and ``account_rules`` together (Delta, by dt:
 a re-run replaces only its day; see :mod:`acq_spark.publish`) and a run record. An infeasible
@@ -25,9 +25,8 @@ from acq_spark.allocation.rule_based import alpha_of, rule_based
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError
-from acq_spark.features.days import FeatureDays
-from acq_spark.features.job import input_calendar
 from acq_spark.publish import latest_pointer_before, publish_day
+from acq_spark.run_calendar import RunCalendar
 from acq_spark.scoring.job import scores_model_version
 from acq_spark.stages import StageTimer
 from acq_spark.tables import delta_version, read_table, write_json
@@ -142,11 +141,11 @@ def run_allocate(
     cfg: Config,
     timer: StageTimer | None = None,
     run_id: str | None = None,
-    days: FeatureDays | None = None,
+    calendar: RunCalendar | None = None,
 ) -> dict:
     """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
-    ``days`` is the run calendar of the features stage (decision day, creatives of the last input day);
+    ``calendar`` is the run calendar (validation's: decision day, creatives of the last input day);
     None computes it from the validated input when the budget needs it.
 
     Returns:
@@ -159,7 +158,7 @@ def run_allocate(
     run_id = run_id or new_run_id()
     method = cfg.allocation.method
     with timer.stage("allocation inputs") as rec:
-        day, budget, budget_info = day_and_budget(spark, cfg, days, cfg.publish.max_input_age_days is not None)
+        day, budget, budget_info = day_and_budget(spark, cfg, calendar, cfg.publish.max_input_age_days is not None)
         scores_version = delta_version(spark, cfg.table("scores"))
         scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
         check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
@@ -181,7 +180,9 @@ def run_allocate(
     with timer.stage("allocation write") as rec:
         lam = None if method == "rule_based" else record.lam
         table = allocation_table(alloc, day, lam, run_id, method).cache()
+        scores_used = scores_of(spark, cfg, day, scores_version)
         figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
+        figures["scores"] = scores_used  # the pointer names the scores (and model) the day was solved from
         tables = {"allocation": table, "account_rules": account_rules(table)}
         pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
         rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
@@ -196,7 +197,7 @@ def run_allocate(
         "solve": record.to_dict(),
         "published": pointer["versions"],
         "stages": timer.as_dict(),
-        "outputs": published_versions(spark, cfg, day, scores_version, pointer["versions"]),
+        "outputs": {"scores": scores_used, **{name: {"version": v} for name, v in pointer["versions"].items()}},
     }
     if method == "rule_based":
         alpha = alpha_of(record.lam)
@@ -206,22 +207,22 @@ def run_allocate(
 
 
 def day_and_budget(
-    spark: SparkSession, cfg: Config, days: FeatureDays | None = None, need_last_input_day: bool = False
+    spark: SparkSession, cfg: Config, calendar: RunCalendar | None = None, need_last_input_day: bool = False
 ) -> tuple[dt.date, int, dict[str, Any]]:
     """The decision day, the budget C and where C came from (with the last input day when it is known).
 
     Args:
         spark: the session.
         cfg: the configuration (run_date, budget, levels).
-        days: the run calendar of the features stage; None computes it from the validated input
+        calendar: the run calendar (validation's); None computes it from the validated input
             (nothing written) when the decision day or a ratio budget needs it, or ``need_last_input_day``
             (the publish guard's input-age check).
 
     Raises:
-        InputRowsError: ``days`` is for another day than ``run_date``, or the input has no day before it.
+        InputRowsError: ``calendar`` is for another day than ``run_date``, or the input has no day before it.
     """
     for_budget = cfg.run_date is None or cfg.budget.total_creatives is None
-    if days is None and (for_budget or need_last_input_day):
+    if calendar is None and (for_budget or need_last_input_day):
         try:
             valid = read_valid_input(spark, cfg)
         except InputNotFoundError as exc:
@@ -229,34 +230,27 @@ def day_and_budget(
                 raise
             hint = "read for publish.max_input_age_days; --set publish.max_input_age_days=null allocates without it"
             raise InputNotFoundError(f"{exc} ({hint})") from exc
-        days, _ = input_calendar(valid, cfg.levels, cfg.features.train_days, cfg.run_date)
-    if days is not None and cfg.run_date is not None and days.decision_day != cfg.run_date:
-        raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {days.decision_day}")
-    day = days.decision_day if days is not None else cfg.run_date
-    budget = resolve_budget(cfg.budget, days.last_day_creatives if days is not None else None)
+        calendar = valid.calendar
+    if calendar is not None and cfg.run_date is not None and calendar.decision_day != cfg.run_date:
+        raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {calendar.decision_day}")
+    day = calendar.decision_day if calendar is not None else cfg.run_date
+    budget = resolve_budget(cfg.budget, calendar.last_day_creatives if calendar is not None else None)
     source = "total_creatives" if cfg.budget.total_creatives is not None else "ratio_of_last_day"
     info: dict[str, Any] = {"source": source}
-    if days is not None:
+    if calendar is not None:
         info.update(
-            last_input_day=str(days.last_input_day),
-            last_day_creatives=days.last_day_creatives,
+            last_input_day=str(calendar.last_input_day),
+            last_day_creatives=calendar.last_day_creatives,
             ratio=cfg.budget.ratio_of_last_day,
             counted="valid rows, n_creatives mapped to the largest level <= n",
         )
     return day, budget, info
 
 
-def published_versions(
-    spark: SparkSession, cfg: Config, day: dt.date, scores_version: int | None, written: dict[str, int]
-) -> dict[str, Any]:
-    """What one run's outputs are, so that readers can tell which belong together.
+def scores_of(spark: SparkSession, cfg: Config, day: dt.date, version: int | None) -> dict[str, Any]:
+    """Which scores a day is solved from: the Delta ``version`` of ``scores`` and the model that wrote the day.
 
-    The Delta versions of ``scores`` (as read), ``allocation`` and ``account_rules`` (as ``written``, the
-    publish pointer's) and the model version that wrote the day's scores (from the scores' commit
-    metadata; None when unknown).
+    The model version comes from the scores' commit metadata (None when unknown), so that readers of
+    the publish pointer and of the run record can tell which scores, allocation and model go together.
     """
-    model = scores_model_version(spark, cfg.table("scores"), day, scores_version)
-    return {
-        "scores": {"version": scores_version, "model_version": model},
-        **{name: {"version": version} for name, version in written.items()},
-    }
+    return {"version": version, "model_version": scores_model_version(spark, cfg.table("scores"), day, version)}

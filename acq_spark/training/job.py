@@ -13,9 +13,9 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from acq_spark.config import Config, table_path
-from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT
+from acq_spark.features.job import BuiltFeatures, load_built_features
 from acq_spark.stages import LOG, StageTimer
-from acq_spark.tables import read_json, read_table, replace_days
+from acq_spark.tables import read_table, replace_days
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
 from acq_spark.training.data import Arrays, collect_arrays, sample_days, split_days
 from acq_spark.training.evaluate import calibration_bins, table2_markdown, table2_row
@@ -34,11 +34,17 @@ class TrainingData:
     val_day: dt.date
 
 
-def extract_training_data(spark: SparkSession, cfg: Config) -> TrainingData:
-    """The feature spec, vocabularies, tree and the sampled train / validation arrays."""
-    spec = read_json(table_path(cfg.warehouse, SPEC_ARTIFACT), "feature spec (run jobs/build_features.py)")
-    vocab = read_json(table_path(cfg.warehouse, VOCAB_ARTIFACT), "vocabularies (run jobs/build_features.py)")
-    tree = load_latest_tree(cfg.warehouse)
+def extract_training_data(
+    spark: SparkSession, cfg: Config, features: BuiltFeatures | None = None, tree: CostTree | None = None
+) -> TrainingData:
+    """The feature spec, vocabularies, tree and the sampled train / validation arrays.
+
+    ``features`` and ``tree`` are what the features and tree stages handed on; None loads the last
+    ones written.
+    """
+    features = features or load_built_features(cfg.warehouse)
+    spec, vocab = features.spec, features.vocab
+    tree = tree or load_latest_tree(cfg.warehouse)
     examples = read_table(spark, cfg.table("training_examples"), what="training_examples (run jobs/build_features.py)")
     train_days, val_day = split_days(spec["label_days"])
     staging = cfg.table(f"_staging/training-{uuid.uuid4().hex}")  # on the warehouse: executors write, we read
@@ -120,12 +126,28 @@ def write_table2(spark: SparkSession, cfg: Config, decision_day: dt.date, rows: 
 
 
 def run_training(
-    spark: SparkSession, cfg: Config, evaluate: bool = False, timer: StageTimer | None = None
+    spark: SparkSession,
+    cfg: Config,
+    evaluate: bool = False,
+    timer: StageTimer | None = None,
+    features: BuiltFeatures | None = None,
+    tree: CostTree | None = None,
+    promote: bool = True,
 ) -> ModelArtifact:
-    """Train the configured model, save the artifact; with ``evaluate``, also every Table-2 model."""
+    """Train the configured model and save the artifact; with ``evaluate``, also every Table-2 model.
+
+    Args:
+        spark: the session.
+        cfg: the configuration (train, levels, seed, warehouse).
+        evaluate: also train and evaluate the Table-2 comparison models.
+        timer: collects the stage timings; a new one when None.
+        features: the features stage's spec and vocabularies; None loads the last ones written.
+        tree: the tree stage's cost tree; None loads the one ``LATEST`` names.
+        promote: point ``models/LATEST`` at the new model (the nightly promotes it only after publishing).
+    """
     timer = timer or StageTimer()
     with timer.stage("train: extract") as rec:
-        data = extract_training_data(spark, cfg)
+        data = extract_training_data(spark, cfg, features, tree)
         rec.figures.update(
             train_rows=len(data.train["cost"]), val_rows=len(data.val["cost"]), val_day=str(data.val_day)
         )
@@ -149,6 +171,7 @@ def run_training(
         data.spec,
         cfg.to_dict(),
         metrics,
+        promote=promote,
     )
     LOG.info("model artifact %s", artifact.path)
     if evaluate:

@@ -21,9 +21,10 @@ from pyspark.sql import types as T
 
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError, StageError
-from acq_spark.features.job import SPEC_ARTIFACT
+from acq_spark.features.job import load_built_features
+from acq_spark.run_calendar import RunCalendar
 from acq_spark.stages import StageTimer
-from acq_spark.tables import overwrite_table, read_json, read_pointer, read_table, read_text, write_text
+from acq_spark.tables import overwrite_table, read_pointer, read_table, read_text, write_text
 from acq_spark.tree.cost_tree import CostTree, merge_quantiles
 
 TREE_DIR = "artifacts/cost_tree"
@@ -164,8 +165,7 @@ def run_build_tree(
     """
     timer = timer or StageTimer()
     if label_days is None:
-        spec = read_json(table_path(cfg.warehouse, SPEC_ARTIFACT), "feature spec (run jobs/build_features.py)")
-        label_days = [dt.date.fromisoformat(d) for d in spec["label_days"]]
+        label_days = RunCalendar.from_spec(load_built_features(cfg.warehouse).spec).label_days
     with timer.stage("cost tree: build") as rec:
         examples = read_table(spark, cfg.table("training_examples"), what="training_examples")
         examples = examples.where(F.col("dt").isin(list(label_days))).select("cost")

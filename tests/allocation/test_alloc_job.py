@@ -21,8 +21,8 @@ from acq_spark.errors import (
     InputSchemaError,
     PublishGuardError,
 )
-from acq_spark.features.days import FeatureDays
 from acq_spark.publish import pointer_path, publish_day, read_pointer, read_published
+from acq_spark.run_calendar import RunCalendar
 from acq_spark.tables import delta_version, replace_days, table_exists
 from acq_spark.validation import SCHEMA
 
@@ -157,7 +157,7 @@ def test_ratio_budget_counts_only_valid_last_day_rows_mapped_to_levels(spark, wa
 
 
 def test_budget_comes_from_the_run_calendar_the_features_hand_on(spark, make_cfg):
-    days = FeatureDays(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=1000)
+    days = RunCalendar(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=1000)
     cfg = make_cfg("input.path=/nonexistent/creative_daily", "budget.ratio_of_last_day=0.5")
     day, budget, info = day_and_budget(spark, cfg, days)  # the input is not read
     assert (day, budget, info["last_day_creatives"], info["last_input_day"]) == (D2, 500, 1000, str(D1))
