@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TypeVar
 
@@ -53,23 +54,24 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
     from acq_spark.training.artifact import promote_model
     from acq_spark.training.job import run_training
     from acq_spark.tree.job import run_build_tree
-    from acq_spark.validation import load_valid_input
+    from acq_spark.validation import valid_input
 
     setup_logging()
     timer = StageTimer()
 
-    def validate() -> ValidInput:
+    def validate(stack: ExitStack) -> ValidInput:
         with timer.stage("validate") as rec:
-            valid = load_valid_input(spark, cfg)
+            valid = stack.enter_context(valid_input(spark, cfg))  # cached until the tree is built
             summary = input_summary(valid.rows)
             rec.figures.update(rows=summary["rows"], pairs=summary["pairs"], days=summary["days"])
             rec.figures.update(decision_day=str(valid.calendar.decision_day))
         return valid
 
-    clean, calendar = _stage("validate", validate)
+    with ExitStack() as stack:
+        clean, calendar = _stage("validate", lambda: validate(stack))
+        features = _stage("features", lambda: run_build_features(spark, cfg, timer, clean, calendar))
+        tree = _stage("tree", lambda: run_build_tree(spark, cfg, timer, clean, calendar))
     day = calendar.decision_day
-    features = _stage("features", lambda: run_build_features(spark, cfg, timer, clean, calendar))
-    tree = _stage("tree", lambda: run_build_tree(spark, cfg, timer, label_days=calendar.label_days))
     artifact = _stage(
         "train",
         lambda: run_training(spark, cfg, cfg.train.evaluate, timer, features=features, tree=tree, promote=False),

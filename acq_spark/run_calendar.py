@@ -23,10 +23,11 @@ MIN_LABEL_DAYS = 2  # training needs a training day and a validation day (traini
 
 
 class DayTotals(NamedTuple):
-    """One input day: its rows and its level-mapped creatives."""
+    """One input day: its rows, its level-mapped creatives and its rows with a level (training examples)."""
 
     rows: int
     creatives: int
+    labelled: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,12 @@ class RunCalendar:
     label_days: tuple[dt.date, ...]
     last_day_creatives: int | None = None
     per_day: Mapping[dt.date, DayTotals] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def examples_per_day(self) -> dict[dt.date, int]:
+        """The training examples (input rows with a level) of each label day; empty when not counted."""
+        counted = {d: self.per_day[d].labelled for d in self.label_days if d in self.per_day}
+        return {d: int(n) for d, n in counted.items() if n is not None} if len(counted) == len(self.label_days) else {}
 
     @property
     def input_rows(self) -> int:
@@ -123,11 +130,13 @@ def require_label_days(calendar: RunCalendar, needed: int = MIN_LABEL_DAYS) -> N
 
 
 def input_totals(df: DataFrame, levels: Sequence[int]) -> dict[dt.date, DayTotals]:
-    """Rows and level-mapped creatives per input day of ``df`` (one small row per day is collected)."""
+    """Rows, level-mapped creatives and rows with a level per input day of ``df`` (one small row per day)."""
     totals = df.groupBy("dt").agg(
-        F.count(F.lit(1)).alias("n"), F.sum(level_creatives(F.col("n_creatives"), levels)).alias("creatives")
+        F.count(F.lit(1)).alias("n"),
+        F.sum(level_creatives(F.col("n_creatives"), levels)).alias("creatives"),
+        F.count(F.when(F.col("n_creatives") >= min(levels), 1)).alias("labelled"),
     )
-    return {r["dt"]: DayTotals(int(r["n"]), int(r["creatives"] or 0)) for r in totals.collect()}
+    return {r["dt"]: DayTotals(int(r["n"]), int(r["creatives"] or 0), int(r["labelled"])) for r in totals.collect()}
 
 
 def input_calendar(df: DataFrame, levels: Sequence[int], train_days: int, run_date: dt.date | None) -> RunCalendar:

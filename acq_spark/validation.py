@@ -14,6 +14,8 @@ which the report shows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -21,7 +23,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from acq_spark.caching import INPUT_SIZED_CACHE
+from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
 from acq_spark.run_calendar import RunCalendar, input_calendar
@@ -162,6 +164,15 @@ def with_outliers(flagged: DataFrame, bound: float | None, action: str) -> DataF
     return marked.withColumn(REASON, F.when(F.col(_IS_OUTLIER), F.lit(OUTLIER)).otherwise(F.col(REASON)))
 
 
+def flag_rows(df: DataFrame) -> DataFrame:
+    """The raw ``creative_daily`` rows, schema checked and typed, with the ``reason`` each one breaks the contract.
+
+    Raises:
+        InputSchemaError: a missing column or one of the wrong type.
+    """
+    return with_reasons(check_schema(df))
+
+
 def validate(df: DataFrame, outlier: OutlierConfig | None = None) -> ValidationResult:
     """Split ``df`` into clean and quarantined rows (schema checked first; nothing written here).
 
@@ -169,8 +180,11 @@ def validate(df: DataFrame, outlier: OutlierConfig | None = None) -> ValidationR
         df: the raw ``creative_daily`` rows.
         outlier: the outlier guard's settings; None turns it off.
     """
-    typed = check_schema(df)
-    flagged = with_reasons(typed).persist(INPUT_SIZED_CACHE)
+    return split_rows(flag_rows(df), outlier)
+
+
+def split_rows(flagged: DataFrame, outlier: OutlierConfig | None = None) -> ValidationResult:
+    """Split the :func:`flag_rows` rows into clean and quarantined ones, the outlier guard applied, and count them."""
     action = "off" if outlier is None else outlier.action
     bound = None if action == "off" else outlier_bound(flagged, outlier.quantile, outlier.multiple)
     marked = with_outliers(flagged, bound, action)
@@ -217,11 +231,14 @@ class ValidInput(NamedTuple):
     calendar: RunCalendar
 
 
-def load_valid_input(spark: SparkSession, cfg: Config) -> ValidInput:
-    """Read ``creative_daily``, validate it, write this run's quarantine; the clean rows and the run calendar.
+@contextmanager
+def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterator[ValidInput]:
+    """Read ``creative_daily`` and validate it; the clean rows and the run calendar, cached for the ``with`` block.
 
-    The calendar (decision day, label days, creatives per day) is built once here, from the clean rows,
-    and the quarantine and the validation record are kept under its decision day.
+    The calendar (decision day, label days, creatives per day) is built once here, from the clean rows.
+    With ``record``, this run's quarantine and validation record are written under its decision day and
+    the share of bad rows is enforced; without, nothing is written (for facts about the input). The
+    validated rows stay cached on the executors' disks until the block ends.
 
     Raises:
         InputNotFoundError: no table at ``input.path``.
@@ -230,9 +247,23 @@ def load_valid_input(spark: SparkSession, cfg: Config) -> ValidInput:
             before the decision day.
         UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
-    result = _read_and_validate(spark, cfg)
-    calendar = _calendar(result.clean, cfg)
-    run_date = calendar.decision_day
+    what = "creative_daily (input.path)"
+    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
+    with cached(flag_rows(raw), INPUT_SIZED_CACHE) as flagged:
+        with reading(what):  # the first pass over every input file
+            result = split_rows(flagged, cfg.validation.outlier)
+            calendar = input_calendar(result.clean, cfg.levels, cfg.features.train_days, cfg.run_date)
+        if record:
+            keep_record(result, cfg, calendar.decision_day)
+        yield ValidInput(result.clean, calendar)
+
+
+def keep_record(result: ValidationResult, cfg: Config, run_date: dt.date) -> None:
+    """Write the quarantine and the validation record of ``run_date``, warn of outliers, enforce the bad share.
+
+    Raises:
+        InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
+    """
     quarantine_path = cfg.table("quarantine")
     write_quarantine(result, quarantine_path, run_date)
     if result.outlier_rows:
@@ -245,29 +276,6 @@ def load_valid_input(spark: SparkSession, cfg: Config) -> ValidInput:
         )  # fmt: skip
     write_json(validation_record_path(cfg, run_date), {"run_date": run_date, **result.record()})
     enforce_share(result, cfg.validation.max_bad_share, quarantine_path)
-    return ValidInput(result.clean, calendar)
-
-
-def read_valid_input(spark: SparkSession, cfg: Config) -> ValidInput:
-    """What :func:`load_valid_input` gives, without writing anything (for facts about the input).
-
-    Raises:
-        InputNotFoundError, InputSchemaError, InputRowsError, UnreadableFileError: as :func:`load_valid_input`.
-    """
-    clean = _read_and_validate(spark, cfg).clean
-    return ValidInput(clean, _calendar(clean, cfg))
-
-
-def _calendar(clean: DataFrame, cfg: Config) -> RunCalendar:
-    with reading("creative_daily (input.path)"):
-        return input_calendar(clean, cfg.levels, cfg.features.train_days, cfg.run_date)
-
-
-def _read_and_validate(spark: SparkSession, cfg: Config) -> ValidationResult:
-    what = "creative_daily (input.path)"
-    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
-    with reading(what):  # the first pass over every input file
-        return validate(raw, cfg.validation.outlier)
 
 
 def validation_record_path(cfg: Config, run_date: dt.date | str) -> str:

@@ -30,7 +30,7 @@ from acq_spark.run_calendar import RunCalendar
 from acq_spark.scoring.job import scores_model_version
 from acq_spark.stages import StageTimer
 from acq_spark.tables import delta_version, read_table, write_json
-from acq_spark.validation import read_valid_input
+from acq_spark.validation import valid_input
 
 KEYS = ["account_id", "photo_id"]
 SCORE_TYPES = {"dt": "date", "account_id": "bigint", "photo_id": "bigint", "r": "array<double>"}
@@ -224,13 +224,13 @@ def day_and_budget(
     for_budget = cfg.run_date is None or cfg.budget.total_creatives is None
     if calendar is None and (for_budget or need_last_input_day):
         try:
-            valid = read_valid_input(spark, cfg)
+            with valid_input(spark, cfg, record=False) as valid:
+                calendar = valid.calendar
         except InputNotFoundError as exc:
             if for_budget:
                 raise
             hint = "read for publish.max_input_age_days; --set publish.max_input_age_days=null allocates without it"
             raise InputNotFoundError(f"{exc} ({hint})") from exc
-        calendar = valid.calendar
     if calendar is not None and cfg.run_date is not None and calendar.decision_day != cfg.run_date:
         raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {calendar.decision_day}")
     day = calendar.decision_day if calendar is not None else cfg.run_date

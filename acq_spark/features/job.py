@@ -112,14 +112,15 @@ def run_build_features(
     Returns:
         The feature spec (which records the run calendar) and the vocabularies that were written.
     """
-    from acq_spark.validation import load_valid_input
+    from acq_spark.validation import valid_input
 
+    if source is None:
+        with valid_input(spark, cfg) as valid:
+            return run_build_features(spark, cfg, timer, valid.rows, valid.calendar)
     timer = timer or StageTimer()
     windows, levels = tuple(cfg.features.windows), tuple(cfg.levels)
     with timer.stage("features: extract") as rec:
-        if source is None:
-            source, calendar = load_valid_input(spark, cfg)
-        elif calendar is None:
+        if calendar is None:
             calendar = input_calendar(source, levels, cfg.features.train_days, cfg.run_date)
         require_label_days(calendar)
         source = source.where(F.col("dt") < F.lit(calendar.decision_day))

@@ -14,10 +14,12 @@ from pyspark.sql import SparkSession
 
 from acq_spark.config import Config, table_path
 from acq_spark.features.job import BuiltFeatures, load_built_features
+from acq_spark.run_calendar import RunCalendar
+from acq_spark.sampling import split_days
 from acq_spark.stages import LOG, StageTimer
 from acq_spark.tables import read_table, replace_days
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
-from acq_spark.training.data import Arrays, collect_arrays, sample_days, split_days
+from acq_spark.training.data import Arrays, collect_arrays, sample_days
 from acq_spark.training.evaluate import calibration_bins, table2_markdown, table2_row
 from acq_spark.tree.cost_tree import CostTree
 from acq_spark.tree.job import load_latest_tree
@@ -49,8 +51,11 @@ def extract_training_data(
     train_days, val_day = split_days(spec["label_days"])
     staging = cfg.table(f"_staging/training-{uuid.uuid4().hex}")  # on the warehouse: executors write, we read
     n = cfg.train.max_examples
-    train = collect_arrays(sample_days(examples, train_days, n, cfg.seed), spec, f"{staging}-train")
-    val = collect_arrays(sample_days(examples, [val_day], n, cfg.seed), spec, f"{staging}-val")
+    counted = RunCalendar.from_spec(spec).examples_per_day  # the full table's rows per day, when recorded
+    train_total = sum(counted[d] for d in train_days) if counted else None
+    val_total = counted[val_day] if counted else None
+    train = collect_arrays(sample_days(examples, train_days, n, cfg.seed, train_total), spec, f"{staging}-train")
+    val = collect_arrays(sample_days(examples, [val_day], n, cfg.seed, val_total), spec, f"{staging}-val")
     return TrainingData(spec, vocab, tree, train, val, train_days, val_day)
 
 
