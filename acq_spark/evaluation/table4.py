@@ -15,7 +15,8 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.job import KEYS, allocate, day_and_budget, with_truth_values
+from acq_spark.allocation.job import allocate, day_and_budget
+from acq_spark.allocation.tables import KEYS, with_truth_values
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError
 from acq_spark.features.days import FeatureDays
