@@ -12,30 +12,26 @@ tied pairs. The tie statistics come from the search's collected steps when it ha
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from acq_spark.allocation.kernels.dual import Totals
 from acq_spark.allocation.kernels.histogram import StepSample
-from acq_spark.allocation.kernels.keys import bucket_of, key_order
+from acq_spark.allocation.kernels.keys import key_order
 from acq_spark.allocation.kernels.ties import FillPlan, TiedPairs, TieStats
 from acq_spark.allocation.search import SearchResult
 
-
-class TiePasses(Protocol):
-    """The passes the fill may need."""
-
-    def tie_stats(self, lam: float, limit: int) -> TieStats: ...
-
-    def tied_in_bucket(self, lam: float, bucket: int) -> TiedPairs: ...
+if TYPE_CHECKING:
+    from acq_spark.allocation.passes import Passes
 
 
-def fill(passes: TiePasses, found: SearchResult, budget: int, tie_limit: int) -> tuple[FillPlan, TieStats, int]:
+def fill(passes: Passes, found: SearchResult, budget: int, tie_limit: int) -> tuple[FillPlan, TieStats, int]:
     """The tie-break plan at the λ* the search ``found``, the tie statistics and the passes it took (0–2)."""
     lam = found.lam
     if found.sample is not None and found.totals is not None:
-        stats, passes_taken = stats_from_tied(lam, found.n, found.totals, tied_from_sample(found.sample, lam)), 0
+        tied = tied_from_sample(found.sample, lam)
+        stats = TieStats.of(lam, found.n, found.totals, tied.h, tied.dc.sum(axis=1), tied.dr.sum(axis=1), tied)
+        passes_taken = 0
     else:
         stats, passes_taken = passes.tie_stats(lam, tie_limit), 1
     plan, extra = plan_fill(stats, budget, lambda b: passes.tied_in_bucket(lam, b))
@@ -83,17 +79,6 @@ def plan_fill(stats: TieStats, budget: int, fetch_bucket: Callable[[int], TiedPa
     value = r_lo + prior_dr + float(pairs.dr[order[:q]].sum()) + float(pairs.dr[row, :take].sum())
     cut = (int(pairs.h[row]), int(pairs.account[row]), int(pairs.photo[row]))
     return FillPlan(stats.lam, cut, take, used, value, prior_n + q + (take > 0), int(pairs.dc[row, take])), passes
-
-
-def stats_from_tied(lam: float, n: int, totals: Totals, tied: TiedPairs) -> TieStats:
-    """:class:`TieStats` from the totals at λ and the complete set of tied pairs (no pass needed)."""
-    ids, inv = np.unique(bucket_of(tied.h), return_inverse=True)
-    return TieStats(
-        lam, n, totals, len(tied), ids,
-        np.bincount(inv, minlength=ids.size).astype(np.int64),
-        np.bincount(inv, weights=tied.dc.sum(axis=1), minlength=ids.size).astype(np.int64),
-        np.bincount(inv, weights=tied.dr.sum(axis=1), minlength=ids.size), tied,
-    )
 
 
 def tied_from_sample(sample: StepSample, lam: float) -> TiedPairs:

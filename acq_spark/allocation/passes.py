@@ -26,17 +26,11 @@ Kernel = Callable[[Steps, PairKeys], Any]
 BLOCK_ROWS = 8192
 
 
-def combine(parts: Iterable[R]) -> R | None:
-    """The sum of ``parts`` with ``+``, in order (None when there are none): a pass's associative combine."""
+def combine(kernel: Kernel, parts: Iterable[R]) -> R:
+    """The sum of a kernel's results with ``+``, in order; with none, the kernel on no pairs (the neutral element)."""
     total = None
     for part in parts:
         total = part if total is None else total + part
-    return total
-
-
-def fold_or_empty(kernel: Kernel, parts: Iterable[Any]) -> Any:
-    """The sum of a kernel's results; with none, the kernel on no pairs (the neutral element)."""
-    total = combine(parts)
     return kernel(*empty_block()) if total is None else total
 
 
@@ -78,7 +72,7 @@ class InMemoryPasses(Passes):
         self.blocks = [(concat_steps(parts) if parts else source.steps(cols), keys)]
 
     def fold(self, kernel: Kernel) -> Any:
-        return fold_or_empty(kernel, (kernel(steps, keys) for steps, keys in self.blocks))
+        return combine(kernel, (kernel(steps, keys) for steps, keys in self.blocks))
 
     def assign(self, plan: FillPlan) -> np.ndarray:
         """(n,) the level index of every pair under ``plan``."""

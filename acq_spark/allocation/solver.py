@@ -132,27 +132,12 @@ def run_solver(
     bound = r_lo + found.lam * (budget - used_lo) if method != "rule_based" else None
     gap = None if bound is None else bound - plan.value
     record = SolveRecord(
-        method=method,
-        solver=solver,
-        lam=found.lam,
-        budget=budget,
-        budget_used=plan.used,
-        unused=budget - plan.used,
-        used_lo=used_lo,
-        used_hi=used_hi,
-        n_pairs=found.n,
-        min_budget=found.base_cost,
-        objective=plan.value,
-        dual_bound=bound,
-        gap=gap,
+        method=method, solver=solver, lam=found.lam, budget=budget, budget_used=plan.used,
+        unused=budget - plan.used, used_lo=used_lo, used_hi=used_hi, n_pairs=found.n, min_budget=found.base_cost,
+        objective=plan.value, dual_bound=bound, gap=gap,
         relative_gap=None if gap is None else gap / max(abs(bound), 1e-300),
-        search_passes=found.passes,
-        fill_passes=fill_passes,
-        converged=found.converged,
-        n_tied=stats.n_tied,
-        n_upgraded=plan.n_upgraded,
-        cut_gap=plan.cut_gap,
-        trace=found.trace,
+        search_passes=found.passes, fill_passes=fill_passes, converged=found.converged, n_tied=stats.n_tied,
+        n_upgraded=plan.n_upgraded, cut_gap=plan.cut_gap, trace=found.trace,
         timings={"search_s": round(searched - start, 4), "fill_s": round(done - searched, 4)},
     )
     return plan, record
@@ -218,12 +203,7 @@ def solve(
 
     Args:
         scores_df: one row per pair with the columns the step source reads (``r``; ``cost_7d`` for ``rule_based``).
-        levels: the K costs c_k.
-        budget: C.
-        solver: ``fast`` or ``bisection``.
-        method: ``acq`` / ``oracle`` (the hull of ``r``) or ``rule_based``.
-        tolerance: the hull's relative tie tolerance, as in :func:`solve_numpy`.
-        **options: passed to :func:`run_solver`.
+        levels, budget, solver, method, tolerance, options: as in :func:`solve_numpy`.
 
     Returns:
         The allocation DataFrame (account_id, photo_id, level, n_creatives, r) and the :class:`SolveRecord`.

@@ -22,7 +22,7 @@ from pyspark.sql import DataFrame
 from acq_spark.allocation.kernels.hull import Steps, StepSource
 from acq_spark.allocation.kernels.keys import PairKeys
 from acq_spark.allocation.kernels.ties import FillPlan, assign_levels
-from acq_spark.allocation.passes import Kernel, Passes, combine, fold_or_empty
+from acq_spark.allocation.passes import Kernel, Passes, combine
 
 KEYS = ("account_id", "photo_id")
 ALLOCATION_SCHEMA = "account_id long, photo_id long, level int, n_creatives int, r double"
@@ -79,12 +79,11 @@ class SparkPasses(Passes):
         source = self.source
 
         def per_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            part = combine(kernel(steps, keys) for steps, keys, _ in _blocks(batches, source))
-            if part is not None:
-                yield pa.RecordBatch.from_pydict({"payload": [pickle.dumps(part, protocol=5)]})
+            part = combine(kernel, (kernel(steps, keys) for steps, keys, _ in _blocks(batches, source)))
+            yield pa.RecordBatch.from_pydict({"payload": [pickle.dumps(part, protocol=5)]})
 
         table = self.df.mapInArrow(per_partition, "payload binary").toArrow()
-        return fold_or_empty(kernel, (pickle.loads(p) for p in table.column("payload").to_pylist()))
+        return combine(kernel, (pickle.loads(p) for p in table.column("payload").to_pylist()))
 
     def assign(self, plan: FillPlan, levels: Sequence[int]) -> DataFrame:
         """The allocation (account_id, photo_id, level, n_creatives, r), computed lazily under ``plan``."""

@@ -130,7 +130,8 @@ class StepSample:
     photo: np.ndarray
 
     def __add__(self, other: StepSample) -> StepSample:
-        return StepSample(*(np.concatenate([a, b]) for a, b in zip(_fields(self), _fields(other), strict=True)))
+        pairs = zip(vars(self).values(), vars(other).values(), strict=True)
+        return StepSample(*(np.concatenate(ab) for ab in pairs))
 
     def __len__(self) -> int:
         return int(self.slope.shape[0])
@@ -148,10 +149,6 @@ def collect_steps(steps: Steps, keys: PairKeys, lo: float, hi: float) -> StepSam
         account=keys.account[rows],
         photo=keys.photo[rows],
     )
-
-
-def _fields(sample: StepSample) -> tuple[np.ndarray, ...]:
-    return (sample.slope, sample.dc, sample.dr, sample.step, sample.h, sample.account, sample.photo)
 
 
 def _sum_by(inv: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:

@@ -76,6 +76,17 @@ class TieStats:
             merged(self.bucket_dr, other.bucket_dr), tied, self.limit,
         )
 
+    @classmethod
+    def of(cls, lam: float, n: int, totals: Totals, h: np.ndarray, dc: np.ndarray, dr: np.ndarray,
+           tied: TiedPairs | None, limit: int = TIE_LIMIT) -> TieStats:
+        """The statistics of tied pairs with hashes ``h`` and full upgrade costs ``dc`` and values ``dr``."""
+        ids, inv = np.unique(bucket_of(h), return_inverse=True)
+        return cls(
+            lam, n, totals, int(h.size), ids, np.bincount(inv, minlength=ids.size).astype(np.int64),
+            np.bincount(inv, weights=dc, minlength=ids.size).astype(np.int64),
+            np.bincount(inv, weights=dr, minlength=ids.size), tied, limit,
+        )
+
 
 def _tied_rows(steps: Steps, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     gt = steps.slope > lam
@@ -111,19 +122,9 @@ def tie_stats(steps: Steps, keys: PairKeys, lam: float, limit: int) -> TieStats:
     used_lo = base_c + int(steps.dc[gt].sum())
     full_dc = (steps.dc * eq).sum(axis=1)[rows]
     full_dr = (steps.dr * eq).sum(axis=1)[rows]
-    ids, inv = np.unique(bucket_of(keys.h[rows]), return_inverse=True)
-    return TieStats(
-        lam=lam,
-        n=steps.n,
-        totals=Totals(used_lo, used_lo + int(full_dc.sum()), base_r + float(steps.dr[gt].sum())),
-        n_tied=int(rows.size),
-        buckets=ids,
-        bucket_count=np.bincount(inv, minlength=ids.size).astype(np.int64),
-        bucket_cost=np.bincount(inv, weights=full_dc, minlength=ids.size).astype(np.int64),
-        bucket_dr=np.bincount(inv, weights=full_dr, minlength=ids.size),
-        tied=_tied_pairs(steps, keys, gt, eq, rows) if rows.size <= limit else None,
-        limit=limit,
-    )
+    totals = Totals(used_lo, used_lo + int(full_dc.sum()), base_r + float(steps.dr[gt].sum()))
+    tied = _tied_pairs(steps, keys, gt, eq, rows) if rows.size <= limit else None
+    return TieStats.of(lam, steps.n, totals, keys.h[rows], full_dc, full_dr, tied, limit)
 
 
 def tied_in_bucket(steps: Steps, keys: PairKeys, lam: float, bucket: int) -> TiedPairs:
