@@ -15,25 +15,25 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.guard import PublishFacts, check_before_solve, check_budget_used
-from acq_spark.allocation.rule_based import alpha_of, rule_based
+from acq_spark.allocation.kernels.rule_based import alpha_of
 from acq_spark.allocation.solver import SolveRecord, solve
+from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
+from acq_spark.caching import cached
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
-from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError
+from acq_spark.errors import InputNotFoundError, InputRowsError
 from acq_spark.publish import latest_pointer_before, publish_day
 from acq_spark.run_calendar import RunCalendar
 from acq_spark.scoring.job import scores_model_version
 from acq_spark.stages import StageTimer
 from acq_spark.tables import delta_version, read_table, write_json
 from acq_spark.validation import valid_input
-
-KEYS = ["account_id", "photo_id"]
-SCORE_TYPES = {"dt": "date", "account_id": "bigint", "photo_id": "bigint", "r": "array<double>"}
 
 
 def new_run_id() -> str:
@@ -50,76 +50,12 @@ def resolve_budget(budget: BudgetConfig, last_day_creatives: int | None) -> int:
     return round(budget.ratio_of_last_day * last_day_creatives)
 
 
-def check_scores(
-    scores: DataFrame, n_levels: int, value_column: str = "r", extra: dict[str, str] | None = None
-) -> None:
-    """Check the scores' schema (plus ``extra`` columns and types), arrays (length K, finite) and unique keys.
-
-    Raises:
-        InputSchemaError: a missing column or one of the wrong type.
-        InputRowsError: bad arrays or duplicate keys, with a few example keys.
-    """
-    types = dict(scores.dtypes)
-    for name, kind in {**SCORE_TYPES, value_column: "array<double>", **(extra or {})}.items():
-        if name not in types:
-            raise InputSchemaError(f"scores: missing column {name!r} ({kind})")
-        if types[name] != kind:
-            raise InputSchemaError(f"scores: column {name!r} is {types[name]}, expected {kind}")
-    arr = F.col(value_column)
-    inf = F.lit(float("inf"))
-    bad_element = F.exists(arr, lambda x: x.isNull() | F.isnan(x) | (F.abs(x) == inf))
-    bad = arr.isNull() | (F.size(arr) != n_levels) | bad_element
-    examples = scores.where(bad).select(*KEYS).limit(3).collect()
-    if examples:
-        raise InputRowsError(
-            f"scores: {value_column} must hold {n_levels} finite numbers; bad rows e.g. {[tuple(r) for r in examples]}"
-        )
-    dup = scores.groupBy(*KEYS).count().where("count > 1").limit(3).collect()
-    if dup:
-        raise InputRowsError(f"scores: duplicate (account_id, photo_id), e.g. {[tuple(r)[:2] for r in dup]}")
-
-
-def with_truth_values(scores: DataFrame, truth: DataFrame) -> DataFrame:
-    """Replace ``r`` by the truth's ``expected_cost`` of the same pair (the oracle's values); keys kept."""
-    return scores.drop("r").join(truth.select(*KEYS, F.col("expected_cost").alias("r")), on=KEYS, how="left")
-
-
 def allocate(
     scores: DataFrame, levels: Sequence[int], budget: int, method: str, alloc: AllocationConfig
 ) -> tuple[DataFrame, SolveRecord]:
     """Solve one day's allocation with ``method``: the allocation DataFrame (lazy) and the record."""
-    options: dict[str, Any] = {"max_passes": alloc.max_passes, "lambdas_per_pass": alloc.lambdas_per_pass}
-    if method == "rule_based":
-        return rule_based(scores, levels, budget, solver=alloc.solver, **options)
-    return solve(scores, levels, budget, solver=alloc.solver, method=method, tolerance=alloc.tolerance, **options)
-
-
-def allocation_table(alloc: DataFrame, day: dt.date, lam: float | None, run_id: str, method: str) -> DataFrame:
-    """The ``allocation`` rows: dt, keys, level, n_creatives, r, cost_units, lambda, run_id, method."""
-    return alloc.select(
-        F.lit(day).cast("date").alias("dt"),
-        F.col("account_id").cast("long"),
-        F.col("photo_id").cast("long"),
-        F.col("level").cast("int"),
-        F.col("n_creatives").cast("int"),
-        F.col("r").cast("double"),
-        F.col("n_creatives").cast("int").alias("cost_units"),
-        F.lit(lam).cast("double").alias("lambda"),
-        F.lit(run_id).alias("run_id"),
-        F.lit(method).alias("method"),
-    )
-
-
-def account_rules(allocation: DataFrame) -> DataFrame:
-    """Per account and day: photos, total creatives and the per-photo quotas (sorted by photo_id)."""
-    quota = F.struct(
-        F.col("photo_id").cast("long").alias("photo_id"), F.col("n_creatives").cast("int").alias("n_creatives")
-    )
-    return allocation.groupBy("dt", "account_id").agg(
-        F.count("*").cast("int").alias("photos"),
-        F.sum("n_creatives").cast("long").alias("total_creatives"),
-        F.array_sort(F.collect_list(quota)).alias("quotas"),
-    )
+    return solve(scores, levels, budget, solver=alloc.solver, method=method, tolerance=alloc.tolerance,
+                 max_passes=alloc.max_passes, lambdas_per_pass=alloc.lambdas_per_pass)
 
 
 def publish_facts(cfg: Config, day: dt.date, scores: DataFrame, budget_info: dict[str, Any]) -> PublishFacts:
@@ -157,37 +93,37 @@ def run_allocate(
     timer = timer or StageTimer()
     run_id = run_id or new_run_id()
     method = cfg.allocation.method
-    with timer.stage("allocation inputs") as rec:
-        day, budget, budget_info = day_and_budget(spark, cfg, calendar, cfg.publish.max_input_age_days is not None)
-        scores_version = delta_version(spark, cfg.table("scores"))
-        scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
-        check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
-        if method == "oracle":
-            truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
-            scores = with_truth_values(scores, truth)
-            missing = scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()
-            if missing:
-                raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {[tuple(r) for r in missing]}")
-            check_scores(scores, len(cfg.levels))
-        scores = scores.cache()
-        facts = publish_facts(cfg, day, scores, budget_info)
-        rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
-        check_before_solve(facts, cfg.publish)
-    with timer.stage("allocation solve") as rec:
-        alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
-        rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
-        check_budget_used(day, record.budget_used, budget, cfg.publish)
-    with timer.stage("allocation write") as rec:
-        lam = None if method == "rule_based" else record.lam
-        table = allocation_table(alloc, day, lam, run_id, method).cache()
-        scores_used = scores_of(spark, cfg, day, scores_version)
-        figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
-        figures["scores"] = scores_used  # the pointer names the scores (and model) the day was solved from
-        tables = {"allocation": table, "account_rules": account_rules(table)}
-        pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
-        rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
-        table.unpersist()
-        scores.unpersist()
+    with ExitStack() as held:  # the cached scores and allocation are released however the stages end
+        with timer.stage("allocation inputs") as rec:
+            day, budget, budget_info = day_and_budget(spark, cfg, calendar, cfg.publish.max_input_age_days is not None)
+            scores_version = delta_version(spark, cfg.table("scores"))
+            scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
+            check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
+            if method == "oracle":
+                truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
+                scores = with_truth_values(scores, truth)
+                missing = scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()
+                if missing:
+                    examples = [tuple(r) for r in missing]
+                    raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {examples}")
+                check_scores(scores, len(cfg.levels))
+            scores = held.enter_context(cached(scores))
+            facts = publish_facts(cfg, day, scores, budget_info)
+            rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
+            check_before_solve(facts, cfg.publish)
+        with timer.stage("allocation solve") as rec:
+            alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
+            rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
+            check_budget_used(day, record.budget_used, budget, cfg.publish)
+        with timer.stage("allocation write") as rec:
+            lam = None if method == "rule_based" else record.lam
+            table = held.enter_context(cached(allocation_table(alloc, day, lam, run_id, method)))
+            scores_used = scores_of(spark, cfg, day, scores_version)
+            figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
+            figures["scores"] = scores_used  # the pointer names the scores (and model) the day was solved from
+            tables = {"allocation": table, "account_rules": account_rules(table)}
+            pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
+            rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
     out = {
         "run_id": run_id,
         "dt": str(day),

@@ -15,7 +15,8 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.job import allocate, day_and_budget, with_truth_values
+from acq_spark.allocation.job import allocate, day_and_budget
+from acq_spark.allocation.tables import with_truth_values
 from acq_spark.caching import cached
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError
@@ -29,7 +30,7 @@ METHODS = ("rule_based", "acq", "oracle")
 
 def true_value(alloc: DataFrame, truth: DataFrame) -> DataFrame:
     """Each allocated pair with the truth's expected cost at its level (``true_cost``)."""
-    joined = alloc.join(truth.select(*KEYS, "expected_cost"), on=KEYS, how="inner")
+    joined = alloc.join(truth.select(*KEYS, "expected_cost"), on=list(KEYS), how="inner")
     return joined.withColumn("true_cost", F.element_at("expected_cost", F.col("level") + 1)).drop("expected_cost")
 
 
