@@ -84,8 +84,15 @@ class ValidationConfig:
 
 @dataclass(frozen=True)
 class FeaturesConfig:
+    """``features.*``: the windows, the label days, and which training examples are built.
+
+    ``training_examples``: ``sample`` builds only the examples the trainer uses (the hash sample of
+    ``train.max_examples`` per part, :mod:`acq_spark.sampling`); ``full`` builds every label-day row.
+    """
+
     windows: tuple[int, ...] = (1, 3, 7, 14)
     train_days: int = 14
+    training_examples: Literal["sample", "full"] = "sample"
 
 
 @dataclass(frozen=True)

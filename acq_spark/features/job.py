@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.caching import INPUT_SIZED_CACHE, cached
@@ -33,9 +33,10 @@ from acq_spark.features.assemble import (
     with_point_in_time_features,
     with_sparse_indices,
 )
-from acq_spark.features.columns import LEVEL, OBS, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
+from acq_spark.features.columns import LEVEL, OBS, PROBE, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
 from acq_spark.run_calendar import RunCalendar, input_calendar, require_label_days
+from acq_spark.sampling import training_sample
 from acq_spark.schemas import KEYS
 from acq_spark.stages import StageTimer
 from acq_spark.tables import read_json, replace_days_or_table, write_json, written_rows
@@ -50,6 +51,18 @@ def build_vocabularies(df: DataFrame, label_days: Sequence[dt.date]) -> dict[str
     parts = [vocab_counts(window, name).withColumn("column", F.lit(name)) for name in SPARSE]
     rows = reduce(DataFrame.unionByName, parts).collect()  # one small job for all the columns
     return {name: ordered_vocab((r["value"], r["count"]) for r in rows if r["column"] == name) for name in SPARSE}
+
+
+def examples_to_build(calendar: RunCalendar, cfg: Config) -> Column:
+    """The label-day rows that get training examples.
+
+    The trainer's sample (``features.training_examples: sample``), or every one (``full``, or when the
+    calendar has no example counts to draw the sample from).
+    """
+    counted = calendar.examples_per_day
+    if cfg.features.training_examples == "full" or not counted:
+        return F.col("dt").isin(list(calendar.label_days))
+    return training_sample(calendar.label_days, counted, cfg.train.max_examples, cfg.seed)
 
 
 def feature_spec(
@@ -135,15 +148,17 @@ def run_build_features(
         .transform(with_point_in_time_features, windows, levels)
         .transform(with_sparse_indices, vocab_frames)
     )
-    with cached(features, INPUT_SIZED_CACHE) as features:
+    # Only the rows written are kept: the probes (scoring rows) and the label days' examples to build.
+    needed = features.where(F.col(PROBE) | examples_to_build(calendar, cfg))
+    with cached(needed, INPUT_SIZED_CACHE) as needed:
         with timer.stage("features: training_examples") as rec:
             path = cfg.table("training_examples")
-            examples = select_training_examples(features, calendar.label_days, windows)
+            examples = select_training_examples(needed, calendar.label_days, windows)
             replace_days_or_table(examples, path, calendar.label_days)
-            rec.figures["rows"] = written_rows(spark, path)
+            rec.figures.update(rows=written_rows(spark, path), kept=cfg.features.training_examples)
         with timer.stage("features: scoring_rows") as rec:
             path = cfg.table("scoring_rows")
-            replace_days_or_table(select_scoring_rows(features, windows), path, [calendar.decision_day])
+            replace_days_or_table(select_scoring_rows(needed, windows), path, [calendar.decision_day])
             rec.figures["rows"] = written_rows(spark, path)
     vocab = {"oov_index": OOV_INDEX, "vocabularies": vocabs}
     built = BuiltFeatures(feature_spec(calendar, windows, levels, vocabs), vocab)
