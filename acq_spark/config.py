@@ -113,7 +113,7 @@ class TrainConfig(ModelHParams):
     patience: int = 3
     baselines: tuple[str, ...] = ("dnn", "ziln", "cread")
     evaluate_variants: tuple[str, ...] = ("control", "mon", "sub", "smo")
-    evaluate: bool = True  # the nightly chain also trains the Table-2 comparison
+    evaluate: bool = False  # the nightly also trains the Table-2 comparison (jobs/evaluate_models.py on demand)
     deterministic: bool = True
 
 

@@ -24,7 +24,7 @@ from acq_spark.scoring.job import run_scoring, score_rows
 from acq_spark.simulate.job import run_simulation
 from acq_spark.tables import delta_version
 from acq_spark.training.artifact import load_artifact
-from acq_spark.training.job import extract_training_data, run_training
+from acq_spark.training.job import evaluate_models, extract_training_data, run_training
 from acq_spark.tree.job import run_build_tree
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
@@ -134,6 +134,16 @@ def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):
         assert (folder / name).is_file(), name
     text = report.read_text()
     assert "Table 4" in text and "λ* =" in text and "oracle" in text
+
+
+def test_evaluate_models_writes_table_2_for_every_model_of_the_plan(spark, world):
+    cfg, _, _ = world
+    plan = dataclasses.replace(cfg.train, evaluate_variants=("control",), baselines=("dnn",), epochs=1)
+    path = evaluate_models(spark, dataclasses.replace(cfg, train=plan))
+    rows = spark.read.format("delta").load(cfg.table("model_eval")).where(F.col("dt") == F.lit(cfg.run_date))
+    assert sorted((r["model"], r["variant"]) for r in rows.collect()) == [("dnn", "control"), ("ubtm", "control")]
+    assert path.name == "table2.md" and "| dnn |" in path.read_text() and "| ubtm |" in path.read_text()
+    assert load_artifact(cfg.warehouse).version == world[1].version  # no model is saved or promoted
 
 
 def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world):

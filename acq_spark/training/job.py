@@ -180,15 +180,43 @@ def run_training(
     )
     LOG.info("model artifact %s", artifact.path)
     if evaluate:
-        rows = [row]
-        for other_kind, other_variant in evaluation_plan(cfg):
-            if (other_kind, other_variant) == (kind, variant):
-                continue
-            with timer.stage(f"evaluate: {other_kind}/{other_variant}") as rec:
-                rows.append(train_one(data, cfg, other_kind, other_variant)[1])
-                rec.figures.update(auc=rows[-1]["auc"])
-        order = {key: i for i, key in enumerate(evaluation_plan(cfg))}
-        rows.sort(key=lambda r: order.get((r["model"], r["variant"]), -1))
-        path = write_table2(spark, cfg, decision_day, rows)
-        LOG.info("Table 2 -> %s\n%s", path, table2_markdown(rows))
+        evaluate_models(spark, cfg, data, timer, done={(kind, variant): row})
     return artifact
+
+
+def evaluate_models(
+    spark: SparkSession,
+    cfg: Config,
+    data: TrainingData | None = None,
+    timer: StageTimer | None = None,
+    done: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+) -> Path:
+    """Train every model of the Table-2 comparison on the same data and write Table 2 (``jobs/evaluate_models.py``).
+
+    Args:
+        spark: the session.
+        cfg: the configuration (``train.evaluate_variants``, ``train.baselines``, the hyper-parameters).
+        data: the training data; None extracts it from the warehouse as training does.
+        timer: collects the stage timings; a new one when None.
+        done: rows already trained in this run, by (kind, variant), which are not trained again.
+
+    Returns:
+        The Markdown file of Table 2 (``<warehouse>/reports/<dt>/table2.md``; also the Delta table ``model_eval``).
+    """
+    timer = timer or StageTimer()
+    if data is None:
+        with timer.stage("evaluate: extract"):
+            data = extract_training_data(spark, cfg)
+    rows = dict(done or {})
+    for kind, variant in evaluation_plan(cfg):
+        if (kind, variant) in rows:
+            continue
+        with timer.stage(f"evaluate: {kind}/{variant}") as rec:
+            rows[(kind, variant)] = train_one(data, cfg, kind, variant)[1]
+            rec.figures.update(auc=rows[(kind, variant)]["auc"])
+    plan = evaluation_plan(cfg)
+    ordered = [row for key, row in rows.items() if key not in plan] + [rows[key] for key in plan]
+    decision_day = dt.date.fromisoformat(data.spec["decision_day"])
+    path = write_table2(spark, cfg, decision_day, ordered)
+    LOG.info("Table 2 -> %s\n%s", path, table2_markdown(ordered))
+    return path
