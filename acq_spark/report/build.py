@@ -138,7 +138,7 @@ def build_report(
         md += ["## Table 4", "", "Not available: there is no `truth` table (only the simulated world has one).", ""]
     table2 = _read(out / "table2.md")
     md += ["## Table 2: cost models on the validation day", ""]
-    md += [table2] if table2 else ["Not run for this day (`jobs/evaluate_models.py` builds it; `train.evaluate: true` makes the nightly build it).", ""]
+    md += [table2] if table2 else ["Not built for this day (`jobs/evaluate_models.py` builds it).", ""]
     if artifact is None:
         version = ((record or {}).get("outputs") or {}).get("scores", {}).get("model_version")
         try:
