@@ -11,7 +11,7 @@ SET ?=
 JOB_ARGS := --config $(CONFIG) $(SET)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dist run simulate validate maintain test test-slow test-all lint bench clean
+.PHONY: help setup dist run evaluate-models simulate validate maintain test test-slow test-all lint bench clean
 .PHONY: cluster-image cluster-up cluster-submit cluster-down cluster-local-up cluster-local-submit cluster-local-down
 
 help: ## list the targets
@@ -49,6 +49,9 @@ validate: setup ## validate creative_daily and print its summary
 run: setup ## set-up, simulate when there is no input, then the nightly chain; prints the report path
 	@$(PY) -m acq_spark.has_input $(JOB_ARGS) || $(PY) jobs/simulate.py $(JOB_ARGS)
 	$(PY) jobs/nightly.py $(JOB_ARGS)
+
+evaluate-models: setup ## Table 2 on demand: every UBTM variant and baseline on the last features' data (after make run)
+	$(PY) jobs/evaluate_models.py $(JOB_ARGS)
 
 maintain: setup ## Delta maintenance of every warehouse table: retention properties, OPTIMIZE (Z-order), VACUUM
 	$(PY) jobs/maintain.py $(JOB_ARGS)

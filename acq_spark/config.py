@@ -22,6 +22,7 @@ from typing import Any, Literal
 import yaml
 
 from acq_spark.config_rules import first_violation
+from acq_spark.models.hparams import ModelHParams
 from acq_spark.resources import DEFAULT_CONFIG
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: jobs/, conf/ (absent in an installed wheel)
@@ -83,8 +84,15 @@ class ValidationConfig:
 
 @dataclass(frozen=True)
 class FeaturesConfig:
+    """``features.*``: the windows, the label days, and which training examples are built.
+
+    ``training_examples``: ``sample`` builds only the examples the trainer uses (the hash sample of
+    ``train.max_examples`` per part, :mod:`acq_spark.sampling`); ``full`` builds every label-day row.
+    """
+
     windows: tuple[int, ...] = (1, 3, 7, 14)
     train_days: int = 14
+    training_examples: Literal["sample", "full"] = "sample"
 
 
 @dataclass(frozen=True)
@@ -94,24 +102,18 @@ class TreeConfig:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(ModelHParams):
+    """``train.*``: the model's hyper-parameters (:class:`ModelHParams`, defined once there) and how to train."""
+
     model: Literal["ubtm", "dnn", "ziln", "cread"] = "ubtm"
     variant: Literal["control", "mon", "sub", "smo"] = "sub"
     max_examples: int = 1_000_000
     batch_size: int = 4096
     epochs: int = 20
     patience: int = 3
-    learning_rate: float = 0.002
-    hidden_units: tuple[int, ...] = (128, 64)
-    embedding_dim: int = 8
-    w_tree: float = 1.0
-    w_reg: float = 1.0
-    w_std: float = 0.01
-    w_consistency: float = 1.0
-    w_lipschitz: float = 1e-4
     baselines: tuple[str, ...] = ("dnn", "ziln", "cread")
     evaluate_variants: tuple[str, ...] = ("control", "mon", "sub", "smo")
-    evaluate: bool = True  # the nightly chain also trains the Table-2 comparison
+    evaluate: bool = False  # the nightly also trains the Table-2 comparison (jobs/evaluate_models.py on demand)
     deterministic: bool = True
 
 

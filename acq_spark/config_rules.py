@@ -70,6 +70,16 @@ def positive_list() -> Rule:
     )
 
 
+def increasing_thresholds() -> Rule:
+    """A list of increasing numbers > 0 (empty allowed)."""
+
+    def ok(vs: Any) -> bool:
+        numbers = [v for v in vs if isinstance(v, int | float) and not isinstance(v, bool)]
+        return len(numbers) == len(vs) and all(v > 0 for v in numbers) and numbers == sorted(set(numbers))
+
+    return Rule(ok, "a list of increasing numbers > 0 (empty: derived from the cost tree)")
+
+
 POSITIVE = at_least(1)
 WEIGHT = at_least(0, integer=False)
 
@@ -103,6 +113,9 @@ RULES: dict[str, Rule] = {
     "train.w_std": WEIGHT,
     "train.w_consistency": WEIGHT,
     "train.w_lipschitz": WEIGHT,
+    "train.huber_delta": above(0),
+    "train.clipnorm": above(0),
+    "train.cread_thresholds": increasing_thresholds(),
     "score.beta": WEIGHT,
     "score.batch_size": POSITIVE,
     "budget.total_creatives": optional(POSITIVE),

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pyspark.sql import SparkSession
 
 from acq_spark.config import Config
 from acq_spark.errors import StageError
-from acq_spark.features.days import FeatureDays
 from acq_spark.stages import LOG, StageTimer, current_run_id, setup_logging
 from acq_spark.tables import table_exists, write_json
+from acq_spark.validation import ValidInput
 
 T = TypeVar("T")
 
@@ -37,48 +38,65 @@ def _stage(name: str, fn: Callable[[], T]) -> T:
 
 
 def run_nightly(spark: SparkSession, cfg: Config) -> Path:
-    """Run the whole chain for the decision day; returns the report's path."""
+    """Run the whole chain for the decision day; returns the report's path.
+
+    Each stage takes what the earlier ones built: the validated rows and the run calendar, the
+    feature spec and vocabularies, the cost tree, the trained model (scored by version), the
+    allocation's run record. The new model becomes ``models/LATEST`` only after the allocation is
+    published, so a run that fails or is killed before that leaves ``LATEST`` as it was.
+    """
     from acq_spark.allocation.job import run_allocate
     from acq_spark.evaluation.table4 import run_table4
     from acq_spark.features.job import run_build_features
     from acq_spark.report.build import build_report
     from acq_spark.scoring.job import run_scoring
     from acq_spark.summary import input_summary
+    from acq_spark.training.artifact import promote_model
     from acq_spark.training.job import run_training
     from acq_spark.tree.job import run_build_tree
-    from acq_spark.validation import load_valid_input
+    from acq_spark.validation import valid_input
 
     setup_logging()
     timer = StageTimer()
 
-    def validate() -> Any:
+    def validate(stack: ExitStack) -> ValidInput:
         with timer.stage("validate") as rec:
-            clean = load_valid_input(spark, cfg)
-            summary = input_summary(clean)
+            valid = stack.enter_context(valid_input(spark, cfg))  # cached until the tree is built
+            summary = input_summary(valid.rows)
             rec.figures.update(rows=summary["rows"], pairs=summary["pairs"], days=summary["days"])
-        return clean
+            rec.figures.update(decision_day=str(valid.calendar.decision_day))
+        return valid
 
-    clean = _stage("validate", validate)
-    spec = _stage("features", lambda: run_build_features(spark, cfg, timer, source=clean))
-    days = FeatureDays.from_spec(spec)  # the run calendar: decision day, creatives of the last input day
-    day = days.decision_day
-    cfg_day = cfg if cfg.run_date == day else _with_run_date(cfg, day)
-    _stage("tree", lambda: run_build_tree(spark, cfg_day, timer, label_days=days.label_days))
-    _stage("train", lambda: run_training(spark, cfg_day, evaluate=cfg.train.evaluate, timer=timer))
-    _stage("score", lambda: run_scoring(spark, cfg_day, timer))
-    record = _stage("allocate", lambda: run_allocate(spark, cfg_day, timer, run_id=current_run_id(), days=days))
-    table4 = table4_status(spark, cfg_day, day)
-    if table4 == "run":
-        _stage("table 4", lambda: run_table4(spark, cfg_day, timer, days=days))
+    with ExitStack() as stack:
+        clean, calendar = _stage("validate", lambda: validate(stack))
+        features = _stage("features", lambda: run_build_features(spark, cfg, timer, clean, calendar))
+        tree = _stage("tree", lambda: run_build_tree(spark, cfg, timer, clean, calendar))
+    day = calendar.decision_day
+    artifact = _stage(
+        "train",
+        lambda: run_training(spark, cfg, cfg.train.evaluate, timer, features=features, tree=tree, promote=False),
+    )
+    _stage("score", lambda: run_scoring(spark, cfg, timer, artifact=artifact))
+    record = _stage("allocate", lambda: run_allocate(spark, cfg, timer, run_id=current_run_id(), calendar=calendar))
+    promote_model(cfg.warehouse, artifact.version)  # last: the published day and LATEST now agree
+    table4_reason = table4_status(spark, cfg, day)
+    table4 = None
+    if table4_reason == "run":
+        table4 = _stage("table 4", lambda: run_table4(spark, cfg, timer, calendar, allocation=record))
     else:
-        LOG.info("table 4 skipped for %s: %s", day, table4)
+        LOG.info("table 4 skipped for %s: %s", day, table4_reason)
     with timer.stage("report"):
-        report = _stage("report", lambda: build_report(spark, cfg_day, day, stages=timer.as_dict()))
+        report = _stage(
+            "report",
+            lambda: build_report(spark, cfg, day, timer.as_dict(), record=record, table4=table4, artifact=artifact),
+        )
     run_record = {
         "run_id": record["run_id"],
+        "calendar": calendar.to_dict(),
+        "model_version": artifact.version,
         "outputs": record["outputs"],
         "published": record["published"],
-        "table4": table4,
+        "table4": table4_reason,
         "stages": timer.as_dict(),
     }
     write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", run_record)
@@ -95,9 +113,3 @@ def table4_status(spark: SparkSession, cfg: Config, day: dt.date) -> str:
     if not table_exists(spark, cfg.table("truth")):
         return "there is no truth table"
     return "run" if truth_covers(spark, cfg, day) else f"the truth does not cover {day}"
-
-
-def _with_run_date(cfg: Config, day: dt.date) -> Config:
-    import dataclasses
-
-    return dataclasses.replace(cfg, run_date=day)

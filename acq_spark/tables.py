@@ -161,6 +161,17 @@ def delta_version(spark: SparkSession, path: str) -> int | None:
     return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
 
 
+def written_rows(spark: SparkSession, path: str) -> int:
+    """The rows the latest commit of the Delta table at ``path`` wrote (its ``numOutputRows``), read from the log.
+
+    Counts a write without reading the table back.
+    """
+    from delta.tables import DeltaTable
+
+    metrics = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()[0] or {}
+    return int(metrics.get("numOutputRows", 0))
+
+
 def commit_version(spark: SparkSession, path: str, run_id: str, search: int = 100) -> int:
     """The Delta version of the latest commit at ``path`` whose metadata names ``run_id`` (``{"run_id": ...}``).
 

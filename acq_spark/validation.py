@@ -14,19 +14,24 @@ which the report shows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from acq_spark.caching import INPUT_SIZED_CACHE
+from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.run_calendar import RunCalendar, input_calendar
+from acq_spark.schemas import KEYS
 from acq_spark.stages import LOG
 from acq_spark.tables import read_table, reading, replace_days, write_json
 
-KEYS = ("dt", "account_id", "photo_id")
+ROW_KEY = ("dt", *KEYS)  # one input row per pair and day
 SCHEMA = T.StructType(
     [
         T.StructField("dt", T.DateType()),
@@ -115,7 +120,7 @@ def check_schema(df: DataFrame) -> DataFrame:
 
 
 def _row_faults() -> list[tuple[Column, str]]:
-    faults: list[tuple[Column, str]] = [(F.col(k).isNull(), f"null key {k}") for k in KEYS]
+    faults: list[tuple[Column, str]] = [(F.col(k).isNull(), f"null key {k}") for k in ROW_KEY]
     for c in NUMERIC:
         faults.append((F.col(c).isNull(), f"null {c}"))
         faults.append((F.col(c) < 0, f"negative {c}"))
@@ -128,7 +133,7 @@ def _row_faults() -> list[tuple[Column, str]]:
 
 def with_reasons(df: DataFrame) -> DataFrame:
     """Add ``reason``: every row fault of the row joined by '; ', null when the row is clean."""
-    counted = df.withColumn("_key_count", F.count(F.lit(1)).over(Window.partitionBy(*KEYS)))
+    counted = df.withColumn("_key_count", F.count(F.lit(1)).over(Window.partitionBy(*ROW_KEY)))
     reasons = [F.when(cond, F.lit(text)) for cond, text in _row_faults()]
     reason = F.concat_ws("; ", *reasons)
     return counted.withColumn(REASON, F.when(reason != "", reason)).drop("_key_count")
@@ -159,6 +164,15 @@ def with_outliers(flagged: DataFrame, bound: float | None, action: str) -> DataF
     return marked.withColumn(REASON, F.when(F.col(_IS_OUTLIER), F.lit(OUTLIER)).otherwise(F.col(REASON)))
 
 
+def flag_rows(df: DataFrame) -> DataFrame:
+    """The raw ``creative_daily`` rows, schema checked and typed, with the ``reason`` each one breaks the contract.
+
+    Raises:
+        InputSchemaError: a missing column or one of the wrong type.
+    """
+    return with_reasons(check_schema(df))
+
+
 def validate(df: DataFrame, outlier: OutlierConfig | None = None) -> ValidationResult:
     """Split ``df`` into clean and quarantined rows (schema checked first; nothing written here).
 
@@ -166,8 +180,11 @@ def validate(df: DataFrame, outlier: OutlierConfig | None = None) -> ValidationR
         df: the raw ``creative_daily`` rows.
         outlier: the outlier guard's settings; None turns it off.
     """
-    typed = check_schema(df)
-    flagged = with_reasons(typed).persist(INPUT_SIZED_CACHE)
+    return split_rows(flag_rows(df), outlier)
+
+
+def split_rows(flagged: DataFrame, outlier: OutlierConfig | None = None) -> ValidationResult:
+    """Split the :func:`flag_rows` rows into clean and quarantined ones, the outlier guard applied, and count them."""
     action = "off" if outlier is None else outlier.action
     bound = None if action == "off" else outlier_bound(flagged, outlier.quantile, outlier.multiple)
     marked = with_outliers(flagged, bound, action)
@@ -198,7 +215,7 @@ def write_quarantine(result: ValidationResult, path: str, run_date: dt.date) -> 
 def enforce_share(result: ValidationResult, max_bad_share: float, quarantine_path: str) -> None:
     """Fail when the share of quarantined rows passes ``max_bad_share``."""
     if result.bad_share > max_bad_share:
-        examples = result.quarantine.select(*KEYS, REASON).limit(3).collect()
+        examples = result.quarantine.select(*ROW_KEY, REASON).limit(3).collect()
         shown = "; ".join(f"({r['dt']}, {r['account_id']}, {r['photo_id']}): {r[REASON]}" for r in examples)
         raise InputRowsError(
             f"creative_daily: {result.bad_rows:,} of {result.total_rows:,} rows ({result.bad_share:.2%}) break the "
@@ -207,30 +224,46 @@ def enforce_share(result: ValidationResult, max_bad_share: float, quarantine_pat
         )
 
 
-def last_input_day(df: DataFrame) -> dt.date:
-    """The latest ``dt`` of the input."""
-    day = df.agg(F.max("dt")).first()[0]
-    if day is None:
-        raise InputRowsError("creative_daily: the input has no rows with a day")
-    return day
+class ValidInput(NamedTuple):
+    """The validated input: its clean rows and the run calendar built from them."""
+
+    rows: DataFrame
+    calendar: RunCalendar
 
 
-def decision_day(cfg: Config, df: DataFrame) -> dt.date:
-    """``run_date`` from the configuration, else the day after the last input day."""
-    return cfg.run_date or last_input_day(df) + dt.timedelta(days=1)
+@contextmanager
+def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterator[ValidInput]:
+    """Read ``creative_daily`` and validate it; the clean rows and the run calendar, cached for the ``with`` block.
 
-
-def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
-    """Read ``creative_daily``, validate it, write this run's quarantine and return the clean rows.
+    The calendar (decision day, label days, creatives per day) is built once here, from the clean rows.
+    With ``record``, this run's quarantine and validation record are written under its decision day and
+    the share of bad rows is enforced; without, nothing is written (for facts about the input). The
+    validated rows stay cached on the executors' disks until the block ends.
 
     Raises:
         InputNotFoundError: no table at ``input.path``.
         InputSchemaError: a missing column or a wrong type (nothing written).
-        InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
+        InputRowsError: the share of bad rows passes ``validation.max_bad_share``, or no input day lies
+            before the decision day.
         UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
-    raw, result = _read_and_validate(spark, cfg)
-    run_date = decision_day(cfg, raw)
+    what = "creative_daily (input.path)"
+    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
+    with cached(flag_rows(raw), INPUT_SIZED_CACHE) as flagged:
+        with reading(what):  # the first pass over every input file
+            result = split_rows(flagged, cfg.validation.outlier)
+            calendar = input_calendar(result.clean, cfg.levels, cfg.features.train_days, cfg.run_date)
+        if record:
+            keep_record(result, cfg, calendar.decision_day)
+        yield ValidInput(result.clean, calendar)
+
+
+def keep_record(result: ValidationResult, cfg: Config, run_date: dt.date) -> None:
+    """Write the quarantine and the validation record of ``run_date``, warn of outliers, enforce the bad share.
+
+    Raises:
+        InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
+    """
     quarantine_path = cfg.table("quarantine")
     write_quarantine(result, quarantine_path, run_date)
     if result.outlier_rows:
@@ -243,23 +276,6 @@ def load_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
         )  # fmt: skip
     write_json(validation_record_path(cfg, run_date), {"run_date": run_date, **result.record()})
     enforce_share(result, cfg.validation.max_bad_share, quarantine_path)
-    return result.clean
-
-
-def read_valid_input(spark: SparkSession, cfg: Config) -> DataFrame:
-    """The clean rows :func:`load_valid_input` gives, without writing anything (for facts about the input).
-
-    Raises:
-        InputNotFoundError, InputSchemaError, UnreadableFileError: as :func:`load_valid_input`.
-    """
-    return _read_and_validate(spark, cfg)[1].clean
-
-
-def _read_and_validate(spark: SparkSession, cfg: Config) -> tuple[DataFrame, ValidationResult]:
-    what = "creative_daily (input.path)"
-    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
-    with reading(what):  # the first pass over every input file
-        return raw, validate(raw, cfg.validation.outlier)
 
 
 def validation_record_path(cfg: Config, run_date: dt.date | str) -> str:

@@ -14,7 +14,7 @@ from acq_spark.stages import StageTimer
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
     spark = get_spark(cfg.spark, app_name="acq-build-features")
-    spec = run_build_features(spark, cfg, StageTimer())
+    spec = run_build_features(spark, cfg, StageTimer()).spec
     print(
         f"features as of {spec['decision_day']}: {len(spec['numeric_features'])} numeric, "
         f"{len(spec['sparse_features'])} sparse, {len(spec['label_days'])} label days"

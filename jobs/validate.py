@@ -9,16 +9,15 @@ from acq_spark.cli import parse_job_args, run_main
 from acq_spark.spark import get_spark
 from acq_spark.stages import StageTimer
 from acq_spark.summary import format_summary, input_summary
-from acq_spark.validation import load_valid_input
+from acq_spark.validation import valid_input
 
 
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
     spark = get_spark(cfg.spark, app_name="acq-validate")
     timer = StageTimer()
-    with timer.stage("validate") as rec:
-        clean = load_valid_input(spark, cfg)
-        summary = input_summary(clean)
+    with timer.stage("validate") as rec, valid_input(spark, cfg) as valid:
+        summary = input_summary(valid.rows)
         rec.figures.update(rows=summary["rows"], pairs=summary["pairs"])
     print(format_summary(summary))
     return 0

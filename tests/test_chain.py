@@ -24,7 +24,7 @@ from acq_spark.scoring.job import run_scoring, score_rows
 from acq_spark.simulate.job import run_simulation
 from acq_spark.tables import delta_version
 from acq_spark.training.artifact import load_artifact
-from acq_spark.training.job import extract_training_data, run_training
+from acq_spark.training.job import evaluate_models, extract_training_data, run_training
 from acq_spark.tree.job import run_build_tree
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
@@ -36,7 +36,7 @@ def world(spark, tmp_path_factory):
     warehouse = tmp_path_factory.mktemp("chain") / "warehouse"
     cfg = load_config(TEST_CONFIG, [f"warehouse={warehouse}", *FAST])
     run_simulation(spark, cfg)
-    spec = run_build_features(spark, cfg)
+    spec = run_build_features(spark, cfg).spec
     cfg = dataclasses.replace(cfg, run_date=dt.date.fromisoformat(spec["decision_day"]))
     run_build_tree(spark, cfg)
     artifact = run_training(spark, cfg)
@@ -136,14 +136,30 @@ def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):
     assert "Table 4" in text and "λ* =" in text and "oracle" in text
 
 
-def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world):
+def test_evaluate_models_writes_table_2_for_every_model_of_the_plan(spark, world):
     cfg, _, _ = world
+    plan = dataclasses.replace(cfg.train, evaluate_variants=("control",), baselines=("dnn",), epochs=1)
+    path = evaluate_models(spark, dataclasses.replace(cfg, train=plan))
+    rows = spark.read.format("delta").load(cfg.table("model_eval")).where(F.col("dt") == F.lit(cfg.run_date))
+    assert sorted((r["model"], r["variant"]) for r in rows.collect()) == [("dnn", "control"), ("ubtm", "control")]
+    table2 = path.read_text()
+    assert path.name == "table2.md" and "| DNN | control |" in table2 and "| UBTM | control |" in table2
+    assert load_artifact(cfg.warehouse).version == world[1].version  # no model is saved or promoted
+
+
+def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world):
+    cfg, artifact, _ = world
     before = {t: delta_version(spark, cfg.table(t)) for t in ("allocation", "account_rules")}
+    latest = Path(table_path(cfg.warehouse, "models/LATEST"))
     infeasible = dataclasses.replace(cfg, budget=dataclasses.replace(cfg.budget, total_creatives=10))
     infeasible = dataclasses.replace(infeasible, train=dataclasses.replace(cfg.train, epochs=1))
     with pytest.raises(StageError, match=r"nightly stage 'allocate' failed: InfeasibleBudgetError: .*10"):
         run_nightly(spark, infeasible)
     assert {t: delta_version(spark, cfg.table(t)) for t in before} == before
+    # The failed run trained and scored with a new model, but LATEST moves only after a publish, and the
+    # day's pointer still names the scores and the model its allocation was solved from.
+    assert latest.read_text().strip() == artifact.version
+    assert read_pointer(cfg.warehouse, cfg.run_date)["scores"]["model_version"] == artifact.version
 
     broken = spark.read.format("delta").load(cfg.input_path).withColumn("cost", F.col("cost").cast("string"))
     bad_input = dataclasses.replace(cfg, input=dataclasses.replace(cfg.input, path=cfg.table("broken_input")))

@@ -5,9 +5,10 @@ import datetime as dt
 import typing
 
 import pytest
+import yaml
 
 from acq_spark.cli import parse_job_args
-from acq_spark.config import Config, ConfigError, load_config
+from acq_spark.config import PROJECT_ROOT, Config, ConfigError, load_config
 from acq_spark.config_rules import RULES, dotted_values
 
 
@@ -67,9 +68,21 @@ def test_unknown_key_in_a_file_is_named(tmp_path):
         load_config(env)
 
 
-def test_every_environment_file_loads():
-    for name in ("local", "cluster", "test"):
-        load_config(f"conf/{name}.yaml")
+@pytest.mark.parametrize("name", ["local", "cluster", "test"])
+def test_every_environment_file_loads_and_its_values_apply(name):
+    path = PROJECT_ROOT / "conf" / f"{name}.yaml"
+    given = dict(_leaves(yaml.safe_load(path.read_text())))
+    loaded = dict(dotted_values(load_config(path)))
+    assert given, f"{path} sets nothing"
+    assert {key: loaded[key] for key in given} == given
+
+
+def _leaves(mapping: dict, prefix: str = ""):
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
 
 
 def test_job_command_line_exits_with_the_key_on_error(capsys):

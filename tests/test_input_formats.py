@@ -15,7 +15,7 @@ from acq_spark import has_input
 from acq_spark.config import PROJECT_ROOT
 from acq_spark.errors import InputNotFoundError
 from acq_spark.storage import inspect_path
-from acq_spark.validation import SCHEMA, load_valid_input
+from acq_spark.validation import SCHEMA, valid_input
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
 ROWS = [
@@ -23,6 +23,12 @@ ROWS = [
     (D1, 1, 11, None, "a", "b", 0, 0.0, 2.0, 0, 0),
     (D2, 2, 20, "q", "c", "d", 1, 3.0, 1.0, 2, 50),
 ]
+
+
+def validated(spark, cfg):
+    """The clean rows and calendar of ``cfg``'s input, validated as the jobs do (quarantine and record written)."""
+    with valid_input(spark, cfg) as valid:
+        return valid
 
 
 @pytest.fixture
@@ -60,7 +66,7 @@ def has_input_status(path: Path | str, fmt: str) -> int:
 
 def test_a_single_parquet_file_is_read_and_validated(spark, make_cfg, source_df, tmp_path):
     single = write_single_file(source_df, tmp_path)
-    actual_df = load_valid_input(spark, make_cfg(f"input.path={single}", "input.format=parquet"))
+    actual_df = validated(spark, make_cfg(f"input.path={single}", "input.format=parquet")).rows
     assert_df_equality(actual_df, source_df, ignore_row_order=True)
 
 
@@ -68,7 +74,7 @@ def test_hive_style_dt_folders_without_suffix_give_dt_as_a_date(spark, make_cfg,
     folder = write_hive_without_suffix(source_df, tmp_path / "creative_daily")
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == ["dt=2026-01-01", "dt=2026-01-02"]
     assert not any(p.suffix == ".parquet" for p in parquet_files(folder))
-    actual_df = load_valid_input(spark, make_cfg(f"input.path={folder}", "input.format=parquet"))
+    actual_df = validated(spark, make_cfg(f"input.path={folder}", "input.format=parquet")).rows
     assert actual_df.schema["dt"].dataType == T.DateType()
     assert_df_equality(actual_df, source_df, ignore_row_order=True)
 
@@ -81,14 +87,14 @@ def test_a_folder_without_parquet_files_is_a_clear_error(spark, make_cfg, tmp_pa
     (folder / "_temporary" / "part-0.parquet").touch()
     message = rf"creative_daily .*{re.escape(str(folder))}: it holds no Parquet files"
     with pytest.raises(InputNotFoundError, match=message):
-        load_valid_input(spark, make_cfg(f"input.path={folder}", "input.format=parquet"))
+        validated(spark, make_cfg(f"input.path={folder}", "input.format=parquet"))
 
 
 def test_parquet_data_at_input_format_delta_names_the_fix(spark, make_cfg, source_df, tmp_path):
     folder = tmp_path / "creative_daily"
     source_df.write.parquet(str(folder))
     with pytest.raises(InputNotFoundError, match=r"no delta table at .*no _delta_log.*set input\.format=parquet"):
-        load_valid_input(spark, make_cfg(f"input.path={folder}", "input.format=delta"))
+        validated(spark, make_cfg(f"input.path={folder}", "input.format=delta"))
 
 
 def test_the_hadoop_listing_reads_file_uris_like_plain_paths(spark, source_df, tmp_path):

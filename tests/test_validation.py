@@ -12,10 +12,16 @@ from pyspark.sql import types as T
 from acq_spark.config import OutlierConfig
 from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError, UnreadableFileError
 from acq_spark.report.build import input_lines
-from acq_spark.validation import SCHEMA, check_schema, load_valid_input, validate, validation_record_path
+from acq_spark.validation import SCHEMA, check_schema, valid_input, validate, validation_record_path
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
 NAN, INF = float("nan"), float("inf")
+
+
+def validated(spark, cfg):
+    """The clean rows and calendar of ``cfg``'s input, validated as the jobs do (quarantine and record written)."""
+    with valid_input(spark, cfg) as valid:
+        return valid
 
 
 def row(dt_=D1, acc=1, photo=10, n=2, cost=1.5, target=2.0, conv=1, imp=100, product="p", l1="a", l2=None):
@@ -90,9 +96,9 @@ def test_job_writes_quarantine_and_fails_past_the_threshold(spark, make_cfg):
     rows = [row(photo=p) for p in range(8)] + [row(photo=100, cost=-1.0), row(photo=101, cost=NAN)]
     spark.createDataFrame(rows, SCHEMA).write.format("delta").save(cfg.input_path)
     with pytest.raises(InputNotFoundError, match="creative_daily"):
-        load_valid_input(spark, make_cfg("input.path=/nonexistent/x"))
+        validated(spark, make_cfg("input.path=/nonexistent/x"))
 
-    clean = load_valid_input(spark, cfg)  # 2 of 10 = 20%: at the threshold, passes
+    clean = validated(spark, cfg).rows  # 2 of 10 = 20%: at the threshold, passes
     assert clean.count() == 8
     quarantine = spark.read.format("delta").load(cfg.table("quarantine"))
     assert sorted(r["photo_id"] for r in quarantine.collect()) == [100, 101]
@@ -100,7 +106,7 @@ def test_job_writes_quarantine_and_fails_past_the_threshold(spark, make_cfg):
 
     strict = make_cfg("validation.max_bad_share=0.1")
     with pytest.raises(InputRowsError, match=r"2 of 10 rows \(20.00%\).*max_bad_share=10.00%"):
-        load_valid_input(spark, strict)
+        validated(spark, strict)
     # A re-run for the same day replaced that day's quarantine rather than appending to it.
     assert spark.read.format("delta").load(cfg.table("quarantine")).count() == 2
 
@@ -108,8 +114,8 @@ def test_job_writes_quarantine_and_fails_past_the_threshold(spark, make_cfg):
 def test_parquet_input_is_read(spark, make_cfg):
     cfg = make_cfg("input.format=parquet")
     spark.createDataFrame(GOOD, SCHEMA).write.parquet(cfg.input_path)
-    assert load_valid_input(spark, cfg).count() == 3
-    assert T.DateType() == load_valid_input(spark, cfg).schema["dt"].dataType
+    assert validated(spark, cfg).rows.count() == 3
+    assert T.DateType() == validated(spark, cfg).rows.schema["dt"].dataType
 
 
 @pytest.mark.parametrize("which", [0, -1])
@@ -124,7 +130,7 @@ def test_a_truncated_parquet_file_is_one_clear_error_naming_it(spark, make_cfg, 
     broken.write_bytes(data[: len(data) // 2])
     message = rf"creative_daily \(input.path\): cannot read \S*{broken.name}: "
     with pytest.raises(UnreadableFileError, match=message) as err:
-        load_valid_input(spark, cfg)
+        validated(spark, cfg)
     assert "\n" not in str(err.value) and "not a Parquet file" in str(err.value)
 
 
@@ -160,7 +166,7 @@ def test_cap_keeps_the_outlier_row_at_the_bound(spark):
 def test_job_records_and_reports_the_outliers(spark, make_cfg):
     cfg = make_cfg("validation.max_bad_share=0.05")
     spark.createDataFrame(spread_rows(1e12), SCHEMA).write.format("delta").save(cfg.input_path)
-    clean = load_valid_input(spark, cfg)
+    clean = validated(spark, cfg).rows
     assert clean.count() == 200
     record = json.loads(Path(validation_record_path(cfg, D2)).read_text())
     assert (record["rows"], record["quarantined"], record["outliers"]["rows"]) == (203, 3, 1)

@@ -18,11 +18,10 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.evaluator import HullSource
-from acq_spark.allocation.hull import HULL_RTOL
+from acq_spark.allocation.kernels.hull import HULL_RTOL
 from acq_spark.allocation.search import check_feasible
-from acq_spark.allocation.solver import SolverName, solve
-from acq_spark.allocation.spark_eval import SparkEvaluator
+from acq_spark.allocation.solver import SolverName, solve, step_source
+from acq_spark.allocation.spark_passes import SparkPasses
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def estimate_lambda(
     check_feasible(n_all, n_all * int(levels[0]), budget)
     sample_budget = budget * n_sample // n_all if n_all else 0
     _, record = solve(sample, levels, sample_budget, solver=solver, tolerance=tolerance, **options)
-    full = SparkEvaluator(scores, HullSource(tuple(int(c) for c in levels), rtol=tolerance)).evaluate([record.lam])
+    full = SparkPasses(scores, step_source("acq", levels, tolerance)).evaluate([record.lam])
     used = int(full.used_lo[0])
     return LambdaEstimate(
         lam=record.lam,

@@ -1,69 +1,61 @@
-"""Breaking the ties at λ* so the allocation uses the budget: never above C, short by less than one step.
+"""Layer 3, on the driver: breaking the ties at λ* so the allocation uses the budget (never above C).
 
 Tied steps (slope exactly λ*) are equally good in the Lagrangian; when λ* > 0 taking all of them
 costs U_hi > C. Tied pairs are upgraded in a fixed order, by
-:func:`~acq_spark.allocation.keys.pair_hash` then keys: every pair before the cut pair takes all its
-tied steps, the cut pair as many as still fit, the rest none. So C − used is smaller than the cut
-pair's next tied step. The cumulative upgrade cost per hash bucket (:mod:`.ties`) finds the cut
-bucket without collecting all tied pairs.
+:func:`~acq_spark.allocation.kernels.keys.pair_hash` then keys: every pair before the cut pair takes
+all its tied steps, the cut pair as many as still fit, the rest none. So C − used is smaller than the
+cut pair's next tied step. The cumulative upgrade cost per hash bucket
+(:class:`~acq_spark.allocation.kernels.ties.TieStats`) finds the cut bucket without collecting all
+tied pairs. The tie statistics come from the search's collected steps when it has them, else from a pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from acq_spark.allocation.hull import Steps
-from acq_spark.allocation.keys import PairKeys, before, key_order
-from acq_spark.allocation.ties import TiedPairs, TieStats
+from acq_spark.allocation.kernels.histogram import StepSample
+from acq_spark.allocation.kernels.keys import key_order
+from acq_spark.allocation.kernels.ties import FillPlan, TiedPairs, TieStats
+from acq_spark.allocation.search import SearchResult
+
+if TYPE_CHECKING:
+    from acq_spark.allocation.passes import Passes
 
 
-@dataclass(frozen=True)
-class FillPlan:
-    """How tied pairs are upgraded at λ, and what the allocation then uses and is worth.
-
-    Pairs before ``cut`` (hash, account_id, photo_id) take all their tied steps, the cut pair takes
-    ``cut_steps`` of them, later pairs none; ``cut`` None means every tied pair takes all.
-    ``cut_gap`` is the cut pair's next tied step: the unused budget is smaller than it.
-    """
-
-    lam: float
-    cut: tuple[int, int, int] | None
-    cut_steps: int
-    used: int
-    value: float
-    used_lo: int
-    used_hi: int
-    r_lo: float
-    n_tied: int
-    n_upgraded: int
-    cut_gap: int
+def fill(passes: Passes, found: SearchResult, budget: int, tie_limit: int) -> tuple[FillPlan, TieStats, int]:
+    """The tie-break plan at the λ* the search ``found``, the tie statistics and the passes it took (0–2)."""
+    lam = found.lam
+    if found.sample is not None and found.totals is not None:
+        tied = tied_from_sample(found.sample, lam)
+        stats = TieStats.of(lam, found.n, found.totals, tied.h, tied.dc.sum(axis=1), tied.dr.sum(axis=1), tied)
+        passes_taken = 0
+    else:
+        stats, passes_taken = passes.tie_stats(lam, tie_limit), 1
+    plan, extra = plan_fill(stats, budget, lambda b: passes.tied_in_bucket(lam, b))
+    return plan, stats, passes_taken + extra
 
 
-def plan_fill(
-    stats: TieStats, budget: int, fetch_bucket: Callable[[int], TiedPairs]
-) -> tuple[FillPlan, int]:
+def plan_fill(stats: TieStats, budget: int, fetch_bucket: Callable[[int], TiedPairs]) -> tuple[FillPlan, int]:
     """Decide which tied pairs are upgraded to fill the budget.
 
     Args:
         stats: the :class:`TieStats` of all pairs at λ*.
-        budget: C (≥ ``stats.used_lo``).
+        budget: C (≥ ``stats.totals.used_lo``).
         fetch_bucket: one pass: all tied pairs of a hash bucket (used only when ``stats.tied`` is None).
 
     Returns:
         The :class:`FillPlan` and the number of extra passes it took (0 or 1).
     """
-    room = budget - stats.used_lo
+    used_lo, used_hi, r_lo = stats.totals
+    room = budget - used_lo
     if room < 0:
-        raise ValueError(f"λ={stats.lam!r} is below λ*: the cheapest levels use {stats.used_lo:,} > {budget:,}")
-    common = {"lam": stats.lam, "used_lo": stats.used_lo, "used_hi": stats.used_hi, "r_lo": stats.r_lo,
-              "n_tied": stats.n_tied}
-    if stats.used_hi <= budget:
-        value = stats.r_lo + float(stats.bucket_dr.sum())
-        return FillPlan(cut=None, cut_steps=0, used=stats.used_hi, value=value, n_upgraded=stats.n_tied, cut_gap=0,
-                        **common), 0
+        raise ValueError(f"λ={stats.lam!r} is below λ*: the cheapest levels use {used_lo:,} > {budget:,}")
+    if used_hi <= budget:
+        value = r_lo + float(stats.bucket_dr.sum())
+        return FillPlan(stats.lam, None, 0, used_hi, value, stats.n_tied, 0), 0
     passes = 0
     prior_cost, prior_dr, prior_n = 0, 0.0, 0
     pairs = stats.tied
@@ -83,22 +75,27 @@ def plan_fill(
     row = order[q]
     partial = np.cumsum(pairs.dc[row])
     take = int(np.searchsorted(partial, room - done_cost, side="right"))
-    used = stats.used_lo + done_cost + (int(partial[take - 1]) if take else 0)
-    value = stats.r_lo + prior_dr + float(pairs.dr[order[:q]].sum()) + float(pairs.dr[row, :take].sum())
+    used = used_lo + done_cost + (int(partial[take - 1]) if take else 0)
+    value = r_lo + prior_dr + float(pairs.dr[order[:q]].sum()) + float(pairs.dr[row, :take].sum())
     cut = (int(pairs.h[row]), int(pairs.account[row]), int(pairs.photo[row]))
-    plan = FillPlan(cut=cut, cut_steps=take, used=used, value=value, n_upgraded=prior_n + q + (take > 0),
-                    cut_gap=int(pairs.dc[row, take]), **common)
-    return plan, passes
+    return FillPlan(stats.lam, cut, take, used, value, prior_n + q + (take > 0), int(pairs.dc[row, take])), passes
 
 
-def assign_levels(steps: Steps, keys: PairKeys, plan: FillPlan) -> np.ndarray:
-    """(m,) the level index of every pair of a block under ``plan``."""
-    n_gt = steps.count_above(plan.lam, strict=True)
-    n_eq = steps.count_above(plan.lam, strict=False) - n_gt
-    if plan.cut is None:
-        take = n_gt + n_eq
-    else:
-        pre = before(keys.h, keys.account, keys.photo, plan.cut)
-        at = (keys.h == np.uint64(plan.cut[0])) & (keys.account == plan.cut[1]) & (keys.photo == plan.cut[2])
-        take = n_gt + np.where(pre, n_eq, np.where(at, np.minimum(plan.cut_steps, n_eq), 0))
-    return steps.levels_after(take)
+def tied_from_sample(sample: StepSample, lam: float) -> TiedPairs:
+    """The pairs tied at λ, from collected steps that include every step of slope λ."""
+    pick = sample.slope == lam
+    h, acc, pho, step, dc, dr = (x[pick] for x in (sample.h, sample.account, sample.photo, sample.step, sample.dc,
+                                                   sample.dr))
+    order = np.lexsort((step, pho, acc, h))
+    h, acc, pho, dc, dr = h[order], acc[order], pho[order], dc[order], dr[order]
+    first = np.ones(h.size, bool)
+    first[1:] = (h[1:] != h[:-1]) | (acc[1:] != acc[:-1]) | (pho[1:] != pho[:-1])
+    group = np.cumsum(first) - 1
+    starts = np.nonzero(first)[0]
+    pos = np.arange(h.size) - starts[group]
+    width = int(pos.max()) + 1 if h.size else 0
+    out_dc = np.zeros((starts.size, width), np.int64)
+    out_dr = np.zeros((starts.size, width))
+    out_dc[group, pos] = dc
+    out_dr[group, pos] = dr
+    return TiedPairs(h[starts], acc[starts], pho[starts], out_dc, out_dr)

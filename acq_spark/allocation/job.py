@@ -2,7 +2,7 @@
 
 Reads ``scores`` (spec §6) for the decision day, works out the budget (an absolute number, or a
 ratio of the creatives on the last input day: the valid rows' n_creatives mapped to the levels, from
-the run calendar the features stage hands on, or computed from the validated input when the job
+the run calendar validation hands on, or computed from the validated input when the job
 runs on its own), solves (``acq`` on r, ``oracle`` on the truth's expected cost, or the
 ``rule_based`` baseline), and publishes ``allocation`` and ``account_rules`` together (Delta, by dt:
 a re-run replaces only its day; see :mod:`acq_spark.publish`) and a run record. An infeasible
@@ -15,26 +15,25 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.guard import PublishFacts, check_before_solve, check_budget_used
-from acq_spark.allocation.rule_based import alpha_of, rule_based
+from acq_spark.allocation.kernels.rule_based import alpha_of
 from acq_spark.allocation.solver import SolveRecord, solve
+from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
+from acq_spark.caching import cached
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
-from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError
-from acq_spark.features.days import FeatureDays
-from acq_spark.features.job import input_calendar
+from acq_spark.errors import InputNotFoundError, InputRowsError
 from acq_spark.publish import latest_pointer_before, publish_day
+from acq_spark.run_calendar import RunCalendar
 from acq_spark.scoring.job import scores_model_version
 from acq_spark.stages import StageTimer
 from acq_spark.tables import delta_version, read_table, write_json
-from acq_spark.validation import read_valid_input
-
-KEYS = ["account_id", "photo_id"]
-SCORE_TYPES = {"dt": "date", "account_id": "bigint", "photo_id": "bigint", "r": "array<double>"}
+from acq_spark.validation import valid_input
 
 
 def new_run_id() -> str:
@@ -51,76 +50,12 @@ def resolve_budget(budget: BudgetConfig, last_day_creatives: int | None) -> int:
     return round(budget.ratio_of_last_day * last_day_creatives)
 
 
-def check_scores(
-    scores: DataFrame, n_levels: int, value_column: str = "r", extra: dict[str, str] | None = None
-) -> None:
-    """Check the scores' schema (plus ``extra`` columns and types), arrays (length K, finite) and unique keys.
-
-    Raises:
-        InputSchemaError: a missing column or one of the wrong type.
-        InputRowsError: bad arrays or duplicate keys, with a few example keys.
-    """
-    types = dict(scores.dtypes)
-    for name, kind in {**SCORE_TYPES, value_column: "array<double>", **(extra or {})}.items():
-        if name not in types:
-            raise InputSchemaError(f"scores: missing column {name!r} ({kind})")
-        if types[name] != kind:
-            raise InputSchemaError(f"scores: column {name!r} is {types[name]}, expected {kind}")
-    arr = F.col(value_column)
-    inf = F.lit(float("inf"))
-    bad_element = F.exists(arr, lambda x: x.isNull() | F.isnan(x) | (F.abs(x) == inf))
-    bad = arr.isNull() | (F.size(arr) != n_levels) | bad_element
-    examples = scores.where(bad).select(*KEYS).limit(3).collect()
-    if examples:
-        raise InputRowsError(
-            f"scores: {value_column} must hold {n_levels} finite numbers; bad rows e.g. {[tuple(r) for r in examples]}"
-        )
-    dup = scores.groupBy(*KEYS).count().where("count > 1").limit(3).collect()
-    if dup:
-        raise InputRowsError(f"scores: duplicate (account_id, photo_id), e.g. {[tuple(r)[:2] for r in dup]}")
-
-
-def with_truth_values(scores: DataFrame, truth: DataFrame) -> DataFrame:
-    """Replace ``r`` by the truth's ``expected_cost`` of the same pair (the oracle's values); keys kept."""
-    return scores.drop("r").join(truth.select(*KEYS, F.col("expected_cost").alias("r")), on=KEYS, how="left")
-
-
 def allocate(
     scores: DataFrame, levels: Sequence[int], budget: int, method: str, alloc: AllocationConfig
 ) -> tuple[DataFrame, SolveRecord]:
     """Solve one day's allocation with ``method``: the allocation DataFrame (lazy) and the record."""
-    options: dict[str, Any] = {"max_passes": alloc.max_passes, "lambdas_per_pass": alloc.lambdas_per_pass}
-    if method == "rule_based":
-        return rule_based(scores, levels, budget, solver=alloc.solver, **options)
-    return solve(scores, levels, budget, solver=alloc.solver, method=method, tolerance=alloc.tolerance, **options)
-
-
-def allocation_table(alloc: DataFrame, day: dt.date, lam: float | None, run_id: str, method: str) -> DataFrame:
-    """The ``allocation`` rows: dt, keys, level, n_creatives, r, cost_units, lambda, run_id, method."""
-    return alloc.select(
-        F.lit(day).cast("date").alias("dt"),
-        F.col("account_id").cast("long"),
-        F.col("photo_id").cast("long"),
-        F.col("level").cast("int"),
-        F.col("n_creatives").cast("int"),
-        F.col("r").cast("double"),
-        F.col("n_creatives").cast("int").alias("cost_units"),
-        F.lit(lam).cast("double").alias("lambda"),
-        F.lit(run_id).alias("run_id"),
-        F.lit(method).alias("method"),
-    )
-
-
-def account_rules(allocation: DataFrame) -> DataFrame:
-    """Per account and day: photos, total creatives and the per-photo quotas (sorted by photo_id)."""
-    quota = F.struct(
-        F.col("photo_id").cast("long").alias("photo_id"), F.col("n_creatives").cast("int").alias("n_creatives")
-    )
-    return allocation.groupBy("dt", "account_id").agg(
-        F.count("*").cast("int").alias("photos"),
-        F.sum("n_creatives").cast("long").alias("total_creatives"),
-        F.array_sort(F.collect_list(quota)).alias("quotas"),
-    )
+    return solve(scores, levels, budget, solver=alloc.solver, method=method, tolerance=alloc.tolerance,
+                 max_passes=alloc.max_passes, lambdas_per_pass=alloc.lambdas_per_pass)
 
 
 def publish_facts(cfg: Config, day: dt.date, scores: DataFrame, budget_info: dict[str, Any]) -> PublishFacts:
@@ -142,11 +77,11 @@ def run_allocate(
     cfg: Config,
     timer: StageTimer | None = None,
     run_id: str | None = None,
-    days: FeatureDays | None = None,
+    calendar: RunCalendar | None = None,
 ) -> dict:
     """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
-    ``days`` is the run calendar of the features stage (decision day, creatives of the last input day);
+    ``calendar`` is the run calendar (validation's: decision day, creatives of the last input day);
     None computes it from the validated input when the budget needs it.
 
     Returns:
@@ -158,35 +93,37 @@ def run_allocate(
     timer = timer or StageTimer()
     run_id = run_id or new_run_id()
     method = cfg.allocation.method
-    with timer.stage("allocation inputs") as rec:
-        day, budget, budget_info = day_and_budget(spark, cfg, days, cfg.publish.max_input_age_days is not None)
-        scores_version = delta_version(spark, cfg.table("scores"))
-        scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
-        check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
-        if method == "oracle":
-            truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
-            scores = with_truth_values(scores, truth)
-            missing = scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()
-            if missing:
-                raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {[tuple(r) for r in missing]}")
-            check_scores(scores, len(cfg.levels))
-        scores = scores.cache()
-        facts = publish_facts(cfg, day, scores, budget_info)
-        rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
-        check_before_solve(facts, cfg.publish)
-    with timer.stage("allocation solve") as rec:
-        alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
-        rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
-        check_budget_used(day, record.budget_used, budget, cfg.publish)
-    with timer.stage("allocation write") as rec:
-        lam = None if method == "rule_based" else record.lam
-        table = allocation_table(alloc, day, lam, run_id, method).cache()
-        figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
-        tables = {"allocation": table, "account_rules": account_rules(table)}
-        pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
-        rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
-        table.unpersist()
-        scores.unpersist()
+    with ExitStack() as held:  # the cached scores and allocation are released however the stages end
+        with timer.stage("allocation inputs") as rec:
+            day, budget, budget_info = day_and_budget(spark, cfg, calendar, cfg.publish.max_input_age_days is not None)
+            scores_version = delta_version(spark, cfg.table("scores"))
+            scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
+            check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
+            if method == "oracle":
+                truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
+                scores = with_truth_values(scores, truth)
+                missing = scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()
+                if missing:
+                    examples = [tuple(r) for r in missing]
+                    raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {examples}")
+                check_scores(scores, len(cfg.levels))
+            scores = held.enter_context(cached(scores))
+            facts = publish_facts(cfg, day, scores, budget_info)
+            rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
+            check_before_solve(facts, cfg.publish)
+        with timer.stage("allocation solve") as rec:
+            alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
+            rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
+            check_budget_used(day, record.budget_used, budget, cfg.publish)
+        with timer.stage("allocation write") as rec:
+            lam = None if method == "rule_based" else record.lam
+            table = held.enter_context(cached(allocation_table(alloc, day, lam, run_id, method)))
+            scores_used = scores_of(spark, cfg, day, scores_version)
+            figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
+            figures["scores"] = scores_used  # the pointer names the scores (and model) the day was solved from
+            tables = {"allocation": table, "account_rules": account_rules(table)}
+            pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
+            rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
     out = {
         "run_id": run_id,
         "dt": str(day),
@@ -196,7 +133,7 @@ def run_allocate(
         "solve": record.to_dict(),
         "published": pointer["versions"],
         "stages": timer.as_dict(),
-        "outputs": published_versions(spark, cfg, day, scores_version, pointer["versions"]),
+        "outputs": {"scores": scores_used, **{name: {"version": v} for name, v in pointer["versions"].items()}},
     }
     if method == "rule_based":
         alpha = alpha_of(record.lam)
@@ -206,57 +143,50 @@ def run_allocate(
 
 
 def day_and_budget(
-    spark: SparkSession, cfg: Config, days: FeatureDays | None = None, need_last_input_day: bool = False
+    spark: SparkSession, cfg: Config, calendar: RunCalendar | None = None, need_last_input_day: bool = False
 ) -> tuple[dt.date, int, dict[str, Any]]:
     """The decision day, the budget C and where C came from (with the last input day when it is known).
 
     Args:
         spark: the session.
         cfg: the configuration (run_date, budget, levels).
-        days: the run calendar of the features stage; None computes it from the validated input
+        calendar: the run calendar (validation's); None computes it from the validated input
             (nothing written) when the decision day or a ratio budget needs it, or ``need_last_input_day``
             (the publish guard's input-age check).
 
     Raises:
-        InputRowsError: ``days`` is for another day than ``run_date``, or the input has no day before it.
+        InputRowsError: ``calendar`` is for another day than ``run_date``, or the input has no day before it.
     """
     for_budget = cfg.run_date is None or cfg.budget.total_creatives is None
-    if days is None and (for_budget or need_last_input_day):
+    if calendar is None and (for_budget or need_last_input_day):
         try:
-            valid = read_valid_input(spark, cfg)
+            with valid_input(spark, cfg, record=False) as valid:
+                calendar = valid.calendar
         except InputNotFoundError as exc:
             if for_budget:
                 raise
             hint = "read for publish.max_input_age_days; --set publish.max_input_age_days=null allocates without it"
             raise InputNotFoundError(f"{exc} ({hint})") from exc
-        days, _ = input_calendar(valid, cfg.levels, cfg.features.train_days, cfg.run_date)
-    if days is not None and cfg.run_date is not None and days.decision_day != cfg.run_date:
-        raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {days.decision_day}")
-    day = days.decision_day if days is not None else cfg.run_date
-    budget = resolve_budget(cfg.budget, days.last_day_creatives if days is not None else None)
+    if calendar is not None and cfg.run_date is not None and calendar.decision_day != cfg.run_date:
+        raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {calendar.decision_day}")
+    day = calendar.decision_day if calendar is not None else cfg.run_date
+    budget = resolve_budget(cfg.budget, calendar.last_day_creatives if calendar is not None else None)
     source = "total_creatives" if cfg.budget.total_creatives is not None else "ratio_of_last_day"
     info: dict[str, Any] = {"source": source}
-    if days is not None:
+    if calendar is not None:
         info.update(
-            last_input_day=str(days.last_input_day),
-            last_day_creatives=days.last_day_creatives,
+            last_input_day=str(calendar.last_input_day),
+            last_day_creatives=calendar.last_day_creatives,
             ratio=cfg.budget.ratio_of_last_day,
             counted="valid rows, n_creatives mapped to the largest level <= n",
         )
     return day, budget, info
 
 
-def published_versions(
-    spark: SparkSession, cfg: Config, day: dt.date, scores_version: int | None, written: dict[str, int]
-) -> dict[str, Any]:
-    """What one run's outputs are, so that readers can tell which belong together.
+def scores_of(spark: SparkSession, cfg: Config, day: dt.date, version: int | None) -> dict[str, Any]:
+    """Which scores a day is solved from: the Delta ``version`` of ``scores`` and the model that wrote the day.
 
-    The Delta versions of ``scores`` (as read), ``allocation`` and ``account_rules`` (as ``written``, the
-    publish pointer's) and the model version that wrote the day's scores (from the scores' commit
-    metadata; None when unknown).
+    The model version comes from the scores' commit metadata (None when unknown), so that readers of
+    the publish pointer and of the run record can tell which scores, allocation and model go together.
     """
-    model = scores_model_version(spark, cfg.table("scores"), day, scores_version)
-    return {
-        "scores": {"version": scores_version, "model_version": model},
-        **{name: {"version": version} for name, version in written.items()},
-    }
+    return {"version": version, "model_version": scores_model_version(spark, cfg.table("scores"), day, version)}

@@ -1,7 +1,8 @@
-"""The driver-side search for λ*: bisection on g(λ), or the fast exact path over hull-step slopes.
+"""Layer 3, on the driver: the search for λ*, by bisection on g(λ) or the fast exact path over step slopes.
 
-Pure Python over callables that run one pass each (NumPy in memory or Spark), so both are tested
-with closed-form toy functions. λ* is defined as the smallest dual-optimal multiplier,
+Pure Python over callables that run one pass each (:mod:`.passes`, in memory or on Spark) and
+return small results, so both are tested with closed-form toy functions. λ* is defined as the
+smallest dual-optimal multiplier,
 
     λ* = inf { λ ≥ 0 : used_lo(λ) ≤ C },
 
@@ -19,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from acq_spark.allocation.dual import DualEval
-from acq_spark.allocation.histogram import (
+from acq_spark.allocation.kernels.dual import DualEval, Totals
+from acq_spark.allocation.kernels.histogram import (
     ZERO_BIN,
     Binning,
     LinearBinning,
@@ -52,8 +53,8 @@ class PassTrace:
 class SearchResult:
     """λ*, how many passes over the data it took, and the trace of those passes.
 
-    ``totals`` = (used_lo, used_hi, r_lo) at λ* when the passes already tell them; ``sample`` holds
-    the steps a pass collected (they include every step of slope λ*).
+    ``totals``: the :class:`Totals` at λ* when the passes tell them (always, once converged on
+    breakpoints); ``sample`` holds the steps a pass collected (they include every step of slope λ*).
     """
 
     lam: float
@@ -62,7 +63,7 @@ class SearchResult:
     n: int
     base_cost: int
     converged: bool = True
-    totals: tuple[int, int, float] | None = None
+    totals: Totals | None = None
     sample: StepSample | None = field(default=None, repr=False)
 
 
@@ -116,13 +117,15 @@ def bisect(
     n, base = ev.n, int(ev.used_lo[1])
     check_feasible(n, base, budget)
     if ev.used_lo[0] <= budget:
-        return SearchResult(0.0, 1, tuple(trace), n, base, totals=_totals(ev, 0))
-    a = float(ev.above[0]) if np.isfinite(ev.above[0]) else 0.0
-    b = float(ev.top) if np.isfinite(ev.top) else _grow(evaluate, budget)
+        return SearchResult(0.0, 1, tuple(trace), n, base, totals=ev.totals.at(0))
+    # What the passes tell of the bracket's ends: used_hi at a, (used_lo, r_lo) at b (None: unknown).
+    a, hi_a = (float(ev.above[0]), int(ev.used_lo[0])) if np.isfinite(ev.above[0]) else (0.0, None)
+    b, lo_b = (float(ev.top), (base, float(ev.r_lo[1]))) if np.isfinite(ev.top) else (_grow(evaluate, budget), None)
     lam, converged, totals = math.nan, False, None
     while len(trace) < max_passes:
         if a == b:
             lam, converged = a, True
+            totals = None if hi_a is None or lo_b is None else Totals(lo_b[0], hi_a, lo_b[1])
             break
         pts = _interior(a, b, per_pass)
         ev = run(pts, (a, b))
@@ -130,13 +133,16 @@ def bisect(
         if ok.any():
             q = int(np.argmax(ok))
             if ev.used_hi[q] > budget:
-                lam, converged, totals = float(pts[q]), True, _totals(ev, q)
+                lam, converged, totals = float(pts[q]), True, ev.totals.at(q)
                 break
-            b = float(ev.below[q]) if not np.isnan(ev.below[q]) else float(pts[q])
+            if np.isnan(ev.below[q]):
+                b, lo_b = float(pts[q]), (int(ev.used_lo[q]), float(ev.r_lo[q]))
+            else:  # nothing between below[q] and λ_q: the steps above below[q] are those of slope ≥ λ_q
+                b, lo_b = float(ev.below[q]), (int(ev.used_hi[q]), float(ev.r_hi[q]))
             if q > 0:
-                a = max(a, _up(ev, q - 1, pts))
+                a, hi_a = _up(ev, q - 1, pts, a, hi_a)
         else:
-            a = max(a, _up(ev, len(pts) - 1, pts))
+            a, hi_a = _up(ev, len(pts) - 1, pts, a, hi_a)
         if a > b:
             raise RuntimeError(f"bisection lost λ*: bracket [{a!r}, {b!r}] is empty (inconsistent evaluations)")
         if np.isnan(ev.below).all() and b - a <= tol * b:
@@ -147,12 +153,13 @@ def bisect(
     return SearchResult(lam, len(trace), tuple(trace), n, base, converged, totals)
 
 
-def _totals(ev: DualEval, i: int) -> tuple[int, int, float]:
-    return int(ev.used_lo[i]), int(ev.used_hi[i]), float(ev.r_lo[i])
-
-
-def _up(ev: DualEval, i: int, pts: Sequence[float]) -> float:
-    return float(ev.above[i]) if not np.isnan(ev.above[i]) else float(pts[i])
+def _up(ev: DualEval, i: int, pts: Sequence[float], a: float, hi_a: int | None) -> tuple[float, int | None]:
+    """The bracket's lower end raised past the i-th λ (g > 0 there), with used_hi at it."""
+    if np.isnan(ev.above[i]):
+        up = (float(pts[i]), int(ev.used_hi[i]))
+    else:  # the steps of slope ≥ above[i] are those of slope > λ_i
+        up = (float(ev.above[i]), int(ev.used_lo[i]))
+    return up if up[0] >= a else (a, hi_a)
 
 
 def _interior(a: float, b: float, count: int) -> list[float]:
@@ -222,7 +229,7 @@ def histogram_search(
         zero = (hist.ids[order] == ZERO_BIN) & isinstance(binning, LogBinning)
         if crossing.size == 0 or zero[crossing[0]]:
             used_lo = above + int(cost[~zero].sum())
-            totals = (used_lo, used_lo + int(cost[zero].sum()), above_r + float(dr[~zero].sum()))
+            totals = Totals(used_lo, used_lo + int(cost[zero].sum()), above_r + float(dr[~zero].sum()))
             trace.append(PassTrace("histogram", points, (0.0, 0.0), time.perf_counter() - start))
             return SearchResult(0.0, len(trace), tuple(trace), n, base, totals=totals)
         i = int(crossing[0])
@@ -231,7 +238,7 @@ def histogram_search(
         bracket = (lo, hi)
         trace.append(PassTrace("histogram", points, bracket, time.perf_counter() - start))
         if lo == hi:
-            totals = (above, above + int(cost[i]), above_r)
+            totals = Totals(above, above + int(cost[i]), above_r)
             return SearchResult(lo, len(trace), tuple(trace), n, base, totals=totals)
         if hist.count[order[i]] <= collect_limit:
             start = time.perf_counter()
@@ -240,7 +247,7 @@ def histogram_search(
             trace.append(PassTrace("collect", points, (lam, lam), time.perf_counter() - start))
             gt, eq = sample.slope > lam, sample.slope == lam
             used_lo = above + int(sample.dc[gt].sum())
-            totals = (used_lo, used_lo + int(sample.dc[eq].sum()), above_r + float(sample.dr[gt].sum()))
+            totals = Totals(used_lo, used_lo + int(sample.dc[eq].sum()), above_r + float(sample.dr[gt].sum()))
             return SearchResult(lam, len(trace), tuple(trace), n, base, totals=totals, sample=sample)
         binning = LinearBinning(lo, hi, n_bins)
     return SearchResult(bracket[1], len(trace), tuple(trace), n, base, converged=False)

@@ -1,8 +1,10 @@
-"""The MCKP solver: search λ*, break the ties at λ* to fill the budget, assign every pair a level.
+"""Layer 3, on the driver: a solve is search λ*, fill the ties, record what was done; and its two entry points.
 
-:func:`solve` runs on a Spark DataFrame of scores (few passes over its cached projection),
-:func:`solve_numpy` on in-memory arrays (tests, benchmarks); both run :func:`run_solver`, the
-same driver code, and give the same λ* and the same allocation for the same pairs.
+:func:`solve` runs on a Spark DataFrame of scores, :func:`solve_numpy` on in-memory arrays (tests,
+benchmarks); both build a back-end of :mod:`.passes` and run :func:`run_solver`, the same driver
+code, so they give the same λ* and the same allocation for the same pairs. The method picks the
+step source: the hull of the values (``acq`` on r, ``oracle`` on the truth's) or the rule-based
+baseline's steps (:mod:`.kernels.rule_based`).
 """
 
 from __future__ import annotations
@@ -10,22 +12,25 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from acq_spark.allocation.evaluator import Evaluator, HullSource, NumpyEvaluator, StepSource
-from acq_spark.allocation.fill import FillPlan, plan_fill
-from acq_spark.allocation.hull import HULL_RTOL
-from acq_spark.allocation.keys import PairKeys
-from acq_spark.allocation.search import PassTrace, SearchResult, bisect, check_feasible, histogram_search
-from acq_spark.allocation.ties import TIE_LIMIT, stats_from_tied, tied_from_sample
+from acq_spark.allocation.fill import fill
+from acq_spark.allocation.kernels.hull import HULL_RTOL, HullSource, StepSource
+from acq_spark.allocation.kernels.keys import PairKeys
+from acq_spark.allocation.kernels.rule_based import RuleSource
+from acq_spark.allocation.kernels.ties import TIE_LIMIT, FillPlan
+from acq_spark.allocation.passes import InMemoryPasses, Passes
+from acq_spark.allocation.search import PassTrace, bisect, check_feasible, histogram_search
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 SolverName = Literal["fast", "bisection"]
+Method = Literal["acq", "oracle", "rule_based"]
 
 #: The most hull steps the fast path collects to the driver in its last pass.
 COLLECT_LIMIT = 200_000
@@ -75,30 +80,34 @@ class SolveRecord:
         return _finite(out)
 
 
+def step_source(method: Method, levels: Sequence[int], tolerance: float = HULL_RTOL) -> StepSource:
+    """The steps ``method`` solves over: the rule-based baseline's, or the hull of the values (``acq``, ``oracle``)."""
+    costs = tuple(int(c) for c in levels)
+    return RuleSource(costs) if method == "rule_based" else HullSource(costs, rtol=tolerance)
+
+
 def run_solver(
-    ev: Evaluator,
+    passes: Passes,
     budget: int,
     *,
     solver: SolverName = "fast",
-    method: str = "acq",
+    method: Method = "acq",
     max_passes: int = 100,
     lambdas_per_pass: int = 1,
     collect_limit: int = COLLECT_LIMIT,
     tie_limit: int = TIE_LIMIT,
-    with_bound: bool = True,
 ) -> tuple[FillPlan, SolveRecord]:
-    """Find λ* and the tie-break plan with the passes of ``ev``.
+    """Find λ* and the tie-break plan with ``passes``.
 
     Args:
-        ev: the passes over the pairs.
+        passes: the passes over the pairs (in memory or on Spark).
         budget: C, the most creatives in total.
         solver: ``fast`` (slope histograms, ~2 passes) or ``bisection`` (on g(λ)).
-        method: recorded as is (``acq``, ``oracle``, ``rule_based``).
+        method: recorded; ``rule_based`` reports no dual bound (meaningless for its steps).
         max_passes: the most search passes.
         lambdas_per_pass: λ values per bisection pass.
         collect_limit: the most steps the fast path collects to the driver.
         tie_limit: the most tied pairs returned to the driver as they are.
-        with_bound: report the dual bound D(λ*) (meaningless for the rule-based steps).
 
     Returns:
         The :class:`FillPlan` to assign levels with, and the :class:`SolveRecord`.
@@ -109,51 +118,29 @@ def run_solver(
     budget = int(budget)
     start = time.perf_counter()
     if solver == "fast":
-        found = histogram_search(ev.histogram, ev.collect, budget, collect_limit=collect_limit, max_passes=max_passes)
+        found = histogram_search(passes.histogram, passes.collect, budget, collect_limit=collect_limit,
+                                 max_passes=max_passes)
     elif solver == "bisection":
-        found = bisect(ev.evaluate, budget, per_pass=lambdas_per_pass, max_passes=max_passes)
+        found = bisect(passes.evaluate, budget, per_pass=lambdas_per_pass, max_passes=max_passes)
     else:
         raise ValueError(f"solver must be 'fast' or 'bisection', got {solver!r}")
     searched = time.perf_counter()
-    plan, fill_passes = _fill(ev, found, budget, tie_limit)
+    plan, stats, fill_passes = fill(passes, found, budget, tie_limit)
     done = time.perf_counter()
+    used_lo, used_hi, r_lo = stats.totals
     # D(λ*) = λ*C + Σ_i max_k (r_ik − λ* c_k), the max taken at the cheapest argmax: r_lo − λ* used_lo.
-    bound = plan.r_lo + found.lam * (budget - plan.used_lo) if with_bound else None
+    bound = r_lo + found.lam * (budget - used_lo) if method != "rule_based" else None
     gap = None if bound is None else bound - plan.value
     record = SolveRecord(
-        method=method,
-        solver=solver,
-        lam=found.lam,
-        budget=budget,
-        budget_used=plan.used,
-        unused=budget - plan.used,
-        used_lo=plan.used_lo,
-        used_hi=plan.used_hi,
-        n_pairs=found.n,
-        min_budget=found.base_cost,
-        objective=plan.value,
-        dual_bound=bound,
-        gap=gap,
+        method=method, solver=solver, lam=found.lam, budget=budget, budget_used=plan.used,
+        unused=budget - plan.used, used_lo=used_lo, used_hi=used_hi, n_pairs=found.n, min_budget=found.base_cost,
+        objective=plan.value, dual_bound=bound, gap=gap,
         relative_gap=None if gap is None else gap / max(abs(bound), 1e-300),
-        search_passes=found.passes,
-        fill_passes=fill_passes,
-        converged=found.converged,
-        n_tied=plan.n_tied,
-        n_upgraded=plan.n_upgraded,
-        cut_gap=plan.cut_gap,
-        trace=found.trace,
+        search_passes=found.passes, fill_passes=fill_passes, converged=found.converged, n_tied=stats.n_tied,
+        n_upgraded=plan.n_upgraded, cut_gap=plan.cut_gap, trace=found.trace,
         timings={"search_s": round(searched - start, 4), "fill_s": round(done - searched, 4)},
     )
     return plan, record
-
-
-def _fill(ev: Evaluator, found: SearchResult, budget: int, tie_limit: int) -> tuple[FillPlan, int]:
-    if found.sample is not None and found.totals is not None:
-        stats = stats_from_tied(found.lam, found.n, found.totals, tied_from_sample(found.sample, found.lam))
-        return plan_fill(stats, budget, lambda b: ev.tied_in_bucket(found.lam, b))
-    stats = ev.tie_stats(found.lam, tie_limit)
-    plan, extra = plan_fill(stats, budget, lambda b: ev.tied_in_bucket(found.lam, b))
-    return plan, extra + 1
 
 
 def solve_numpy(
@@ -163,7 +150,7 @@ def solve_numpy(
     *,
     keys: tuple[np.ndarray, np.ndarray] | None = None,
     solver: SolverName = "fast",
-    source: StepSource | None = None,
+    method: Method = "acq",
     columns: dict[str, np.ndarray] | None = None,
     tolerance: float = HULL_RTOL,
     **options: Any,
@@ -176,8 +163,8 @@ def solve_numpy(
         budget: C.
         keys: (account_ids, photo_ids) of the pairs, for the tie-break order; default (0, row number).
         solver: ``fast`` or ``bisection``.
-        source: the steps to solve over (default: the hull of ``r``); ``columns`` are then its inputs.
-        columns: extra named columns for ``source``.
+        method: ``acq`` / ``oracle`` (the hull of ``r``) or ``rule_based`` (``columns`` then holds ``cost_7d``).
+        columns: extra named (n,) columns the method's step source reads.
         tolerance: relative tolerance (of a pair's max |r|) under which its levels count as collinear or
             equal, i.e. tied (ties between pairs are exact equalities of the resulting hull slopes).
         **options: passed to :func:`run_solver`.
@@ -192,11 +179,10 @@ def solve_numpy(
     n = r.shape[0]
     account, photo = keys if keys is not None else (np.zeros(n, np.int64), np.arange(n, dtype=np.int64))
     check_feasible(n, n * int(levels[0]), int(budget))
-    source = source or HullSource(tuple(int(c) for c in levels), rtol=tolerance)
-    cols = {"r": r, **(columns or {})}
-    ev = NumpyEvaluator(source, cols, PairKeys.of(account, photo))
-    plan, record = run_solver(ev, budget, solver=solver, **options)
-    return ev.assign(plan), record
+    cols = {"r": r, **{k: np.asarray(v) for k, v in (columns or {}).items()}}
+    passes = InMemoryPasses(step_source(method, levels, tolerance), cols, PairKeys.of(account, photo))
+    plan, record = run_solver(passes, budget, solver=solver, method=method, **options)
+    return passes.assign(plan), record
 
 
 def solve(
@@ -205,23 +191,19 @@ def solve(
     budget: int,
     *,
     solver: SolverName = "fast",
-    source: StepSource | None = None,
+    method: Method = "acq",
     tolerance: float = HULL_RTOL,
     **options: Any,
 ) -> tuple[DataFrame, SolveRecord]:
     """Solve the MCKP over a Spark DataFrame of scores (``account_id``, ``photo_id``, ``r`` array<double>).
 
-    The DataFrame should be cached (the solver makes 2–4 passes; it caches its projection if not).
-    Nothing is written: the allocation is returned lazily.
+    Nothing is written: the allocation is returned lazily, computed from ``scores_df`` when it is
+    written, so cache ``scores_df`` (the solver makes 2–4 passes; when it is not cached, the solve
+    caches its projection for its own passes and releases it before returning).
 
     Args:
-        scores_df: one row per pair with the columns the step source reads (``r`` by default).
-        levels: the K costs c_k.
-        budget: C.
-        solver: ``fast`` or ``bisection``.
-        source: the steps to solve over (default: the hull of ``r``).
-        tolerance: the hull's relative tie tolerance, as in :func:`solve_numpy`.
-        **options: passed to :func:`run_solver`.
+        scores_df: one row per pair with the columns the step source reads (``r``; ``cost_7d`` for ``rule_based``).
+        levels, budget, solver, method, tolerance, options: as in :func:`solve_numpy`.
 
     Returns:
         The allocation DataFrame (account_id, photo_id, level, n_creatives, r) and the :class:`SolveRecord`.
@@ -229,12 +211,13 @@ def solve(
     Raises:
         InfeasibleBudgetError: budget < n · c_min, found in the first pass.
     """
-    from acq_spark.allocation.spark_eval import SparkEvaluator
+    from acq_spark.allocation.spark_passes import SparkPasses
+    from acq_spark.caching import cached
 
-    source = source or HullSource(tuple(int(c) for c in levels), rtol=tolerance)
-    ev = SparkEvaluator(scores_df, source)
-    plan, record = run_solver(ev, budget, solver=solver, **options)
-    return ev.assign(plan, levels), record
+    passes = SparkPasses(scores_df, step_source(method, levels, tolerance))
+    with nullcontext() if scores_df.is_cached else cached(passes.df):
+        plan, record = run_solver(passes, budget, solver=solver, method=method, **options)
+    return passes.assign(plan, levels), record
 
 
 def _finite(value: Any) -> Any:

@@ -8,17 +8,20 @@ the level it chose.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.job import KEYS, allocate, day_and_budget, with_truth_values
+from acq_spark.allocation.job import allocate, day_and_budget
+from acq_spark.allocation.tables import with_truth_values
+from acq_spark.caching import cached
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError
-from acq_spark.features.days import FeatureDays
+from acq_spark.run_calendar import RunCalendar
+from acq_spark.schemas import KEYS
 from acq_spark.stages import StageTimer
 from acq_spark.tables import read_table, replace_days, table_exists, write_json
 
@@ -27,7 +30,7 @@ METHODS = ("rule_based", "acq", "oracle")
 
 def true_value(alloc: DataFrame, truth: DataFrame) -> DataFrame:
     """Each allocated pair with the truth's expected cost at its level (``true_cost``)."""
-    joined = alloc.join(truth.select(*KEYS, "expected_cost"), on=KEYS, how="inner")
+    joined = alloc.join(truth.select(*KEYS, "expected_cost"), on=list(KEYS), how="inner")
     return joined.withColumn("true_cost", F.element_at("expected_cost", F.col("level") + 1)).drop("expected_cost")
 
 
@@ -79,33 +82,51 @@ def truth_covers(spark: SparkSession, cfg: Config, day: dt.date | str) -> bool:
 
 
 def run_table4(
-    spark: SparkSession, cfg: Config, timer: StageTimer | None = None, days: FeatureDays | None = None
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer | None = None,
+    calendar: RunCalendar | None = None,
+    allocation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Allocate the decision day with every method at the same budget and value each on the truth.
 
-    ``days`` is the run calendar the allocation used (None: computed as :func:`day_and_budget` does).
+    Args:
+        spark: the session.
+        cfg: the configuration (levels, allocation, warehouse).
+        timer: collects the stage timings; a new one when None.
+        calendar: the run calendar (None: computed as :func:`day_and_budget` does).
+        allocation: the allocation stage's run record (the nightly's): its day and budget are used, and
+            its published rows stand for its method instead of solving that method again.
 
     Raises:
         InputNotFoundError: no ``truth`` table, or one without rows for the decision day.
     """
     timer = timer or StageTimer()
-    day, budget, budget_info = day_and_budget(spark, cfg, days)
+    if allocation is not None:
+        day, budget = dt.date.fromisoformat(allocation["dt"]), int(allocation["budget"]["value"])
+        budget_info = {k: v for k, v in allocation["budget"].items() if k != "value"}
+    else:
+        day, budget, budget_info = day_and_budget(spark, cfg, calendar)
     truth = read_table(spark, cfg.table("truth"), what="truth (simulated world only)")
     if not has_day(truth, day):
-        days = truth.agg(F.min("dt"), F.max("dt")).first()
+        span = truth.agg(F.min("dt"), F.max("dt")).first()
         raise InputNotFoundError(
-            f"truth: no rows for {day} (it covers {days[0]} to {days[1]}); Table 4 needs the truth of the decision day"
+            f"truth: no rows for {day} (it covers {span[0]} to {span[1]}); Table 4 needs the truth of the decision day"
         )
-    scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day)).cache()
-    truth = truth.where(F.col("dt") == F.lit(day))
-    truth = truth.select(*KEYS, "expected_cost").cache()
+    scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
+    truth = truth.where(F.col("dt") == F.lit(day)).select(*KEYS, "expected_cost")
     results: dict[str, dict[str, Any]] = {}
-    for method in METHODS:
-        with timer.stage(f"table 4: {method}") as rec:
-            source = with_truth_values(scores, truth).cache() if method == "oracle" else scores
-            alloc, record = allocate(source, cfg.levels, budget, method, cfg.allocation)
-            results[method] = {**summarise(true_value(alloc, truth), cfg.levels), "lambda": record.lam}
-            rec.figures.update(creatives=results[method]["creatives"], true_cost=results[method]["true_cost"])
+    with cached(scores) as scores, cached(truth) as truth, cached(with_truth_values(scores, truth)) as on_truth:
+        for method in METHODS:
+            with timer.stage(f"table 4: {method}") as rec:
+                if allocation is not None and allocation["method"] == method:
+                    alloc, lam = published_rows(spark, cfg.warehouse, allocation), allocation["solve"]["lam"]
+                else:
+                    alloc, record = allocate(on_truth if method == "oracle" else scores, cfg.levels, budget, method,
+                                             cfg.allocation)  # fmt: skip
+                    lam = record.lam
+                results[method] = {**summarise(true_value(alloc, truth), cfg.levels), "lambda": lam}
+                rec.figures.update(creatives=results[method]["creatives"], true_cost=results[method]["true_cost"])
     base, oracle = results["rule_based"]["true_cost"], results["oracle"]["true_cost"]
     summary = {
         "dt": str(day),
@@ -132,6 +153,11 @@ def run_table4(
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "table4.md").write_text(table4_markdown(day, budget, results))
     write_json(report_dir / "table4.json", summary)
-    scores.unpersist()
-    truth.unpersist()
     return summary
+
+
+def published_rows(spark: SparkSession, warehouse: str, allocation: Mapping[str, Any]) -> DataFrame:
+    """The ``allocation`` rows a run record names: its day, at the Delta version it published."""
+    path = table_path(warehouse, "allocation")
+    table = spark.read.format("delta").option("versionAsOf", allocation["published"]["allocation"]).load(path)
+    return table.where(F.col("dt") == F.lit(dt.date.fromisoformat(allocation["dt"])))

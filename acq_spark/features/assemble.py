@@ -17,7 +17,6 @@ from pyspark.sql import types as T
 
 from acq_spark.features.account import with_account_totals, with_cost_per_creative
 from acq_spark.features.columns import (
-    KEYS,
     LEVEL,
     NUMERIC_PACKED,
     OBS,
@@ -37,6 +36,7 @@ from acq_spark.features.windows import (
     with_trailing_cost,
     with_window_stats,
 )
+from acq_spark.schemas import KEYS
 
 
 def with_decision_probes(df: DataFrame, decision_day: dt.date, last_input_day: dt.date) -> DataFrame:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-KEYS = ("account_id", "photo_id")
 METRICS = ("cost", "target_cost", "conversions", "impressions", "n_creatives")
 SPARSE = ("product_name", "industry_l1", "industry_l2")
 ACCOUNT_METRICS = ("cost", "n_creatives")

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark.caching import INPUT_SIZED_CACHE
+from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, table_path
 from acq_spark.features.assemble import (
     select_scoring_rows,
@@ -32,39 +33,16 @@ from acq_spark.features.assemble import (
     with_point_in_time_features,
     with_sparse_indices,
 )
-from acq_spark.features.columns import KEYS, LEVEL, OBS, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
-from acq_spark.features.days import DayTotals, FeatureDays, plan_days, require_label_days
+from acq_spark.features.columns import LEVEL, OBS, PROBE, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
-from acq_spark.features.windows import level_creatives
+from acq_spark.run_calendar import RunCalendar, input_calendar, require_label_days
+from acq_spark.sampling import training_sample
+from acq_spark.schemas import KEYS
 from acq_spark.stages import StageTimer
-from acq_spark.tables import replace_days_or_table, write_json
+from acq_spark.tables import read_json, replace_days_or_table, write_json, written_rows
 
 VOCAB_ARTIFACT = "artifacts/vocab.json"
 SPEC_ARTIFACT = "artifacts/feature_spec.json"
-
-
-def extract_input(spark: SparkSession, cfg: Config) -> DataFrame:
-    """The validated ``creative_daily`` rows (validation writes the quarantine as it goes)."""
-    from acq_spark.validation import load_valid_input
-
-    return load_valid_input(spark, cfg)
-
-
-def input_days(df: DataFrame, levels: Sequence[int]) -> dict[dt.date, DayTotals]:
-    """Rows and level-mapped creatives per input day (one small row per day is collected)."""
-    totals = df.groupBy("dt").agg(
-        F.count(F.lit(1)).alias("n"), F.sum(level_creatives(F.col("n_creatives"), levels)).alias("creatives")
-    )
-    return {r["dt"]: DayTotals(int(r["n"]), int(r["creatives"] or 0)) for r in totals.collect()}
-
-
-def input_calendar(
-    df: DataFrame, levels: Sequence[int], train_days: int, run_date: dt.date | None
-) -> tuple[FeatureDays, dict[dt.date, DayTotals]]:
-    """The run calendar of the validated rows ``df`` (one small Spark job) and the per-day totals it came from."""
-    per_day = input_days(df, levels)
-    creatives = {day: totals.creatives for day, totals in per_day.items()}
-    return plan_days(per_day, train_days, run_date, creatives), per_day
 
 
 def build_vocabularies(df: DataFrame, label_days: Sequence[dt.date]) -> dict[str, list[str]]:
@@ -75,10 +53,22 @@ def build_vocabularies(df: DataFrame, label_days: Sequence[dt.date]) -> dict[str
     return {name: ordered_vocab((r["value"], r["count"]) for r in rows if r["column"] == name) for name in SPARSE}
 
 
+def examples_to_build(calendar: RunCalendar, cfg: Config) -> Column:
+    """The label-day rows that get training examples.
+
+    The trainer's sample (``features.training_examples: sample``), or every one (``full``, or when the
+    calendar has no example counts to draw the sample from).
+    """
+    counted = calendar.examples_per_day
+    if cfg.features.training_examples == "full" or not counted:
+        return F.col("dt").isin(list(calendar.label_days))
+    return training_sample(calendar.label_days, counted, cfg.train.max_examples, cfg.seed)
+
+
 def feature_spec(
-    days: FeatureDays, windows: Sequence[int], levels: Sequence[int], vocabs: Mapping[str, Sequence[str]]
+    calendar: RunCalendar, windows: Sequence[int], levels: Sequence[int], vocabs: Mapping[str, Sequence[str]]
 ) -> dict[str, Any]:
-    """The JSON feature spec consumers read: column order, vocabulary sizes, levels, windows and days."""
+    """The JSON feature spec consumers read: column order, vocabulary sizes, levels, windows and the run calendar."""
     return {
         "keys": list(KEYS),
         "numeric_features": numeric_feature_columns(windows),
@@ -93,62 +83,85 @@ def feature_spec(
         "label_column": "cost",
         "levels": list(levels),
         "windows": list(windows),
-        "decision_day": days.decision_day.isoformat(),
-        "last_input_day": days.last_input_day.isoformat(),
-        "label_days": [d.isoformat() for d in days.label_days],
-        "last_day_creatives": days.last_day_creatives,
+        **calendar.to_dict(),
     }
 
 
-def _count(spark: SparkSession, path: str, days: Sequence[dt.date]) -> int:
-    return spark.read.format("delta").load(path).where(F.col("dt").isin(list(days))).count()
+@dataclass(frozen=True)
+class BuiltFeatures:
+    """What the features stage hands on: the feature spec and the vocabularies it wrote (JSON values)."""
+
+    spec: dict[str, Any]
+    vocab: dict[str, Any]
+
+
+def load_built_features(warehouse: str) -> BuiltFeatures:
+    """The feature spec and vocabularies the last features run wrote (for stages run on their own).
+
+    Raises:
+        InputNotFoundError: no such artifact (run ``jobs/build_features.py`` first).
+    """
+    spec = read_json(table_path(warehouse, SPEC_ARTIFACT), "feature spec (run jobs/build_features.py)")
+    vocab = read_json(table_path(warehouse, VOCAB_ARTIFACT), "vocabularies (run jobs/build_features.py)")
+    return BuiltFeatures(spec, vocab)
 
 
 def run_build_features(
-    spark: SparkSession, cfg: Config, timer: StageTimer | None = None, source: DataFrame | None = None
-) -> dict[str, Any]:
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer | None = None,
+    source: DataFrame | None = None,
+    calendar: RunCalendar | None = None,
+) -> BuiltFeatures:
     """Build and write the training examples, the scoring rows, the vocabularies and the feature spec.
 
     Args:
         spark: the session.
-        cfg: the configuration (windows, train_days, levels, run_date, warehouse).
+        cfg: the configuration (windows, train_days, levels, warehouse).
         timer: collects the stage timings; a new one when None.
         source: the validated input; None reads and validates ``creative_daily``.
+        calendar: the run calendar of ``source`` (validation's); None computes it from ``source``.
 
     Returns:
-        The feature spec that was written; it records the run calendar (:meth:`FeatureDays.from_spec`).
+        The feature spec (which records the run calendar) and the vocabularies that were written.
     """
+    from acq_spark.validation import valid_input
+
+    if source is None:
+        with valid_input(spark, cfg) as valid:
+            return run_build_features(spark, cfg, timer, valid.rows, valid.calendar)
     timer = timer or StageTimer()
     windows, levels = tuple(cfg.features.windows), tuple(cfg.levels)
     with timer.stage("features: extract") as rec:
-        source = extract_input(spark, cfg) if source is None else source
-        days, per_day = input_calendar(source, levels, cfg.features.train_days, cfg.run_date)
-        require_label_days(days)
-        source = source.where(F.col("dt") < F.lit(days.decision_day))
-        rec.figures.update(rows=sum(t.rows for d, t in per_day.items() if d < days.decision_day), days=len(per_day))
-        rec.figures.update(decision_day=days.decision_day.isoformat(), label_days=len(days.label_days))
+        if calendar is None:
+            calendar = input_calendar(source, levels, cfg.features.train_days, cfg.run_date)
+        require_label_days(calendar)
+        source = source.where(F.col("dt") < F.lit(calendar.decision_day))
+        rec.figures.update(rows=calendar.input_rows, days=len(calendar.per_day))
+        rec.figures.update(decision_day=calendar.decision_day.isoformat(), label_days=len(calendar.label_days))
     with timer.stage("features: vocabularies") as rec:
-        vocabs = build_vocabularies(source, days.label_days)
+        vocabs = build_vocabularies(source, calendar.label_days)
         rec.figures.update({f"{name}_size": len(values) + 1 for name, values in vocabs.items()})
     vocab_frames = {name: spark.createDataFrame(vocab_rows(values), VOCAB_SCHEMA) for name, values in vocabs.items()}
     features = (
-        source.transform(with_decision_probes, days.decision_day, days.last_input_day)
+        source.transform(with_decision_probes, calendar.decision_day, calendar.last_input_day)
         .transform(with_point_in_time_features, windows, levels)
         .transform(with_sparse_indices, vocab_frames)
-        .persist(INPUT_SIZED_CACHE)
     )
-    try:
+    # Only the rows written are kept: the probes (scoring rows) and the label days' examples to build.
+    needed = features.where(F.col(PROBE) | examples_to_build(calendar, cfg))
+    with cached(needed, INPUT_SIZED_CACHE) as needed:
         with timer.stage("features: training_examples") as rec:
             path = cfg.table("training_examples")
-            replace_days_or_table(select_training_examples(features, days.label_days, windows), path, days.label_days)
-            rec.figures["rows"] = _count(spark, path, days.label_days)
+            examples = select_training_examples(needed, calendar.label_days, windows)
+            replace_days_or_table(examples, path, calendar.label_days)
+            rec.figures.update(rows=written_rows(spark, path), kept=cfg.features.training_examples)
         with timer.stage("features: scoring_rows") as rec:
             path = cfg.table("scoring_rows")
-            replace_days_or_table(select_scoring_rows(features, windows), path, [days.decision_day])
-            rec.figures["rows"] = _count(spark, path, [days.decision_day])
-    finally:
-        features.unpersist()
-    spec = feature_spec(days, windows, levels, vocabs)
-    write_json(table_path(cfg.warehouse, VOCAB_ARTIFACT), {"oov_index": OOV_INDEX, "vocabularies": vocabs})
-    write_json(table_path(cfg.warehouse, SPEC_ARTIFACT), spec)
-    return spec
+            replace_days_or_table(select_scoring_rows(needed, windows), path, [calendar.decision_day])
+            rec.figures["rows"] = written_rows(spark, path)
+    vocab = {"oov_index": OOV_INDEX, "vocabularies": vocabs}
+    built = BuiltFeatures(feature_spec(calendar, windows, levels, vocabs), vocab)
+    write_json(table_path(cfg.warehouse, VOCAB_ARTIFACT), built.vocab)
+    write_json(table_path(cfg.warehouse, SPEC_ARTIFACT), built.spec)
+    return built

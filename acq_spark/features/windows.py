@@ -16,7 +16,6 @@ from pyspark.sql import functions as F
 
 from acq_spark.features.columns import (
     DAY,
-    KEYS,
     LEVEL,
     METRICS,
     OBS,
@@ -29,6 +28,7 @@ from acq_spark.features.columns import (
     mean_col,
     sum_col,
 )
+from acq_spark.schemas import KEYS
 
 EPOCH = "1970-01-01"
 

@@ -17,10 +17,12 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.config import Config, table_path
-from acq_spark.evaluation.table4 import truth_covers
+from acq_spark.errors import AcqError
+from acq_spark.evaluation.table4 import table4_markdown, truth_covers
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
 from acq_spark.tables import read_json, table_exists
+from acq_spark.training.artifact import ModelArtifact, load_artifact
 
 
 def report_dir(cfg: Config, day: dt.date | str) -> Path:
@@ -82,14 +84,32 @@ def _read(path: Path) -> str | None:
     return path.read_text() if path.is_file() else None
 
 
-def build_report(spark: SparkSession, cfg: Config, day: dt.date | str, stages: dict[str, Any] | None = None) -> Path:
-    """Write the report of decision day ``day``; returns the Markdown file's path."""
-    from acq_spark.training.artifact import load_artifact
+def build_report(
+    spark: SparkSession,
+    cfg: Config,
+    day: dt.date | str,
+    stages: dict[str, Any] | None = None,
+    record: dict[str, Any] | None = None,
+    table4: dict[str, Any] | None = None,
+    artifact: ModelArtifact | None = None,
+) -> Path:
+    """Write the report of decision day ``day``; returns the Markdown file's path.
 
+    Args:
+        spark: the session.
+        cfg: the configuration (warehouse, levels, report).
+        day: the decision day.
+        stages: the stage timings to list.
+        record: the allocation's run record (the nightly's); None reads the newest of ``day``.
+        table4: the Table-4 summary (:func:`~acq_spark.evaluation.table4.run_table4`'s); None reads it
+            from the day's report folder when it is there.
+        artifact: the model the day's scores came from; None loads the version the record's scores
+            name, else the one ``models/LATEST`` names.
+    """
     out = report_dir(cfg, day)
     out.mkdir(parents=True, exist_ok=True)
     md = [f"# ACQ run report — decision day {day}", "", *input_lines(cfg, day)]
-    record = latest_run_record(cfg, day)
+    record = record or latest_run_record(cfg, day)
     if record:
         s = record["solve"]
         md += [
@@ -105,23 +125,26 @@ def build_report(spark: SparkSession, cfg: Config, day: dt.date | str, stages: d
         if s.get("trace"):
             plot_lambda_search(s["trace"], out / "lambda_search.png")
             md += ["![λ search](lambda_search.png)", ""]
-    table4 = _read(out / "table4.md")
+    if table4 is None and (out / "table4.json").is_file():
+        table4 = read_json(out / "table4.json", "Table 4 summary")
     if table_exists(spark, cfg.table("truth")) and not truth_covers(spark, cfg, day):
         md += ["## Table 4", "", f"Table 4: the truth does not cover {day}.", ""]
     elif table4:
-        t4 = json.loads((out / "table4.json").read_text())
-        counts = {m: r["pairs_per_level"] for m, r in t4["methods"].items()}
+        counts = {m: r["pairs_per_level"] for m, r in table4["methods"].items()}
         plot_levels(cfg.levels, counts, out / "levels.png")
-        md += ["## Table 4: allocation on the truth", "", table4, "![creatives per level](levels.png)", ""]
+        table = table4_markdown(table4["dt"], table4["budget"], table4["methods"])
+        md += ["## Table 4: allocation on the truth", "", table, "![creatives per level](levels.png)", ""]
     else:
         md += ["## Table 4", "", "Not available: there is no `truth` table (only the simulated world has one).", ""]
     table2 = _read(out / "table2.md")
     md += ["## Table 2: cost models on the validation day", ""]
-    md += [table2] if table2 else ["Not run for this day (`jobs/train_ubtm.py --evaluate` builds it).", ""]
-    try:
-        artifact = load_artifact(cfg.warehouse)
-    except Exception:  # the report still renders what exists
-        artifact = None
+    md += [table2] if table2 else ["Not built for this day (`jobs/evaluate_models.py` builds it).", ""]
+    if artifact is None:
+        version = ((record or {}).get("outputs") or {}).get("scores", {}).get("model_version")
+        try:
+            artifact = load_artifact(cfg.warehouse, version)
+        except AcqError:  # the report still renders what exists
+            artifact = None
     if artifact is not None:
         m = artifact.metrics
         md += ["## Model", "", f"- version `{artifact.version}`: {m['model']}/{m['variant']}, AUC {m['auc']:.4f}", ""]

@@ -9,26 +9,14 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from acq_spark.config import Config
 from acq_spark.features.assemble import packed_numeric
 from acq_spark.features.columns import NUMERIC_PACKED
+from acq_spark.schemas import SCORES_SCHEMA
 from acq_spark.stages import StageTimer
-from acq_spark.tables import commit_metadata, read_table, replace_days
+from acq_spark.tables import commit_metadata, read_table, replace_days, written_rows
 from acq_spark.training.artifact import ModelArtifact, load_artifact
-
-SCORES_SCHEMA = T.StructType(
-    [
-        T.StructField("dt", T.DateType()),
-        T.StructField("account_id", T.LongType()),
-        T.StructField("photo_id", T.LongType()),
-        T.StructField("pvalue", T.ArrayType(T.DoubleType())),
-        T.StructField("explore", T.ArrayType(T.DoubleType())),
-        T.StructField("r", T.ArrayType(T.DoubleType())),
-        T.StructField("cost_7d", T.DoubleType()),
-    ]
-)
 
 
 def numeric_input(rows: DataFrame, names: Sequence[str]) -> Column:
@@ -108,15 +96,21 @@ def scores_model_version(spark: SparkSession, path: str, day: dt.date, version: 
     return commits[max(mine)].get("model_version") if mine else None
 
 
-def run_scoring(spark: SparkSession, cfg: Config, timer: StageTimer | None = None) -> dict[str, Any]:
-    """Score the decision day with the latest model and replace that day in ``<warehouse>/scores``."""
+def run_scoring(
+    spark: SparkSession, cfg: Config, timer: StageTimer | None = None, artifact: ModelArtifact | None = None
+) -> dict[str, Any]:
+    """Score the decision day and replace that day in ``<warehouse>/scores``.
+
+    ``artifact`` is the model to score with (the nightly's: the one it just trained); None loads the
+    one ``models/LATEST`` names.
+    """
     timer = timer or StageTimer()
-    artifact = load_artifact(cfg.warehouse)
+    artifact = artifact or load_artifact(cfg.warehouse)
     with timer.stage("score") as rec:
         rows, decision_day = extract_scoring_rows(spark, cfg, artifact)
         scored = score_rows(rows, artifact, cfg.score.beta, cfg.score.batch_size)
         commit = {"dt": decision_day, "model_version": artifact.version}  # which model these scores are from
         replace_days(scored, cfg.table("scores"), [decision_day], metadata=commit)
-        n = spark.read.format("delta").load(cfg.table("scores")).where(F.col("dt") == F.lit(decision_day)).count()
+        n = written_rows(spark, cfg.table("scores"))
         rec.figures.update(pairs=n, model=artifact.version, beta=cfg.score.beta)
     return {"decision_day": decision_day, "pairs": n, "model_version": artifact.version}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -16,19 +17,7 @@ from acq_spark.tables import overwrite_table, write_json
 
 def world_params(cfg: Config) -> WorldParams:
     """The simulator's parameters from the configuration."""
-    s = cfg.simulate
-    return WorldParams(
-        n_pairs=s.n_pairs,
-        n_days=s.n_days,
-        start_date=s.start_date,
-        levels=tuple(cfg.levels),
-        seed=cfg.seed,
-        pairs_per_account=s.pairs_per_account,
-        n_products=s.n_products,
-        n_industries_l1=s.n_industries_l1,
-        n_industries_l2=s.n_industries_l2,
-        partitions=s.partitions,
-    )
+    return WorldParams(**asdict(cfg.simulate), levels=tuple(cfg.levels), seed=cfg.seed)
 
 
 def params_path(warehouse_table_root: str) -> Path:

@@ -19,23 +19,20 @@ from dataclasses import asdict, dataclass
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark.config import SimulateConfig
 from acq_spark.simulate.randomness import normal, uniform
 
 
-@dataclass(frozen=True)
-class WorldParams:
-    """Everything that defines a simulated world; stored beside its tables."""
+@dataclass(frozen=True, kw_only=True)
+class WorldParams(SimulateConfig):
+    """Everything that defines a simulated world; stored beside its tables.
 
-    n_pairs: int
-    n_days: int
-    start_date: dt.date
+    The ``simulate.*`` settings (:class:`~acq_spark.config.SimulateConfig`, defined once there), the
+    levels and the seed, and the constants of the world's model below.
+    """
+
     levels: tuple[int, ...]
     seed: int
-    pairs_per_account: float = 8.0
-    n_products: int = 200
-    n_industries_l1: int = 12
-    n_industries_l2: int = 60
-    partitions: int = 8
     rate_median: float = 0.026          # median of a_i, the spend-event rate at saturation
     rate_sigma: float = 0.45            # pair-level log-sd of a_i (on top of group effects)
     group_sigma: float = 0.4            # log-sd of account, product and industry effects

@@ -65,8 +65,13 @@ def save_artifact(
     feature_spec: dict[str, Any],
     config: dict[str, Any],
     metrics: dict[str, Any],
+    promote: bool = True,
 ) -> ModelArtifact:
-    """Write every part into a temporary folder, rename it into place, then point ``LATEST`` at it."""
+    """Write every part into a temporary folder and rename it into place; with ``promote``, point ``LATEST`` at it.
+
+    The nightly saves without ``promote`` and calls :func:`promote_model` once its allocation is
+    published, so that a run that fails later leaves ``LATEST`` as it was.
+    """
     root = models_root(warehouse)
     final, tmp = root / version, root / f".{version}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -78,8 +83,17 @@ def save_artifact(
     write_json(tmp / "config.json", config)
     write_json(tmp / "metrics.json", metrics)
     os.replace(tmp, final)
-    write_text(root / LATEST, version + "\n")
+    if promote:
+        promote_model(warehouse, version)
     return load_artifact(warehouse, version)
+
+
+def promote_model(warehouse: str, version: str) -> None:
+    """Point ``LATEST`` at the saved model ``version`` (the model that scoring takes by default)."""
+    root = models_root(warehouse)
+    if not (root / version / MODEL_FILE).is_file():
+        raise InputNotFoundError(f"model artifact: no {MODEL_FILE} in {root / version}; nothing to promote")
+    write_text(root / LATEST, version + "\n")
 
 
 def load_artifact(warehouse: str, version: str | None = None) -> ModelArtifact:

@@ -14,29 +14,22 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from acq_spark.sampling import in_part
+
 Arrays = dict[str, np.ndarray]
 
 
-def split_days(label_days: Sequence[str | dt.date]) -> tuple[list[dt.date], dt.date]:
-    """Train on every label day but the last; validate on the last (the "next day" of the paper)."""
-    days = sorted(d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in label_days)
-    if len(days) < 2:
-        raise ValueError(f"training needs at least two label days (train + validation), got {len(days)}")
-    return days[:-1], days[-1]
+def sample_days(
+    df: DataFrame, days: Sequence[dt.date], max_rows: int, seed: int, total: int | None = None
+) -> DataFrame:
+    """The rows of ``days``, down-sampled to about ``max_rows`` (:func:`acq_spark.sampling.in_part`).
 
-
-def sample_days(df: DataFrame, days: Sequence[dt.date], max_rows: int, seed: int) -> DataFrame:
-    """The rows of ``days``, down-sampled to about ``max_rows``.
-
-    The sample is a hash of (seed, dt, keys), not ``DataFrame.sample``: the same rows are drawn
-    however the table is partitioned (local mode and a cluster train the same model).
+    ``total`` is how many rows ``days`` hold in the full table (the run calendar's count); None counts
+    ``df``'s. With the count of the full table, a table that already holds only the sample gives the
+    same rows as the full one.
     """
     rows = df.where(F.col("dt").isin(list(days)))
-    total = rows.count()
-    if total > max_rows:
-        u = (F.xxhash64(F.lit(seed), "dt", "account_id", "photo_id").bitwiseAND(F.lit((1 << 53) - 1))) / float(1 << 53)
-        rows = rows.where(u < max_rows / total)
-    return rows
+    return rows.where(in_part(days, rows.count() if total is None else total, max_rows, seed))
 
 
 def to_arrays(table: pa.Table, spec: Mapping[str, Any], with_label: bool = True) -> Arrays:

@@ -13,11 +13,13 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from acq_spark.config import Config, table_path
-from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT
+from acq_spark.features.job import BuiltFeatures, load_built_features
+from acq_spark.run_calendar import RunCalendar
+from acq_spark.sampling import split_days
 from acq_spark.stages import LOG, StageTimer
-from acq_spark.tables import read_json, read_table, replace_days
+from acq_spark.tables import read_table, replace_days
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
-from acq_spark.training.data import Arrays, collect_arrays, sample_days, split_days
+from acq_spark.training.data import Arrays, collect_arrays, sample_days
 from acq_spark.training.evaluate import calibration_bins, table2_markdown, table2_row
 from acq_spark.tree.cost_tree import CostTree
 from acq_spark.tree.job import load_latest_tree
@@ -34,17 +36,26 @@ class TrainingData:
     val_day: dt.date
 
 
-def extract_training_data(spark: SparkSession, cfg: Config) -> TrainingData:
-    """The feature spec, vocabularies, tree and the sampled train / validation arrays."""
-    spec = read_json(table_path(cfg.warehouse, SPEC_ARTIFACT), "feature spec (run jobs/build_features.py)")
-    vocab = read_json(table_path(cfg.warehouse, VOCAB_ARTIFACT), "vocabularies (run jobs/build_features.py)")
-    tree = load_latest_tree(cfg.warehouse)
+def extract_training_data(
+    spark: SparkSession, cfg: Config, features: BuiltFeatures | None = None, tree: CostTree | None = None
+) -> TrainingData:
+    """The feature spec, vocabularies, tree and the sampled train / validation arrays.
+
+    ``features`` and ``tree`` are what the features and tree stages handed on; None loads the last
+    ones written.
+    """
+    features = features or load_built_features(cfg.warehouse)
+    spec, vocab = features.spec, features.vocab
+    tree = tree or load_latest_tree(cfg.warehouse)
     examples = read_table(spark, cfg.table("training_examples"), what="training_examples (run jobs/build_features.py)")
     train_days, val_day = split_days(spec["label_days"])
     staging = cfg.table(f"_staging/training-{uuid.uuid4().hex}")  # on the warehouse: executors write, we read
     n = cfg.train.max_examples
-    train = collect_arrays(sample_days(examples, train_days, n, cfg.seed), spec, f"{staging}-train")
-    val = collect_arrays(sample_days(examples, [val_day], n, cfg.seed), spec, f"{staging}-val")
+    counted = RunCalendar.from_spec(spec).examples_per_day  # the full table's rows per day, when recorded
+    train_total = sum(counted[d] for d in train_days) if counted else None
+    val_total = counted[val_day] if counted else None
+    train = collect_arrays(sample_days(examples, train_days, n, cfg.seed, train_total), spec, f"{staging}-train")
+    val = collect_arrays(sample_days(examples, [val_day], n, cfg.seed, val_total), spec, f"{staging}-val")
     return TrainingData(spec, vocab, tree, train, val, train_days, val_day)
 
 
@@ -120,12 +131,28 @@ def write_table2(spark: SparkSession, cfg: Config, decision_day: dt.date, rows: 
 
 
 def run_training(
-    spark: SparkSession, cfg: Config, evaluate: bool = False, timer: StageTimer | None = None
+    spark: SparkSession,
+    cfg: Config,
+    evaluate: bool = False,
+    timer: StageTimer | None = None,
+    features: BuiltFeatures | None = None,
+    tree: CostTree | None = None,
+    promote: bool = True,
 ) -> ModelArtifact:
-    """Train the configured model, save the artifact; with ``evaluate``, also every Table-2 model."""
+    """Train the configured model and save the artifact; with ``evaluate``, also every Table-2 model.
+
+    Args:
+        spark: the session.
+        cfg: the configuration (train, levels, seed, warehouse).
+        evaluate: also train and evaluate the Table-2 comparison models.
+        timer: collects the stage timings; a new one when None.
+        features: the features stage's spec and vocabularies; None loads the last ones written.
+        tree: the tree stage's cost tree; None loads the one ``LATEST`` names.
+        promote: point ``models/LATEST`` at the new model (the nightly promotes it only after publishing).
+    """
     timer = timer or StageTimer()
     with timer.stage("train: extract") as rec:
-        data = extract_training_data(spark, cfg)
+        data = extract_training_data(spark, cfg, features, tree)
         rec.figures.update(
             train_rows=len(data.train["cost"]), val_rows=len(data.val["cost"]), val_day=str(data.val_day)
         )
@@ -149,18 +176,47 @@ def run_training(
         data.spec,
         cfg.to_dict(),
         metrics,
+        promote=promote,
     )
     LOG.info("model artifact %s", artifact.path)
     if evaluate:
-        rows = [row]
-        for other_kind, other_variant in evaluation_plan(cfg):
-            if (other_kind, other_variant) == (kind, variant):
-                continue
-            with timer.stage(f"evaluate: {other_kind}/{other_variant}") as rec:
-                rows.append(train_one(data, cfg, other_kind, other_variant)[1])
-                rec.figures.update(auc=rows[-1]["auc"])
-        order = {key: i for i, key in enumerate(evaluation_plan(cfg))}
-        rows.sort(key=lambda r: order.get((r["model"], r["variant"]), -1))
-        path = write_table2(spark, cfg, decision_day, rows)
-        LOG.info("Table 2 -> %s\n%s", path, table2_markdown(rows))
+        evaluate_models(spark, cfg, data, timer, done={(kind, variant): row})
     return artifact
+
+
+def evaluate_models(
+    spark: SparkSession,
+    cfg: Config,
+    data: TrainingData | None = None,
+    timer: StageTimer | None = None,
+    done: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+) -> Path:
+    """Train every model of the Table-2 comparison on the same data and write Table 2 (``jobs/evaluate_models.py``).
+
+    Args:
+        spark: the session.
+        cfg: the configuration (``train.evaluate_variants``, ``train.baselines``, the hyper-parameters).
+        data: the training data; None extracts it from the warehouse as training does.
+        timer: collects the stage timings; a new one when None.
+        done: rows already trained in this run, by (kind, variant), which are not trained again.
+
+    Returns:
+        The Markdown file of Table 2 (``<warehouse>/reports/<dt>/table2.md``; also the Delta table ``model_eval``).
+    """
+    timer = timer or StageTimer()
+    if data is None:
+        with timer.stage("evaluate: extract"):
+            data = extract_training_data(spark, cfg)
+    rows = dict(done or {})
+    for kind, variant in evaluation_plan(cfg):
+        if (kind, variant) in rows:
+            continue
+        with timer.stage(f"evaluate: {kind}/{variant}") as rec:
+            rows[(kind, variant)] = train_one(data, cfg, kind, variant)[1]
+            rec.figures.update(auc=rows[(kind, variant)]["auc"])
+    plan = evaluation_plan(cfg)
+    ordered = [row for key, row in rows.items() if key not in plan] + [rows[key] for key in plan]
+    decision_day = dt.date.fromisoformat(data.spec["decision_day"])
+    path = write_table2(spark, cfg, decision_day, ordered)
+    LOG.info("Table 2 -> %s\n%s", path, table2_markdown(ordered))
+    return path

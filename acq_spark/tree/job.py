@@ -1,4 +1,4 @@
-"""Build the equal-frequency cost-bin tree (spec §4) from ``training_examples`` in Spark, and store it.
+"""Build the equal-frequency cost-bin tree (spec §4) from the training examples' costs in Spark, and store it.
 
 Quantiles of the positive costs come from ``percentile_approx`` at j/L (j = 1..L-1); leaf counts, means
 and standard deviations from one grouped pass that buckets every cost on the merged edges. The NumPy
@@ -21,9 +21,9 @@ from pyspark.sql import types as T
 
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError, StageError
-from acq_spark.features.job import SPEC_ARTIFACT
+from acq_spark.run_calendar import RunCalendar, input_calendar
 from acq_spark.stages import StageTimer
-from acq_spark.tables import overwrite_table, read_json, read_pointer, read_table, read_text, write_text
+from acq_spark.tables import overwrite_table, read_pointer, read_text, write_text
 from acq_spark.tree.cost_tree import CostTree, merge_quantiles
 
 TREE_DIR = "artifacts/cost_tree"
@@ -151,25 +151,42 @@ def load_latest_tree(warehouse: str) -> CostTree:
     return CostTree.from_json(read_text(path, "cost tree"))
 
 
+def label_costs(source: DataFrame, label_days: Sequence[dt.date], levels: Sequence[int]) -> DataFrame:
+    """The ``cost`` of every training example: the input rows of ``label_days`` with a level (n ≥ the smallest)."""
+    in_window = F.col("dt").isin(list(label_days)) & (F.col("n_creatives") >= min(levels))
+    return source.where(in_window).select("cost")
+
+
 def run_build_tree(
     spark: SparkSession,
     cfg: Config,
     timer: StageTimer | None = None,
-    label_days: Sequence[dt.date] | None = None,
+    source: DataFrame | None = None,
+    calendar: RunCalendar | None = None,
 ) -> CostTree:
-    """Build the tree from the training window of ``training_examples``; save the artifact and ``cost_tree_nodes``.
+    """Build the tree from the costs of the training examples; save the artifact and ``cost_tree_nodes``.
 
-    ``label_days`` is the training window (the features stage's label days); None reads it from the
-    feature spec artifact. Other days the table keeps from earlier runs are left out.
+    The costs are those of every input row on the label days with a level, read from the validated
+    input rather than from ``training_examples``, which may hold only the trainer's sample.
+
+    Args:
+        spark: the session.
+        cfg: the configuration (tree, levels, warehouse).
+        timer: collects the stage timings; a new one when None.
+        source: the validated input; None reads and validates ``creative_daily`` (nothing written).
+        calendar: the run calendar of ``source`` (its label days); None computes it.
     """
+    from acq_spark.validation import valid_input
+
+    if source is None:
+        with valid_input(spark, cfg, record=False) as valid:
+            return run_build_tree(spark, cfg, timer, valid.rows, valid.calendar)
     timer = timer or StageTimer()
-    if label_days is None:
-        spec = read_json(table_path(cfg.warehouse, SPEC_ARTIFACT), "feature spec (run jobs/build_features.py)")
-        label_days = [dt.date.fromisoformat(d) for d in spec["label_days"]]
+    if calendar is None:
+        calendar = input_calendar(source, cfg.levels, cfg.features.train_days, cfg.run_date)
     with timer.stage("cost tree: build") as rec:
-        examples = read_table(spark, cfg.table("training_examples"), what="training_examples")
-        examples = examples.where(F.col("dt").isin(list(label_days))).select("cost")
-        tree = build_cost_tree(examples, cfg.tree.n_positive_leaves, cfg.tree.quantile_accuracy)
+        costs = label_costs(source, calendar.label_days, cfg.levels)
+        tree = build_cost_tree(costs, cfg.tree.n_positive_leaves, cfg.tree.quantile_accuracy)
         rec.figures.update(leaves=tree.n_leaves, nodes=tree.n_nodes, rows=sum(leaf.count for leaf in tree.leaves))
         rec.figures.update(zero_share=tree.leaves[0].count / max(sum(leaf.count for leaf in tree.leaves), 1))
     with timer.stage("cost tree: save") as rec:

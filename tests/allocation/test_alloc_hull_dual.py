@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from alloc_reference import evaluate_dense
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from acq_spark.allocation.dual import evaluate_dense, evaluate_steps
-from acq_spark.allocation.hull import hull_steps
+from acq_spark.allocation.kernels.dual import evaluate_steps
+from acq_spark.allocation.kernels.hull import hull_steps
 
 LEVELS = (1, 2, 3, 5, 8, 13, 20, 50, 100)
 

@@ -6,14 +6,16 @@ import datetime as dt
 import importlib.util
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.job import account_rules, check_scores, day_and_budget, run_allocate
-from acq_spark.config import PROJECT_ROOT
+from acq_spark.allocation.job import day_and_budget, run_allocate
+from acq_spark.allocation.tables import account_rules, allocation_table, check_scores
+from acq_spark.config import PROJECT_ROOT, load_config
 from acq_spark.errors import (
     InfeasibleBudgetError,
     InputNotFoundError,
@@ -21,8 +23,8 @@ from acq_spark.errors import (
     InputSchemaError,
     PublishGuardError,
 )
-from acq_spark.features.days import FeatureDays
 from acq_spark.publish import pointer_path, publish_day, read_pointer, read_published
+from acq_spark.run_calendar import RunCalendar
 from acq_spark.tables import delta_version, replace_days, table_exists
 from acq_spark.validation import SCHEMA
 
@@ -86,33 +88,62 @@ def job_argv(cfg, *overrides: str) -> list[str]:
     return ["allocate.py", "--config", config, *(arg for item in sets for arg in ("--set", item))]
 
 
-def test_allocate_writes_by_day_and_replaces_only_that_day(spark, warehouse, monkeypatch, capsys):
+def test_an_infeasible_budget_stops_the_job_before_anything_is_written(spark, warehouse, monkeypatch):
     cfg = warehouse()
-    # an infeasible budget stops the job before anything is written
     monkeypatch.setattr("sys.argv", job_argv(cfg, "budget.total_creatives=39"))
     with pytest.raises(InfeasibleBudgetError, match="below the minimum 40"):
         load_job("allocate").main()
     assert not table_exists(spark, cfg.table("allocation")) and not Path(cfg.table("runs")).exists()
 
-    # decision day = the day after the last input day (Jan 6); budget = 1.5 × 80 creatives on Jan 5
+
+@pytest.fixture(scope="module")
+def three_runs(spark, tmp_path_factory):
+    """Three runs on one warehouse: Jan 6 (a ratio budget), Jan 5 (the oracle), Jan 6 again (rule-based).
+
+    Returns what each run recorded, and the tables as the first two left them (``before``: its schema).
+    """
+    root = tmp_path_factory.mktemp("allocate_runs")
+
+    def warehouse(*overrides: str):
+        return load_config(PROJECT_ROOT / "conf" / "test.yaml", [f"warehouse={root / 'warehouse'}",
+                                                                "input.format=parquet", *overrides])
+
+    cfg = warehouse()
+    write_tables(spark, cfg)
     first = run_allocate(spark, warehouse("budget.ratio_of_last_day=1.5"), run_id="run-a")
-    assert first["dt"] == str(D2) and first["budget"]["value"] == 120 and first["budget"]["last_day_creatives"] == 80
-    assert first["solve"]["budget_used"] <= 120 and first["solve"]["search_passes"] <= 3
     second = run_allocate(spark, warehouse(f"run_date={D1}", "allocation.method=oracle",
                                            "budget.total_creatives=200"), run_id="run-b")
-    assert second["dt"] == str(D1) and second["method"] == "oracle"
-
     alloc = spark.read.format("delta").load(cfg.table("allocation"))
-    assert set(alloc.columns) == {"dt", "account_id", "photo_id", "level", "n_creatives", "r", "cost_units", "lambda",
-                                  "run_id", "method"}
     by_day = {row["dt"]: row for row in alloc.groupBy("dt").agg(
         F.count("*").alias("n"), F.sum("n_creatives").alias("used"), F.collect_set("run_id").alias("runs"),
         F.collect_set("method").alias("methods")).collect()}
+    rules = spark.read.format("delta").load(cfg.table("account_rules")).where(F.col("dt") == F.lit(D2)).collect()
+    version = delta_version(spark, cfg.table("allocation"))
+    third = run_allocate(spark, warehouse("budget.total_creatives=100", "allocation.method=rule_based"),
+                         run_id="run-c")
+    return SimpleNamespace(cfg=cfg, first=first, second=second, third=third, before=alloc, by_day=by_day,
+                           rules=rules, version=version)
+
+
+def test_the_decision_day_follows_the_last_input_day_and_the_budget_is_a_ratio_of_it(three_runs):
+    first = three_runs.first
+    # decision day = the day after the last input day (Jan 6); budget = 1.5 × 80 creatives on Jan 5
+    assert first["dt"] == str(D2) and first["budget"]["value"] == 120 and first["budget"]["last_day_creatives"] == 80
+    assert first["solve"]["budget_used"] <= 120 and first["solve"]["search_passes"] <= 3
+
+
+def test_each_day_holds_its_pairs_budget_and_method(three_runs):
+    first, second, by_day, alloc = three_runs.first, three_runs.second, three_runs.by_day, three_runs.before
+    assert second["dt"] == str(D1) and second["method"] == "oracle"
+    assert set(alloc.columns) == {"dt", "account_id", "photo_id", "level", "n_creatives", "r", "cost_units", "lambda",
+                                  "run_id", "method"}
     assert by_day[D2]["n"] == by_day[D1]["n"] == N_PAIRS
     assert by_day[D2]["used"] == first["solve"]["budget_used"] and by_day[D1]["used"] <= 200
     assert by_day[D1]["methods"] == ["oracle"]
 
-    rules = spark.read.format("delta").load(cfg.table("account_rules")).where(F.col("dt") == F.lit(D2)).collect()
+
+def test_account_rules_add_up_the_days_allocation(three_runs):
+    first, rules = three_runs.first, three_runs.rules
     assert sum(row["photos"] for row in rules) == N_PAIRS
     assert sum(row["total_creatives"] for row in rules) == first["solve"]["budget_used"]
     for row in rules:
@@ -120,17 +151,20 @@ def test_allocate_writes_by_day_and_replaces_only_that_day(spark, warehouse, mon
         assert quotas == sorted(quotas) and len(quotas) == row["photos"]
         assert sum(q["n_creatives"] for q in row["quotas"]) == row["total_creatives"]
 
+
+def test_a_rerun_replaces_only_its_day(spark, three_runs):
+    cfg, third, version = three_runs.cfg, three_runs.third, three_runs.version
     # re-running Jan 6 (rule-based now) replaces Jan 6 only
-    version = delta_version(spark, cfg.table("allocation"))
-    third = run_allocate(spark, warehouse("budget.total_creatives=100", "allocation.method=rule_based"),
-                         run_id="run-c")
     assert third["dt"] == str(D2) and third["solve"]["alpha"] > 0
     alloc = spark.read.format("delta").load(cfg.table("allocation"))
     runs = {(row["dt"], row["run_id"]) for row in alloc.select("dt", "run_id").distinct().collect()}
     assert runs == {(D1, "run-b"), (D2, "run-c")}
     assert alloc.where(F.col("dt") == F.lit(D2)).where(F.col("lambda").isNotNull()).count() == 0
     assert delta_version(spark, cfg.table("allocation")) == version + 1
-    # The run record names the versions of what this run read and published.
+
+
+def test_the_run_record_names_the_versions_it_read_and_published(spark, three_runs):
+    cfg, third, version = three_runs.cfg, three_runs.third, three_runs.version
     assert third["outputs"] == {
         "scores": {"version": 0, "model_version": None},  # written by the test, not by run_scoring
         "allocation": {"version": version + 1},
@@ -157,7 +191,7 @@ def test_ratio_budget_counts_only_valid_last_day_rows_mapped_to_levels(spark, wa
 
 
 def test_budget_comes_from_the_run_calendar_the_features_hand_on(spark, make_cfg):
-    days = FeatureDays(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=1000)
+    days = RunCalendar(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=1000)
     cfg = make_cfg("input.path=/nonexistent/creative_daily", "budget.ratio_of_last_day=0.5")
     day, budget, info = day_and_budget(spark, cfg, days)  # the input is not read
     assert (day, budget, info["last_day_creatives"], info["last_input_day"]) == (D2, 500, 1000, str(D1))
@@ -238,8 +272,6 @@ def test_check_scores_rejects_bad_arrays_and_schema(spark):
 
 
 def test_account_rules_group_quotas_by_account(spark):
-    from acq_spark.allocation.job import allocation_table
-
     source_df = spark.createDataFrame(
         [(1, 12, 2, 3, 1.5), (1, 11, 0, 1, None), (2, 20, 4, 8, 0.25)],
         "account_id long, photo_id long, level int, n_creatives int, r double",

@@ -7,7 +7,8 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from acq_spark.allocation.rule_based import alpha_of, rule_based_numpy
+from acq_spark.allocation.kernels.rule_based import alpha_of
+from acq_spark.allocation.solver import solve_numpy
 
 LEVELS = np.array([1, 2, 3, 5, 8, 13, 20, 50, 100])
 
@@ -28,7 +29,7 @@ def test_rule_is_proportional_snapped_and_within_budget(share):
     n = history.size
     has = np.isfinite(history) & (history > 0)
     budget = n + int(share * int((LEVELS[-1] - 1) * has.sum()))
-    level, rec = rule_based_numpy(history, r, LEVELS, budget)
+    level, rec = solve_numpy(r, LEVELS, budget, method="rule_based", columns={"cost_7d": history})
     n_creatives = LEVELS[level]
     assert n_creatives.sum() == rec.budget_used <= budget
     assert (level[~has] == 0).all(), "pairs without history get the smallest level"
@@ -51,7 +52,7 @@ def test_equal_histories_are_filled_to_the_budget():
     n = 50
     history, r = np.full(n, 5.0), np.zeros((n, LEVELS.size))
     budget = 8 * n + 37
-    level, rec = rule_based_numpy(history, r, LEVELS, budget)
+    level, rec = solve_numpy(r, LEVELS, budget, method="rule_based", columns={"cost_7d": history})
     assert LEVELS[level].sum() == rec.budget_used and 0 <= rec.unused < rec.cut_gap
     assert set(LEVELS[level]) <= {8, 13}
 
@@ -60,10 +61,12 @@ def test_pairs_without_history_share_the_rest_evenly_after_the_others_are_full()
     n = 20
     history = np.r_[np.zeros(n), [5.0, 0.5]]
     budget = 2 * LEVELS[-1] + n * 5
-    level, rec = rule_based_numpy(history, np.ones((n + 2, LEVELS.size)), LEVELS, budget)
+    level, rec = solve_numpy(np.ones((n + 2, LEVELS.size)), LEVELS, budget, method="rule_based",
+                             columns={"cost_7d": history})
     assert (level[n:] == LEVELS.size - 1).all(), "pairs with history reach the largest level first"
     assert set(LEVELS[level[:n]]) <= {3, 5}, "the rest is spread evenly over the pairs without history"
     assert rec.budget_used <= budget and budget - rec.budget_used < 2
 
-    level, rec = rule_based_numpy(history, np.ones((n + 2, LEVELS.size)), LEVELS, n + 2 * LEVELS[-1])
+    level, rec = solve_numpy(np.ones((n + 2, LEVELS.size)), LEVELS, n + 2 * LEVELS[-1], method="rule_based",
+                             columns={"cost_7d": history})
     assert (level[:n] == 0).all() and (LEVELS[level[n:]].sum() == 2 * LEVELS[-1])

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from acq_spark.allocation.dual import DualEval
-from acq_spark.allocation.histogram import collect_steps, slope_histogram
-from acq_spark.allocation.hull import Steps
-from acq_spark.allocation.keys import PairKeys
+from acq_spark.allocation.kernels.dual import DualEval, Totals
+from acq_spark.allocation.kernels.histogram import collect_steps, slope_histogram
+from acq_spark.allocation.kernels.hull import Steps
+from acq_spark.allocation.kernels.keys import PairKeys
 from acq_spark.allocation.search import bisect, histogram_search
 from acq_spark.errors import InfeasibleBudgetError
 
@@ -30,7 +30,8 @@ def ladder_eval(lams):
     used_lo = 5 + count(lambda s, x: s > x)
     used_hi = 5 + count(lambda s, x: s >= x)
     r_lo = np.array([float(js[js > x].sum()) for x in lams])
-    return DualEval(lams, 1, used_lo, used_hi, r_lo, below, above, float(js.max()))
+    r_hi = np.array([float(js[js >= x].sum()) for x in lams])
+    return DualEval(lams, 1, Totals(used_lo, used_hi, r_lo), r_hi, below, above, float(js.max()))
 
 
 @pytest.mark.parametrize("per_pass", [1, 3])
@@ -39,8 +40,8 @@ def test_bisection_lands_exactly_on_the_crossing_slope(per_pass):
     # steps taken steepest first: the 38th (slope 6.3) is the first that does not fit 37 units
     assert found.lam == 63 / 10
     assert found.converged and found.n == 1 and found.base_cost == 5
-    if found.totals is not None:  # known when the last pass evaluated λ* itself
-        assert found.totals == (42, 43, pytest.approx(sum(j / 10 for j in range(64, 101))))
+    # the totals at λ* (the steps above 6.3; plus the one at 6.3 for used_hi), whether or not a pass evaluated λ*
+    assert found.totals == (42, 43, pytest.approx(sum(j / 10 for j in range(64, 101))))
     assert found.passes <= 12
     assert [p.kind for p in found.trace] == ["evaluate"] * found.passes
 
@@ -62,7 +63,7 @@ def test_bisection_without_breakpoints_is_plain_bisection():
         lams = np.asarray(lams, float)
         used = np.floor(1000 * np.exp(-np.minimum(lams, 700))).astype(np.int64)
         nan = np.full(lams.shape, np.nan)
-        return DualEval(lams, 1, used, used, np.zeros(lams.shape), nan, nan, math.nan)
+        return DualEval(lams, 1, Totals(used, used, np.zeros(lams.shape)), np.zeros(lams.shape), nan, nan, math.nan)
 
     found = bisect(smooth, 250, tol=1e-10)
     assert found.lam == pytest.approx(math.log(1000 / 251), rel=1e-8)

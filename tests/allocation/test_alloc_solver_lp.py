@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from acq_spark.allocation.dual import evaluate_steps
-from acq_spark.allocation.hull import hull_steps
+from acq_spark.allocation.kernels.dual import evaluate_steps
+from acq_spark.allocation.kernels.hull import hull_steps
 from acq_spark.allocation.solver import solve_numpy
 from acq_spark.errors import InfeasibleBudgetError
 

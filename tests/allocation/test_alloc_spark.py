@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from acq_spark.allocation.estimate import estimate_lambda
-from acq_spark.allocation.rule_based import rule_based, rule_based_numpy
 from acq_spark.allocation.solver import solve, solve_numpy
 from acq_spark.errors import InfeasibleBudgetError
 
@@ -88,8 +87,9 @@ def test_spark_all_equal_ties_fill_by_hash_bucket(spark):
 def test_spark_rule_based_equals_numpy(scores):
     df, r, account, photo, cost_7d = scores
     budget = 10 * len(photo)
-    level, rec = rule_based_numpy(cost_7d, r, LEVELS, budget, keys=(account, photo))
-    alloc, srec = rule_based(df, LEVELS, budget)
+    level, rec = solve_numpy(r, LEVELS, budget, keys=(account, photo), method="rule_based",
+                             columns={"cost_7d": cost_7d})
+    alloc, srec = solve(df, LEVELS, budget, method="rule_based")
     assert srec.lam == rec.lam
     np.testing.assert_array_equal(levels_by_photo(alloc, photo)["level"].to_numpy(), level)
 

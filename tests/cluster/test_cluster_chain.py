@@ -24,7 +24,7 @@ from acq_spark.allocation.solver import solve_numpy
 from acq_spark.cluster import ClusterError, StandaloneCluster, SubmittedJob
 from acq_spark.cluster.processes import alive
 from acq_spark.nightly import run_nightly
-from acq_spark.scoring.job import SCORES_SCHEMA
+from acq_spark.schemas import SCORES_SCHEMA
 from acq_spark.simulate.job import run_simulation
 from acq_spark.tables import replace_days
 

@@ -10,8 +10,8 @@ from feature_sample import day
 
 from acq_spark.features.assemble import feature_columns
 from acq_spark.features.columns import NUMERIC_PACKED, numeric_feature_columns
-from acq_spark.features.days import FeatureDays
 from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT, run_build_features
+from acq_spark.run_calendar import RunCalendar
 from acq_spark.tables import overwrite_table
 
 OVERRIDES = ("features.windows=[1,3]", "levels=[1,2,5]", "features.train_days=3")
@@ -25,7 +25,7 @@ def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_c
     cfg = make_cfg(*OVERRIDES)
     overwrite_table(source_df, cfg.input_path)
 
-    spec = run_build_features(spark, cfg)
+    spec = run_build_features(spark, cfg).spec
 
     examples = spark.read.format("delta").load(cfg.table("training_examples"))
     keys = ["dt", "account_id", "photo_id"]
@@ -61,7 +61,7 @@ def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_c
     assert (spec["decision_day"], spec["last_input_day"]) == (day(7).isoformat(), day(6).isoformat())
     assert spec["label_days"] == [day(3).isoformat(), day(5).isoformat(), day(6).isoformat()]
     assert spec["last_day_creatives"] == 5 + 1 + 1  # day 6's n_creatives at levels (1, 2, 5)
-    assert FeatureDays.from_spec(spec) == FeatureDays(day(7), day(6), (day(3), day(5), day(6)), 7)
+    assert RunCalendar.from_spec(spec) == RunCalendar(day(7), day(6), (day(3), day(5), day(6)), 7)
 
     before = [table_rows(spark, cfg.table(t)) for t in ("training_examples", "scoring_rows")]
     artifacts = [(warehouse / a).read_bytes() for a in (VOCAB_ARTIFACT, SPEC_ARTIFACT)]

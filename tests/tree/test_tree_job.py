@@ -11,7 +11,7 @@ import pytest
 from pyspark.sql import types as T
 
 from acq_spark.errors import InputNotFoundError, StageError
-from acq_spark.tables import overwrite_table
+from acq_spark.run_calendar import RunCalendar
 from acq_spark.tree.cost_tree import CostTree
 from acq_spark.tree.job import LATEST, TREE_DIR, build_cost_tree, load_latest_tree, run_build_tree
 
@@ -57,17 +57,18 @@ def test_build_tree_job_is_deterministic_and_loadable(spark, make_cfg):
     cfg = make_cfg("tree.n_positive_leaves=4", f"tree.quantile_accuracy={ACCURACY}")
     with pytest.raises(InputNotFoundError, match="LATEST"):
         load_latest_tree(cfg.warehouse)
-    rows = [(dt.date(2026, 1, 1 + i % 3), c) for i, c in enumerate(SPREAD)]
-    examples = spark.createDataFrame(rows, "dt date, cost double")
-    overwrite_table(examples, cfg.table("training_examples"), partition_by=["dt"])
+    rows = [(dt.date(2026, 1, 1 + i % 3), c, 1) for i, c in enumerate(SPREAD)]
+    schema = "dt date, cost double, n_creatives int"
+    source_df = spark.createDataFrame(rows, schema)
 
-    window = [dt.date(2026, 1, 1 + i) for i in range(3)]
-    tree = run_build_tree(spark, cfg, label_days=window)
+    window = (dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 3))
+    calendar = RunCalendar(decision_day=dt.date(2026, 1, 4), last_input_day=window[-1], label_days=window)
+    tree = run_build_tree(spark, cfg, source=source_df, calendar=calendar)
     folder = Path(cfg.warehouse) / TREE_DIR
     first = (folder / f"{tree.version}.json").read_bytes()
-    stale = spark.createDataFrame([(dt.date(2025, 12, 1), 1e6)], "dt date, cost double")
-    stale.write.format("delta").mode("append").partitionBy("dt").save(cfg.table("training_examples"))
-    again = run_build_tree(spark, cfg, label_days=window)  # a day outside the training window is left out
+    stale = spark.createDataFrame([(dt.date(2025, 12, 1), 1e6, 1), (window[0], 1e6, 0)], schema)
+    # A day outside the training window, and a row below the smallest level (no example), are left out.
+    again = run_build_tree(spark, cfg, source=source_df.unionByName(stale), calendar=calendar)
 
     assert again.version == tree.version and (folder / f"{tree.version}.json").read_bytes() == first
     assert (folder / LATEST).read_text().strip() == f"{tree.version}.json"

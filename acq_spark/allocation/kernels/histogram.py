@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from acq_spark.allocation.hull import Steps
-from acq_spark.allocation.keys import PairKeys
+from acq_spark.allocation.kernels.hull import Steps
+from acq_spark.allocation.kernels.keys import PairKeys
 
 #: Bin id of the steps of slope exactly 0 in :class:`LogBinning` (below every positive bin).
 ZERO_BIN = 0
@@ -88,12 +88,6 @@ class SlopeHistogram:
         )
 
 
-def empty_histogram() -> SlopeHistogram:
-    """The histogram of no pairs (the neutral element of ``+``)."""
-    f, i = np.empty(0), np.empty(0, np.int64)
-    return SlopeHistogram(i, i, i, f, f, f, 0, 0, 0.0)
-
-
 def slope_histogram(steps: Steps, binning: Binning) -> SlopeHistogram:
     """The cost-weighted histogram of a block's step slopes under ``binning``."""
     taken = steps.slope > -np.inf
@@ -102,7 +96,8 @@ def slope_histogram(steps: Steps, binning: Binning) -> SlopeHistogram:
     s, dc, dr = s[mask], steps.dc[taken][mask], steps.dr[taken][mask]
     totals = {"n": steps.n, "base_cost": int(steps.base_cost.sum()), "base_r": float(steps.base_r.sum())}
     if bins.size == 0:
-        return SlopeHistogram(**{**empty_histogram().__dict__, **totals})
+        f, i = np.empty(0), np.empty(0, np.int64)
+        return SlopeHistogram(i, i, i, f, f, f, **totals)
     lo = int(bins.min())
     rel = bins - lo
     span = int(rel.max()) + 1
@@ -135,16 +130,11 @@ class StepSample:
     photo: np.ndarray
 
     def __add__(self, other: StepSample) -> StepSample:
-        return StepSample(*(np.concatenate([a, b]) for a, b in zip(_fields(self), _fields(other), strict=True)))
+        pairs = zip(vars(self).values(), vars(other).values(), strict=True)
+        return StepSample(*(np.concatenate(ab) for ab in pairs))
 
     def __len__(self) -> int:
         return int(self.slope.shape[0])
-
-
-def empty_sample() -> StepSample:
-    """The sample of no steps."""
-    f, i = np.empty(0), np.empty(0, np.int64)
-    return StepSample(f, i, f, i, np.empty(0, np.uint64), i, i)
 
 
 def collect_steps(steps: Steps, keys: PairKeys, lo: float, hi: float) -> StepSample:
@@ -159,10 +149,6 @@ def collect_steps(steps: Steps, keys: PairKeys, lo: float, hi: float) -> StepSam
         account=keys.account[rows],
         photo=keys.photo[rows],
     )
-
-
-def _fields(sample: StepSample) -> tuple[np.ndarray, ...]:
-    return (sample.slope, sample.dc, sample.dr, sample.step, sample.h, sample.account, sample.photo)
 
 
 def _sum_by(inv: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:

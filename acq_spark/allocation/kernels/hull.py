@@ -12,10 +12,13 @@ steps with slope > λ, the most expensive one after all steps with slope ≥ λ.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+
+from acq_spark.allocation.kernels.keys import PairKeys
 
 #: Relative tolerance (of the pair's largest |r|) under which points count as on a hull edge.
 HULL_RTOL = 1e-12
@@ -62,24 +65,16 @@ class Steps:
         return np.where(counts > 0, at, self.base_level).astype(np.int32)
 
 
-def empty_steps(width: int = 0) -> Steps:
-    """Steps of zero pairs."""
-    return Steps(
-        slope=np.empty((0, width)),
-        dc=np.empty((0, width), np.int64),
-        dr=np.empty((0, width)),
-        level=np.empty((0, width), np.int16),
-        base_level=np.empty(0, np.int16),
-        base_cost=np.empty(0, np.int64),
-        base_r=np.empty(0),
-    )
-
-
 def concat_steps(parts: Sequence[Steps]) -> Steps:
-    """The steps of several blocks of pairs (of the same width), stacked in order."""
-    if not parts:
-        return empty_steps()
+    """The steps of several blocks of pairs (of the same width, at least one block), stacked in order."""
     return Steps(*(np.concatenate([getattr(p, f) for p in parts]) for f in Steps.__dataclass_fields__))
+
+
+def empty_block() -> tuple[Steps, PairKeys]:
+    """The steps and keys of no pairs: a kernel applied to them gives the neutral element of its ``+``."""
+    i = np.empty(0, np.int64)
+    return Steps(np.empty((0, 0)), np.empty((0, 0), np.int64), np.empty((0, 0)), np.empty((0, 0), np.int16),
+                 np.empty(0, np.int16), i, np.empty(0)), PairKeys.of(i, i)
 
 
 def hull_steps(r: np.ndarray, costs: Sequence[int], rtol: float = HULL_RTOL) -> Steps:
@@ -137,3 +132,33 @@ def hull_steps(r: np.ndarray, costs: Sequence[int], rtol: float = HULL_RTOL) -> 
         base_cost=np.full(m, c_int[0], np.int64),
         base_r=r[:, 0].copy(),
     )
+
+
+class StepSource(Protocol):
+    """Makes a block's steps from its columns (a picklable object: it is shipped to Spark workers)."""
+
+    columns: tuple[str, ...]
+    value_column: str
+
+    def steps(self, cols: Mapping[str, np.ndarray]) -> Steps: ...
+
+
+@dataclass(frozen=True)
+class HullSource:
+    """The MCKP steps: the upper concave hull of each pair's values ``value_column`` over ``costs``."""
+
+    costs: tuple[int, ...]
+    value_column: str = "r"
+    rtol: float = HULL_RTOL
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns a block needs."""
+        return (self.value_column,)
+
+    def steps(self, cols: Mapping[str, np.ndarray]) -> Steps:
+        """The hull steps of a block; rejects non-finite values."""
+        r = cols[self.value_column]
+        if not np.isfinite(r).all():
+            raise ValueError(f"{self.value_column}: non-finite values in the scores")
+        return hull_steps(r, self.costs, self.rtol)

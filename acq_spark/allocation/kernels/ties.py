@@ -2,7 +2,7 @@
 
 At λ* every pair takes its steps of slope > λ* (cost U_lo); its steps of slope exactly λ* are ties.
 One pass (:func:`tie_stats`) sums U_lo, U_hi and the tied pairs' full upgrade cost per bucket of
-:func:`~acq_spark.allocation.keys.pair_hash` and returns the tied pairs themselves when they are
+:func:`~acq_spark.allocation.kernels.keys.pair_hash` and returns the tied pairs themselves when they are
 few; with many ties (e.g. all-equal r) a second pass (:func:`tied_in_bucket`) fetches one bucket.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from acq_spark.allocation.histogram import StepSample
-from acq_spark.allocation.hull import Steps
-from acq_spark.allocation.keys import PairKeys, bucket_of
+from acq_spark.allocation.kernels.dual import Totals
+from acq_spark.allocation.kernels.hull import Steps
+from acq_spark.allocation.kernels.keys import PairKeys, before, bucket_of
 
 #: The most tied pairs shipped to the driver as they are; beyond, the budget cut goes by hash bucket.
 TIE_LIMIT = 100_000
@@ -44,21 +44,13 @@ class TiedPairs:
         )
 
 
-def no_tied_pairs() -> TiedPairs:
-    """The empty set of tied pairs."""
-    i = np.empty(0, np.int64)
-    return TiedPairs(np.empty(0, np.uint64), i, i, np.empty((0, 0), np.int64), np.empty((0, 0)))
-
-
 @dataclass(frozen=True)
 class TieStats:
     """Totals at λ and the tied pairs' upgrade costs per hash bucket; ``tied`` when few enough."""
 
     lam: float
     n: int
-    used_lo: int
-    used_hi: int
-    r_lo: float
+    totals: Totals
     n_tied: int
     buckets: np.ndarray
     bucket_count: np.ndarray
@@ -79,29 +71,21 @@ class TieStats:
         if tied is not None and len(tied) > self.limit:
             tied = None  # too many to ship to the driver: the cut goes by hash bucket
         return TieStats(
-            self.lam, self.n + other.n, self.used_lo + other.used_lo, self.used_hi + other.used_hi,
-            self.r_lo + other.r_lo, self.n_tied + other.n_tied, ids,
+            self.lam, self.n + other.n, self.totals + other.totals, self.n_tied + other.n_tied, ids,
             merged(self.bucket_count, other.bucket_count), merged(self.bucket_cost, other.bucket_cost),
             merged(self.bucket_dr, other.bucket_dr), tied, self.limit,
         )
 
-
-def empty_tie_stats(lam: float, limit: int = TIE_LIMIT) -> TieStats:
-    """The statistics of no pairs."""
-    i = np.empty(0, np.int64)
-    return TieStats(lam, 0, 0, 0, 0.0, 0, i, i, i, np.empty(0), no_tied_pairs(), limit)
-
-
-def stats_from_tied(lam: float, n: int, totals: tuple[int, int, float], tied: TiedPairs) -> TieStats:
-    """:class:`TieStats` from totals at λ and the complete set of tied pairs (no pass needed)."""
-    ids, inv = np.unique(bucket_of(tied.h), return_inverse=True)
-    used_lo, used_hi, r_lo = totals
-    return TieStats(
-        lam, n, used_lo, used_hi, r_lo, len(tied), ids,
-        np.bincount(inv, minlength=ids.size).astype(np.int64),
-        np.bincount(inv, weights=tied.dc.sum(axis=1), minlength=ids.size).astype(np.int64),
-        np.bincount(inv, weights=tied.dr.sum(axis=1), minlength=ids.size), tied,
-    )
+    @classmethod
+    def of(cls, lam: float, n: int, totals: Totals, h: np.ndarray, dc: np.ndarray, dr: np.ndarray,
+           tied: TiedPairs | None, limit: int = TIE_LIMIT) -> TieStats:
+        """The statistics of tied pairs with hashes ``h`` and full upgrade costs ``dc`` and values ``dr``."""
+        ids, inv = np.unique(bucket_of(h), return_inverse=True)
+        return cls(
+            lam, n, totals, int(h.size), ids, np.bincount(inv, minlength=ids.size).astype(np.int64),
+            np.bincount(inv, weights=dc, minlength=ids.size).astype(np.int64),
+            np.bincount(inv, weights=dr, minlength=ids.size), tied, limit,
+        )
 
 
 def _tied_rows(steps: Steps, lam: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,23 +119,12 @@ def tie_stats(steps: Steps, keys: PairKeys, lam: float, limit: int) -> TieStats:
     """
     gt, eq, rows = _tied_rows(steps, lam)
     base_c, base_r = int(steps.base_cost.sum()), float(steps.base_r.sum())
+    used_lo = base_c + int(steps.dc[gt].sum())
     full_dc = (steps.dc * eq).sum(axis=1)[rows]
     full_dr = (steps.dr * eq).sum(axis=1)[rows]
-    ids, inv = np.unique(bucket_of(keys.h[rows]), return_inverse=True)
-    return TieStats(
-        lam=lam,
-        n=steps.n,
-        used_lo=base_c + int(steps.dc[gt].sum()),
-        used_hi=base_c + int(steps.dc[gt].sum()) + int(full_dc.sum()),
-        r_lo=base_r + float(steps.dr[gt].sum()),
-        n_tied=int(rows.size),
-        buckets=ids,
-        bucket_count=np.bincount(inv, minlength=ids.size).astype(np.int64),
-        bucket_cost=np.bincount(inv, weights=full_dc, minlength=ids.size).astype(np.int64),
-        bucket_dr=np.bincount(inv, weights=full_dr, minlength=ids.size),
-        tied=_tied_pairs(steps, keys, gt, eq, rows) if rows.size <= limit else None,
-        limit=limit,
-    )
+    totals = Totals(used_lo, used_lo + int(full_dc.sum()), base_r + float(steps.dr[gt].sum()))
+    tied = _tied_pairs(steps, keys, gt, eq, rows) if rows.size <= limit else None
+    return TieStats.of(lam, steps.n, totals, keys.h[rows], full_dc, full_dr, tied, limit)
 
 
 def tied_in_bucket(steps: Steps, keys: PairKeys, lam: float, bucket: int) -> TiedPairs:
@@ -161,24 +134,35 @@ def tied_in_bucket(steps: Steps, keys: PairKeys, lam: float, bucket: int) -> Tie
     return _tied_pairs(steps, keys, gt, eq, rows)
 
 
-def tied_from_sample(sample: StepSample, lam: float) -> TiedPairs:
-    """The pairs tied at λ, from collected steps that include every step of slope λ."""
-    pick = sample.slope == lam
-    h, acc, pho, step, dc, dr = (x[pick] for x in (sample.h, sample.account, sample.photo, sample.step, sample.dc,
-                                                   sample.dr))
-    order = np.lexsort((step, pho, acc, h))
-    h, acc, pho, dc, dr = h[order], acc[order], pho[order], dc[order], dr[order]
-    first = np.ones(h.size, bool)
-    first[1:] = (h[1:] != h[:-1]) | (acc[1:] != acc[:-1]) | (pho[1:] != pho[:-1])
-    group = np.cumsum(first) - 1
-    starts = np.nonzero(first)[0]
-    pos = np.arange(h.size) - starts[group]
-    width = int(pos.max()) + 1 if h.size else 0
-    out_dc = np.zeros((starts.size, width), np.int64)
-    out_dr = np.zeros((starts.size, width))
-    out_dc[group, pos] = dc
-    out_dr[group, pos] = dr
-    return TiedPairs(h[starts], acc[starts], pho[starts], out_dc, out_dr)
+@dataclass(frozen=True)
+class FillPlan:
+    """How tied pairs are upgraded at λ, and what the allocation then uses and is worth.
+
+    Pairs before ``cut`` (hash, account_id, photo_id) take all their tied steps, the cut pair takes
+    ``cut_steps`` of them, later pairs none; ``cut`` None means every tied pair takes all.
+    ``cut_gap`` is the cut pair's next tied step: the unused budget is smaller than it.
+    """
+
+    lam: float
+    cut: tuple[int, int, int] | None
+    cut_steps: int
+    used: int
+    value: float
+    n_upgraded: int
+    cut_gap: int
+
+
+def assign_levels(steps: Steps, keys: PairKeys, plan: FillPlan) -> np.ndarray:
+    """(m,) the level index of every pair of a block under ``plan``."""
+    n_gt = steps.count_above(plan.lam, strict=True)
+    n_eq = steps.count_above(plan.lam, strict=False) - n_gt
+    if plan.cut is None:
+        take = n_gt + n_eq
+    else:
+        pre = before(keys.h, keys.account, keys.photo, plan.cut)
+        at = (keys.h == np.uint64(plan.cut[0])) & (keys.account == plan.cut[1]) & (keys.photo == plan.cut[2])
+        take = n_gt + np.where(pre, n_eq, np.where(at, np.minimum(plan.cut_steps, n_eq), 0))
+    return steps.levels_after(take)
 
 
 def _pad(a: np.ndarray, width: int) -> np.ndarray:

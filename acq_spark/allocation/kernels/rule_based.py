@@ -10,23 +10,17 @@ k−1 → k happens once α ≥ c_k / cost_7d_i, i.e. it is a "step" of pseudo-s
 (falling in k), taken when the pseudo-slope is ≥ 1/α. Steps then come in the same falling order
 as hull steps, so λ_rule = 1/α is found by the same passes, and pairs tied at the last α (equal
 cost_7d) are filled in the same hash order, so the baseline uses the same budget: never above C,
-short by less than one step.
+short by less than one step. The solver takes it as one more step source (``method="rule_based"``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from acq_spark.allocation.hull import Steps
-from acq_spark.allocation.solver import SolveRecord, SolverName, solve, solve_numpy
-
-if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
-
+from acq_spark.allocation.kernels.hull import Steps
 
 NO_HISTORY = 1e-12
 """The pseudo 7-day cost of a pair without one: far below any real cost (costs have 4 decimals)."""
@@ -42,6 +36,7 @@ class RuleSource:
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The columns a block needs."""
         return (self.history_column, self.value_column)
 
     def steps(self, cols: Mapping[str, np.ndarray]) -> Steps:
@@ -76,27 +71,3 @@ def rule_steps(history: np.ndarray, r: np.ndarray, costs: Sequence[int]) -> Step
 def alpha_of(lam: float) -> float:
     """The proportionality factor α (creatives per unit of 7-day cost) for the rule's λ = 1/α."""
     return 1.0 / lam if lam > 0 else float("inf")
-
-
-def rule_based(
-    scores_df: DataFrame, levels: Sequence[int], budget: int, *, solver: SolverName = "fast", **options: Any
-) -> tuple[DataFrame, SolveRecord]:
-    """The baseline allocation over a Spark DataFrame with ``cost_7d`` and ``r``; see :func:`solve`."""
-    source = RuleSource(tuple(int(c) for c in levels))
-    return solve(scores_df, levels, budget, solver=solver, source=source, method="rule_based", with_bound=False,
-                 **options)
-
-
-def rule_based_numpy(
-    history: np.ndarray,
-    r: np.ndarray,
-    levels: Sequence[int],
-    budget: int,
-    *,
-    keys: tuple[np.ndarray, np.ndarray] | None = None,
-    **options: Any,
-) -> tuple[np.ndarray, SolveRecord]:
-    """The baseline in memory: (n,) level index per pair and the record; see :func:`solve_numpy`."""
-    source = RuleSource(tuple(int(c) for c in levels))
-    return solve_numpy(r, levels, budget, keys=keys, source=source, columns={"cost_7d": np.asarray(history)},
-                       method="rule_based", with_bound=False, **options)

@@ -1,0 +1,80 @@
+"""The allocation stage's tables: the scores it reads (schema and checks), the oracle's values, what it writes.
+
+The scores of a day (spec §6) are checked before a solve; the oracle solves on the truth's expected
+cost instead of r; ``allocation`` and ``account_rules`` are built from the solver's allocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from acq_spark.errors import InputRowsError, InputSchemaError
+from acq_spark.schemas import KEYS, SCORES_SCHEMA
+
+# The columns (and types) of the scores the allocation needs, as SCORES_SCHEMA defines them.
+SCORE_TYPES = {f.name: f.dataType.simpleString() for f in SCORES_SCHEMA.fields if f.name in ("dt", *KEYS, "r")}
+
+
+def check_scores(
+    scores: DataFrame, n_levels: int, value_column: str = "r", extra: dict[str, str] | None = None
+) -> None:
+    """Check the scores' schema (plus ``extra`` columns and types), arrays (length K, finite) and unique keys.
+
+    Raises:
+        InputSchemaError: a missing column or one of the wrong type.
+        InputRowsError: bad arrays or duplicate keys, with a few example keys.
+    """
+    types = dict(scores.dtypes)
+    for name, kind in {**SCORE_TYPES, value_column: "array<double>", **(extra or {})}.items():
+        if name not in types:
+            raise InputSchemaError(f"scores: missing column {name!r} ({kind})")
+        if types[name] != kind:
+            raise InputSchemaError(f"scores: column {name!r} is {types[name]}, expected {kind}")
+    arr = F.col(value_column)
+    inf = F.lit(float("inf"))
+    bad_element = F.exists(arr, lambda x: x.isNull() | F.isnan(x) | (F.abs(x) == inf))
+    bad = arr.isNull() | (F.size(arr) != n_levels) | bad_element
+    examples = scores.where(bad).select(*KEYS).limit(3).collect()
+    if examples:
+        raise InputRowsError(
+            f"scores: {value_column} must hold {n_levels} finite numbers; bad rows e.g. {[tuple(r) for r in examples]}"
+        )
+    dup = scores.groupBy(*KEYS).count().where("count > 1").limit(3).collect()
+    if dup:
+        raise InputRowsError(f"scores: duplicate (account_id, photo_id), e.g. {[tuple(r)[:2] for r in dup]}")
+
+
+def with_truth_values(scores: DataFrame, truth: DataFrame) -> DataFrame:
+    """Replace ``r`` by the truth's ``expected_cost`` of the same pair (the oracle's values); keys kept."""
+    return scores.drop("r").join(truth.select(*KEYS, F.col("expected_cost").alias("r")), on=list(KEYS), how="left")
+
+
+def allocation_table(alloc: DataFrame, day: dt.date, lam: float | None, run_id: str, method: str) -> DataFrame:
+    """The ``allocation`` rows: dt, keys, level, n_creatives, r, cost_units, lambda, run_id, method."""
+    return alloc.select(
+        F.lit(day).cast("date").alias("dt"),
+        F.col("account_id").cast("long"),
+        F.col("photo_id").cast("long"),
+        F.col("level").cast("int"),
+        F.col("n_creatives").cast("int"),
+        F.col("r").cast("double"),
+        F.col("n_creatives").cast("int").alias("cost_units"),
+        F.lit(lam).cast("double").alias("lambda"),
+        F.lit(run_id).alias("run_id"),
+        F.lit(method).alias("method"),
+    )
+
+
+def account_rules(allocation: DataFrame) -> DataFrame:
+    """Per account and day: photos, total creatives and the per-photo quotas (sorted by photo_id)."""
+    quota = F.struct(
+        F.col("photo_id").cast("long").alias("photo_id"), F.col("n_creatives").cast("int").alias("n_creatives")
+    )
+    return allocation.groupBy("dt", "account_id").agg(
+        F.count("*").cast("int").alias("photos"),
+        F.sum("n_creatives").cast("long").alias("total_creatives"),
+        F.array_sort(F.collect_list(quota)).alias("quotas"),
+    )
