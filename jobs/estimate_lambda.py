@@ -10,10 +10,11 @@ import argparse
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.estimate import estimate_lambda
-from acq_spark.allocation.job import day_and_budget, new_run_id
+from acq_spark.allocation.job import day_and_budget
 from acq_spark.allocation.tables import check_scores
 from acq_spark.cli import parse_job_args, run_main
 from acq_spark.spark import get_spark
+from acq_spark.stages import new_run_id
 from acq_spark.tables import read_table, write_json
 
 

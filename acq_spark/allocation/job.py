@@ -13,7 +13,6 @@ pairs, stale input, budget mostly unused) stop the job before anything is writte
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any
@@ -31,14 +30,9 @@ from acq_spark.errors import InputNotFoundError, InputRowsError
 from acq_spark.publish import latest_pointer_before, publish_day
 from acq_spark.run_calendar import RunCalendar
 from acq_spark.scoring.job import scores_model_version
-from acq_spark.stages import StageTimer
+from acq_spark.stages import StageTimer, new_run_id
 from acq_spark.tables import delta_version, read_table, write_json
 from acq_spark.validation import valid_input
-
-
-def new_run_id() -> str:
-    """A sortable, unique run id: UTC time and a random suffix."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 def resolve_budget(budget: BudgetConfig, last_day_creatives: int | None) -> int:
