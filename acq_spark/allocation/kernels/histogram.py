@@ -75,16 +75,14 @@ class SlopeHistogram:
 
     def __add__(self, other: SlopeHistogram) -> SlopeHistogram:
         ids, inv = np.unique(np.concatenate([self.ids, other.ids]), return_inverse=True)
+
+        def merged(name: str, ufunc: np.ufunc = np.add, init: float = 0) -> np.ndarray:
+            return reduce_by(inv, ids.size, np.concatenate([getattr(self, name), getattr(other, name)]), ufunc, init)
+
         return SlopeHistogram(
-            ids=ids,
-            count=_sum_by(inv, ids.size, np.concatenate([self.count, other.count])),
-            cost=_sum_by(inv, ids.size, np.concatenate([self.cost, other.cost])),
-            dr=_sum_by(inv, ids.size, np.concatenate([self.dr, other.dr])),
-            smin=_reduce_by(np.minimum, np.inf, inv, ids.size, np.concatenate([self.smin, other.smin])),
-            smax=_reduce_by(np.maximum, -np.inf, inv, ids.size, np.concatenate([self.smax, other.smax])),
-            n=self.n + other.n,
-            base_cost=self.base_cost + other.base_cost,
-            base_r=self.base_r + other.base_r,
+            ids, merged("count"), merged("cost"), merged("dr"), merged("smin", np.minimum, np.inf),
+            merged("smax", np.maximum, -np.inf), self.n + other.n, self.base_cost + other.base_cost,
+            self.base_r + other.base_r,
         )
 
 
@@ -151,13 +149,8 @@ def collect_steps(steps: Steps, keys: PairKeys, lo: float, hi: float) -> StepSam
     )
 
 
-def _sum_by(inv: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
-    out = np.zeros(size, values.dtype)
-    np.add.at(out, inv, values)
-    return out
-
-
-def _reduce_by(ufunc: np.ufunc, init: float, inv: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
-    out = np.full(size, init)
+def reduce_by(inv: np.ndarray, size: int, values: np.ndarray, ufunc: np.ufunc = np.add, init: float = 0) -> np.ndarray:
+    """(size,) ``values`` reduced with ``ufunc`` by group id ``inv``, from ``init``: the merge of two results' bins."""
+    out = np.full(size, init, values.dtype)
     ufunc.at(out, inv, values)
     return out
