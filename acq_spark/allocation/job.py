@@ -1,13 +1,10 @@
 """Extract → transform → load for ``jobs/allocate.py``: scores of the decision day → allocation, account rules.
 
-Reads ``scores`` (spec §6) for the decision day, works out the budget (an absolute number, or a
-ratio of the creatives on the last input day: the valid rows' n_creatives mapped to the levels, from
-the run calendar validation hands on, or computed from the validated input when the job
-runs on its own), solves (``acq`` on r, ``oracle`` on the truth's expected cost, or the
-``rule_based`` baseline), and publishes ``allocation`` and ``account_rules`` together (Delta, by dt:
-a re-run replaces only its day; see :mod:`acq_spark.publish`) and a run record. An infeasible
-budget, bad scores or a failed publish guard (:mod:`acq_spark.allocation.guard`: no scores, too few
-pairs, stale input, budget mostly unused) stop the job before anything is written.
+Reads the day's ``scores`` (spec §6), works out the budget (absolute, or a ratio of the last input
+day's creatives from the run calendar), solves (``acq`` on r, ``oracle`` on the truth's expected cost,
+or ``rule_based``) and publishes ``allocation`` and ``account_rules`` together (see
+:mod:`acq_spark.publish`) with a run record. Bad scores, an infeasible budget or a failed publish guard
+(:mod:`.guard`) stop the job before anything is written.
 """
 
 from __future__ import annotations
@@ -81,8 +78,7 @@ def run_allocate(
 ) -> dict:
     """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
-    ``calendar`` is the run calendar (validation's: decision day, creatives of the last input day);
-    None computes it from the validated input when the budget needs it.
+    ``calendar``: validation's run calendar; None computes it from the validated input when needed.
 
     Returns:
         The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
@@ -118,9 +114,11 @@ def run_allocate(
         with timer.stage("allocation write") as rec:
             lam = None if method == "rule_based" else record.lam
             table = held.enter_context(cached(allocation_table(alloc, day, lam, run_id, method)))
-            scores_used = scores_of(spark, cfg, day, scores_version)
-            figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
-            figures["scores"] = scores_used  # the pointer names the scores (and model) the day was solved from
+            # the pointer names the scores (and the model that wrote them) the day was solved from
+            model_version = scores_model_version(spark, cfg.table("scores"), day, scores_version)
+            scores_used = {"version": scores_version, "model_version": model_version}
+            figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used,
+                       "scores": scores_used}
             tables = {"allocation": table, "account_rules": account_rules(table)}
             pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
             rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
@@ -150,9 +148,8 @@ def day_and_budget(
     Args:
         spark: the session.
         cfg: the configuration (run_date, budget, levels).
-        calendar: the run calendar (validation's); None computes it from the validated input
-            (nothing written) when the decision day or a ratio budget needs it, or ``need_last_input_day``
-            (the publish guard's input-age check).
+        calendar: validation's run calendar; None computes it from the validated input (nothing written)
+            when the decision day, a ratio budget or ``need_last_input_day`` (the input-age guard) needs it.
 
     Raises:
         InputRowsError: ``calendar`` is for another day than ``run_date``, or the input has no day before it.
@@ -182,11 +179,3 @@ def day_and_budget(
         )
     return day, budget, info
 
-
-def scores_of(spark: SparkSession, cfg: Config, day: dt.date, version: int | None) -> dict[str, Any]:
-    """Which scores a day is solved from: the Delta ``version`` of ``scores`` and the model that wrote the day.
-
-    The model version comes from the scores' commit metadata (None when unknown), so that readers of
-    the publish pointer and of the run record can tell which scores, allocation and model go together.
-    """
-    return {"version": version, "model_version": scores_model_version(spark, cfg.table("scores"), day, version)}
