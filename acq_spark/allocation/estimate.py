@@ -47,14 +47,10 @@ class LambdaEstimate:
 def sample_partitions(
     df: DataFrame, fraction: float, seed: int, partitions: int = 100
 ) -> tuple[DataFrame, list[int], int]:
-    """A seeded random subset of ``partitions`` hash partitions of the pairs (at least one).
+    """A seeded random subset (at least one) of ``partitions`` hash partitions: the rows, their ids, ``partitions``.
 
-    A pair's partition is a hash of its keys modulo ``partitions``, so the sample does not depend on
-    how the scores happen to be laid out in files (a day of 100k pairs is only a couple of Spark
-    partitions) and the same pairs are drawn on any cluster.
-
-    Returns:
-        (the sampled rows, the sampled partition ids, ``partitions``).
+    A pair's partition is a hash of its keys, so the sample does not depend on how the scores are laid
+    out in files (a day of 100k pairs is only a couple of Spark partitions) nor on the cluster.
     """
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"sample fraction must be in (0, 1], got {fraction}")

@@ -23,7 +23,7 @@ from acq_spark.allocation.kernels.rule_based import alpha_of
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
 from acq_spark.caching import cached
-from acq_spark.config import AllocationConfig, BudgetConfig, Config
+from acq_spark.config import AllocationConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError
 from acq_spark.publish import latest_pointer_before, publish_day
 from acq_spark.run_calendar import RunCalendar
@@ -36,15 +36,6 @@ from acq_spark.validation import valid_input
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time and a random suffix."""
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
-def resolve_budget(budget: BudgetConfig, last_day_creatives: int | None) -> int:
-    """The budget C: ``total_creatives`` when set, else round(ratio_of_last_day × creatives on the last day)."""
-    if budget.total_creatives is not None:
-        return int(budget.total_creatives)
-    if last_day_creatives is None:
-        raise InputRowsError("budget: ratio_of_last_day needs the input's last day, which has no rows")
-    return round(budget.ratio_of_last_day * last_day_creatives)
 
 
 def allocate(
@@ -167,8 +158,13 @@ def day_and_budget(
     if calendar is not None and cfg.run_date is not None and calendar.decision_day != cfg.run_date:
         raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {calendar.decision_day}")
     day = calendar.decision_day if calendar is not None else cfg.run_date
-    budget = resolve_budget(cfg.budget, calendar.last_day_creatives if calendar is not None else None)
-    source = "total_creatives" if cfg.budget.total_creatives is not None else "ratio_of_last_day"
+    last_day_creatives = calendar.last_day_creatives if calendar is not None else None
+    if cfg.budget.total_creatives is not None:
+        budget, source = int(cfg.budget.total_creatives), "total_creatives"
+    elif last_day_creatives is None:
+        raise InputRowsError("budget: ratio_of_last_day needs the input's last day, which has no rows")
+    else:  # C = round(ratio_of_last_day × creatives on the last input day)
+        budget, source = round(cfg.budget.ratio_of_last_day * last_day_creatives), "ratio_of_last_day"
     info: dict[str, Any] = {"source": source}
     if calendar is not None:
         info.update(

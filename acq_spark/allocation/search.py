@@ -105,25 +105,25 @@ def bisect(
     ev = run([0.0, math.inf], (0.0, math.inf))
     n, base = ev.n, int(ev.used_lo[1])
     check_feasible(n, base, budget)
+
+    def result(lam: float, totals: Totals | None = None, converged: bool = True) -> SearchResult:
+        return SearchResult(lam, len(trace), tuple(trace), n, base, converged, totals)
+
     if ev.used_lo[0] <= budget:
-        return SearchResult(0.0, 1, tuple(trace), n, base, totals=ev.totals.at(0))
+        return result(0.0, ev.totals.at(0))
     # What the passes tell of the bracket's ends: used_hi at a, (used_lo, r_lo) at b (None: unknown).
     a, hi_a = (float(ev.above[0]), int(ev.used_lo[0])) if np.isfinite(ev.above[0]) else (0.0, None)
     b, lo_b = (float(ev.top), (base, float(ev.r_lo[1]))) if np.isfinite(ev.top) else (_grow(evaluate, budget), None)
-    lam, converged, totals = math.nan, False, None
     while len(trace) < max_passes:
         if a == b:
-            lam, converged = a, True
-            totals = None if hi_a is None or lo_b is None else Totals(lo_b[0], hi_a, lo_b[1])
-            break
+            return result(a, None if hi_a is None or lo_b is None else Totals(lo_b[0], hi_a, lo_b[1]))
         pts = _interior(a, b, per_pass)
         ev = run(pts, (a, b))
         ok = ev.used_lo <= budget
         if ok.any():
             q = int(np.argmax(ok))
             if ev.used_hi[q] > budget:
-                lam, converged, totals = float(pts[q]), True, ev.totals.at(q)
-                break
+                return result(float(pts[q]), ev.totals.at(q))
             if np.isnan(ev.below[q]):
                 b, lo_b = float(pts[q]), (int(ev.used_lo[q]), float(ev.r_lo[q]))
             else:  # nothing between below[q] and λ_q: the steps above below[q] are those of slope ≥ λ_q
@@ -135,11 +135,8 @@ def bisect(
         if a > b:
             raise RuntimeError(f"bisection lost λ*: bracket [{a!r}, {b!r}] is empty (inconsistent evaluations)")
         if np.isnan(ev.below).all() and b - a <= tol * b:
-            lam, converged = b, True
-            break
-    if not converged:
-        lam = b
-    return SearchResult(lam, len(trace), tuple(trace), n, base, converged, totals)
+            return result(b)
+    return result(b, converged=False)
 
 
 def _up(ev: DualEval, i: int, pts: Sequence[float], a: float, hi_a: int | None) -> tuple[float, int | None]:

@@ -131,9 +131,6 @@ class StepSample:
         pairs = zip(vars(self).values(), vars(other).values(), strict=True)
         return StepSample(*(np.concatenate(ab) for ab in pairs))
 
-    def __len__(self) -> int:
-        return int(self.slope.shape[0])
-
 
 def collect_steps(steps: Steps, keys: PairKeys, lo: float, hi: float) -> StepSample:
     """Every step of the block with slope in the closed range [lo, hi], with its pair's keys."""

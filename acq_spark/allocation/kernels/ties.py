@@ -34,13 +34,12 @@ class TiedPairs:
 
     def __add__(self, other: TiedPairs) -> TiedPairs:
         width = max(self.dc.shape[1], other.dc.shape[1])
-        return TiedPairs(
-            np.concatenate([self.h, other.h]),
-            np.concatenate([self.account, other.account]),
-            np.concatenate([self.photo, other.photo]),
-            np.concatenate([_pad(self.dc, width), _pad(other.dc, width)]),
-            np.concatenate([_pad(self.dr, width), _pad(other.dr, width)]),
-        )
+
+        def padded(a: np.ndarray) -> np.ndarray:  # the (m, width) step columns; keys and hash as they are
+            return np.pad(a, ((0, 0), (0, width - a.shape[1]))) if a.ndim == 2 else a
+
+        pairs = zip(vars(self).values(), vars(other).values(), strict=True)
+        return TiedPairs(*(np.concatenate([padded(a), padded(b)]) for a, b in pairs))
 
 
 @dataclass(frozen=True)
@@ -150,10 +149,3 @@ def assign_levels(steps: Steps, keys: PairKeys, plan: FillPlan) -> np.ndarray:
         take = n_gt + np.where(pre, n_eq, np.where(at, np.minimum(plan.cut_steps, n_eq), 0))
     return steps.levels_after(take)
 
-
-def _pad(a: np.ndarray, width: int) -> np.ndarray:
-    if a.shape[1] == width:
-        return a
-    out = np.zeros((a.shape[0], width), a.dtype)
-    out[:, : a.shape[1]] = a
-    return out
