@@ -89,10 +89,9 @@ def run_allocate(
             if method == "oracle":
                 truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
                 scores = with_truth_values(scores, truth)
-                missing = scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()
+                missing = [tuple(r) for r in scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()]
                 if missing:
-                    examples = [tuple(r) for r in missing]
-                    raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {examples}")
+                    raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {missing}")
                 check_scores(scores, len(cfg.levels))
             scores = held.enter_context(cached(scores))
             facts = publish_facts(cfg, day, scores, budget_info)

@@ -1,10 +1,8 @@
-"""Cost-weighted histograms of hull-step slopes, and the collection of the steps in a slope range.
+"""Cost-weighted histograms of hull-step slopes, and the steps of a slope range: the fast exact path's passes.
 
-These are the passes of the fast exact path: λ* is the slope at which the cumulative cost of all
-steps, taken in falling slope order, passes the budget. A histogram over bins that are monotone in
-the slope tells which bin holds λ*; its exact range [min, max] of slopes is then histogrammed
-finer or, when it holds few steps, collected. Every bin function is monotone non-decreasing in the
-slope, so bins never interleave and the range [min, max] of a bin holds exactly that bin's steps.
+λ* is the slope at which the cumulative cost of all steps, steepest first, passes the budget. Every
+binning is monotone in the slope, so bins never interleave and the range [min, max] of the bin holding
+λ* holds exactly its steps: that range is binned finer or, when it holds few steps, collected.
 """
 
 from __future__ import annotations
