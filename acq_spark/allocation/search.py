@@ -210,8 +210,7 @@ def histogram_search(
         crossing = np.nonzero(cum > budget)[0]
         zero = (hist.ids[order] == ZERO_BIN) & isinstance(binning, LogBinning)
         if crossing.size == 0 or zero[crossing[0]]:
-            used_lo = above + int(cost[~zero].sum())
-            totals = Totals(used_lo, used_lo + int(cost[zero].sum()), above_r + float(dr[~zero].sum()))
+            totals = Totals.split(above, above_r, cost, dr, ~zero, zero)
             trace.append(PassTrace("histogram", points, (0.0, 0.0), time.perf_counter() - start))
             return SearchResult(0.0, len(trace), tuple(trace), n, base, totals=totals)
         i = int(crossing[0])
@@ -227,9 +226,7 @@ def histogram_search(
             sample = collect(lo, hi)
             lam, points = crossing_slope(sample, above, budget)
             trace.append(PassTrace("collect", points, (lam, lam), time.perf_counter() - start))
-            gt, eq = sample.slope > lam, sample.slope == lam
-            used_lo = above + int(sample.dc[gt].sum())
-            totals = Totals(used_lo, used_lo + int(sample.dc[eq].sum()), above_r + float(sample.dr[gt].sum()))
+            totals = Totals.split(above, above_r, sample.dc, sample.dr, sample.slope > lam, sample.slope == lam)
             return SearchResult(lam, len(trace), tuple(trace), n, base, totals=totals, sample=sample)
         binning = LinearBinning(lo, hi, n_bins)
     return SearchResult(bracket[1], len(trace), tuple(trace), n, base, converged=False)

@@ -31,6 +31,12 @@ class Totals(NamedTuple):
     def __add__(self, other: tuple) -> Totals:  # type: ignore[override]
         return Totals(*(a + b for a, b in zip(self, other, strict=True)))
 
+    @classmethod
+    def split(cls, used: int, r: float, dc: np.ndarray, dr: np.ndarray, gt: np.ndarray, eq: np.ndarray) -> Totals:
+        """``used`` and ``r`` plus the steps above λ (mask ``gt``); ``used_hi`` also takes the tied ones (``eq``)."""
+        used_lo = used + int(dc[gt].sum())
+        return cls(used_lo, used_lo + int(dc[eq].sum()), r + float(dr[gt].sum()))
+
     def at(self, i: int) -> Totals:
         """The scalar totals at the i-th λ of array totals."""
         return Totals(int(self.used_lo[i]), int(self.used_hi[i]), float(self.r_lo[i]))

@@ -103,11 +103,9 @@ def _tied_pairs(steps: Steps, keys: PairKeys, gt: np.ndarray, eq: np.ndarray, ro
 def tie_stats(steps: Steps, keys: PairKeys, lam: float, limit: int) -> TieStats:
     """One block's :class:`TieStats` at λ, with its tied pairs themselves when at most ``limit``."""
     gt, eq, rows = _tied_rows(steps, lam)
-    base_c, base_r = int(steps.base_cost.sum()), float(steps.base_r.sum())
-    used_lo = base_c + int(steps.dc[gt].sum())
+    totals = Totals.split(int(steps.base_cost.sum()), float(steps.base_r.sum()), steps.dc, steps.dr, gt, eq)
     full_dc = (steps.dc * eq).sum(axis=1)[rows]
     full_dr = (steps.dr * eq).sum(axis=1)[rows]
-    totals = Totals(used_lo, used_lo + int(full_dc.sum()), base_r + float(steps.dr[gt].sum()))
     tied = _tied_pairs(steps, keys, gt, eq, rows) if rows.size <= limit else None
     return TieStats.of(lam, steps.n, totals, keys.h[rows], full_dc, full_dr, tied, limit)
 
