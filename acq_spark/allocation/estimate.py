@@ -1,10 +1,8 @@
-"""Ad-hoc λ estimation (paper §5.2.2): solve on a sample of partitions, apply λ to all pairs, measure.
+"""Ad-hoc λ estimation (paper §5.2.2): solve on a sample of hash partitions, apply λ to all pairs, measure.
 
-A partition here is a hash partition of the pair keys (see :func:`sample_partitions`).
-
-The sample's budget is C scaled by its share of the pairs. The λ found on it is applied to every
-pair in one pass (each takes its cheapest argmax_k (r_ik − λ c_k), no tie-break), and the relative
-budget error (used − C) / C says how far that is from the exact solve.
+The sample's budget is C scaled by its share of the pairs. Its λ is applied to every pair in one pass
+(the cheapest argmax, no tie-break); the relative budget error (used − C) / C says how far that is
+from the exact solve.
 """
 
 from __future__ import annotations
@@ -49,14 +47,10 @@ class LambdaEstimate:
 def sample_partitions(
     df: DataFrame, fraction: float, seed: int, partitions: int = 100
 ) -> tuple[DataFrame, list[int], int]:
-    """A seeded random subset of ``partitions`` hash partitions of the pairs (at least one).
+    """A seeded random subset (at least one) of ``partitions`` hash partitions: the rows, their ids, ``partitions``.
 
-    A pair's partition is a hash of its keys modulo ``partitions``, so the sample does not depend on
-    how the scores happen to be laid out in files (a day of 100k pairs is only a couple of Spark
-    partitions) and the same pairs are drawn on any cluster.
-
-    Returns:
-        (the sampled rows, the sampled partition ids, ``partitions``).
+    A pair's partition is a hash of its keys, so the sample does not depend on how the scores are laid
+    out in files (a day of 100k pairs is only a couple of Spark partitions) nor on the cluster.
     """
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"sample fraction must be in (0, 1], got {fraction}")
@@ -86,17 +80,8 @@ def estimate_lambda(
 
     Args:
         scores: one row per pair (account_id, photo_id, r); cache it (it is read three times).
-        levels: the K costs c_k.
-        budget: C for all pairs.
-        fraction: the share of partitions to sample.
-        seed: which partitions.
-        partitions: how many hash partitions the pairs are split into.
-        solver: the solver run on the sample.
-        tolerance: the hull's relative tie tolerance (see :func:`~acq_spark.allocation.solver.solve_numpy`).
-        **options: passed to the solver.
-
-    Returns:
-        The :class:`LambdaEstimate`.
+        levels, budget, solver, tolerance, options: as in :func:`~acq_spark.allocation.solver.solve_numpy`.
+        fraction, seed, partitions: the sample, as in :func:`sample_partitions`.
 
     Raises:
         InfeasibleBudgetError: C is below n · c_min.

@@ -1,12 +1,10 @@
 """Layer 3, on the driver: breaking the ties at λ* so the allocation uses the budget (never above C).
 
-Tied steps (slope exactly λ*) are equally good in the Lagrangian; when λ* > 0 taking all of them
-costs U_hi > C. Tied pairs are upgraded in a fixed order, by
-:func:`~acq_spark.allocation.kernels.keys.pair_hash` then keys: every pair before the cut pair takes
-all its tied steps, the cut pair as many as still fit, the rest none. So C − used is smaller than the
-cut pair's next tied step. The cumulative upgrade cost per hash bucket
-(:class:`~acq_spark.allocation.kernels.ties.TieStats`) finds the cut bucket without collecting all
-tied pairs. The tie statistics come from the search's collected steps when it has them, else from a pass.
+Taking every tied step (slope exactly λ*) costs U_hi > C when λ* > 0. Tied pairs are upgraded in the
+fixed pair-hash order: pairs before the cut pair take all their tied steps, the cut pair as many as
+fit, the rest none, so C − used is below the cut pair's next tied step. The upgrade cost per hash
+bucket finds the cut bucket without collecting every tied pair; the tie statistics come from the
+search's collected steps when it has them, else from a pass.
 """
 
 from __future__ import annotations
@@ -39,12 +37,9 @@ def fill(passes: Passes, found: SearchResult, budget: int, tie_limit: int) -> tu
 
 
 def plan_fill(stats: TieStats, budget: int, fetch_bucket: Callable[[int], TiedPairs]) -> tuple[FillPlan, int]:
-    """Decide which tied pairs are upgraded to fill the budget.
+    """Decide which tied pairs are upgraded to fill ``budget`` (≥ ``stats.totals.used_lo``).
 
-    Args:
-        stats: the :class:`TieStats` of all pairs at λ*.
-        budget: C (≥ ``stats.totals.used_lo``).
-        fetch_bucket: one pass: all tied pairs of a hash bucket (used only when ``stats.tied`` is None).
+    ``fetch_bucket`` is one pass: the tied pairs of a hash bucket (only when ``stats.tied`` is None).
 
     Returns:
         The :class:`FillPlan` and the number of extra passes it took (0 or 1).

@@ -1,9 +1,7 @@
 """The publish guard: checks a day's figures before ``allocation`` / ``account_rules`` are written.
 
-An empty or stale allocation must never replace a good one: no scores for the day, far fewer
-pairs than the last published day, input days long before the decision day, or a budget used far
-below the cap each stop the job with :class:`PublishGuardError`, naming the figure, the threshold
-(a ``publish.*`` key) and how to override it. The checks are pure functions of small facts.
+An empty or stale allocation must never replace a good one. Each check stops the job with
+:class:`PublishGuardError`, naming the figure, its ``publish.*`` threshold and how to override it.
 """
 
 from __future__ import annotations

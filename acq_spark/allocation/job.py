@@ -1,13 +1,10 @@
 """Extract → transform → load for ``jobs/allocate.py``: scores of the decision day → allocation, account rules.
 
-Reads ``scores`` (spec §6) for the decision day, works out the budget (an absolute number, or a
-ratio of the creatives on the last input day: the valid rows' n_creatives mapped to the levels, from
-the run calendar validation hands on, or computed from the validated input when the job
-runs on its own), solves (``acq`` on r, ``oracle`` on the truth's expected cost, or the
-``rule_based`` baseline), and publishes ``allocation`` and ``account_rules`` together (Delta, by dt:
-a re-run replaces only its day; see :mod:`acq_spark.publish`) and a run record. An infeasible
-budget, bad scores or a failed publish guard (:mod:`acq_spark.allocation.guard`: no scores, too few
-pairs, stale input, budget mostly unused) stop the job before anything is written.
+Reads the day's ``scores`` (spec §6), works out the budget (absolute, or a ratio of the last input
+day's creatives from the run calendar), solves (``acq`` on r, ``oracle`` on the truth's expected cost,
+or ``rule_based``) and publishes ``allocation`` and ``account_rules`` together (see
+:mod:`acq_spark.publish`) with a run record. Bad scores, an infeasible budget or a failed publish guard
+(:mod:`.guard`) stop the job before anything is written.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from acq_spark.allocation.kernels.rule_based import alpha_of
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
 from acq_spark.caching import cached
-from acq_spark.config import AllocationConfig, BudgetConfig, Config
+from acq_spark.config import AllocationConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError
 from acq_spark.publish import latest_pointer_before, publish_day
 from acq_spark.run_calendar import RunCalendar
@@ -33,15 +30,6 @@ from acq_spark.scoring.job import scores_model_version
 from acq_spark.stages import StageTimer, new_run_id
 from acq_spark.tables import delta_version, read_table, write_json
 from acq_spark.validation import valid_input
-
-
-def resolve_budget(budget: BudgetConfig, last_day_creatives: int | None) -> int:
-    """The budget C: ``total_creatives`` when set, else round(ratio_of_last_day × creatives on the last day)."""
-    if budget.total_creatives is not None:
-        return int(budget.total_creatives)
-    if last_day_creatives is None:
-        raise InputRowsError("budget: ratio_of_last_day needs the input's last day, which has no rows")
-    return round(budget.ratio_of_last_day * last_day_creatives)
 
 
 def allocate(
@@ -75,8 +63,7 @@ def run_allocate(
 ) -> dict:
     """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
-    ``calendar`` is the run calendar (validation's: decision day, creatives of the last input day);
-    None computes it from the validated input when the budget needs it.
+    ``calendar``: validation's run calendar; None computes it from the validated input when needed.
 
     Returns:
         The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
@@ -96,10 +83,9 @@ def run_allocate(
             if method == "oracle":
                 truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
                 scores = with_truth_values(scores, truth)
-                missing = scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()
+                missing = [tuple(r) for r in scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()]
                 if missing:
-                    examples = [tuple(r) for r in missing]
-                    raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {examples}")
+                    raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {missing}")
                 check_scores(scores, len(cfg.levels))
             scores = held.enter_context(cached(scores))
             facts = publish_facts(cfg, day, scores, budget_info)
@@ -112,9 +98,11 @@ def run_allocate(
         with timer.stage("allocation write") as rec:
             lam = None if method == "rule_based" else record.lam
             table = held.enter_context(cached(allocation_table(alloc, day, lam, run_id, method)))
-            scores_used = scores_of(spark, cfg, day, scores_version)
-            figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used}
-            figures["scores"] = scores_used  # the pointer names the scores (and model) the day was solved from
+            # the pointer names the scores (and the model that wrote them) the day was solved from
+            model_version = scores_model_version(spark, cfg.table("scores"), day, scores_version)
+            scores_used = {"version": scores_version, "model_version": model_version}
+            figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used,
+                       "scores": scores_used}
             tables = {"allocation": table, "account_rules": account_rules(table)}
             pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
             rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
@@ -144,9 +132,8 @@ def day_and_budget(
     Args:
         spark: the session.
         cfg: the configuration (run_date, budget, levels).
-        calendar: the run calendar (validation's); None computes it from the validated input
-            (nothing written) when the decision day or a ratio budget needs it, or ``need_last_input_day``
-            (the publish guard's input-age check).
+        calendar: validation's run calendar; None computes it from the validated input (nothing written)
+            when the decision day, a ratio budget or ``need_last_input_day`` (the input-age guard) needs it.
 
     Raises:
         InputRowsError: ``calendar`` is for another day than ``run_date``, or the input has no day before it.
@@ -164,8 +151,13 @@ def day_and_budget(
     if calendar is not None and cfg.run_date is not None and calendar.decision_day != cfg.run_date:
         raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {calendar.decision_day}")
     day = calendar.decision_day if calendar is not None else cfg.run_date
-    budget = resolve_budget(cfg.budget, calendar.last_day_creatives if calendar is not None else None)
-    source = "total_creatives" if cfg.budget.total_creatives is not None else "ratio_of_last_day"
+    last_day_creatives = calendar.last_day_creatives if calendar is not None else None
+    if cfg.budget.total_creatives is not None:
+        budget, source = int(cfg.budget.total_creatives), "total_creatives"
+    elif last_day_creatives is None:
+        raise InputRowsError("budget: ratio_of_last_day needs the input's last day, which has no rows")
+    else:  # C = round(ratio_of_last_day × creatives on the last input day)
+        budget, source = round(cfg.budget.ratio_of_last_day * last_day_creatives), "ratio_of_last_day"
     info: dict[str, Any] = {"source": source}
     if calendar is not None:
         info.update(
@@ -176,11 +168,3 @@ def day_and_budget(
         )
     return day, budget, info
 
-
-def scores_of(spark: SparkSession, cfg: Config, day: dt.date, version: int | None) -> dict[str, Any]:
-    """Which scores a day is solved from: the Delta ``version`` of ``scores`` and the model that wrote the day.
-
-    The model version comes from the scores' commit metadata (None when unknown), so that readers of
-    the publish pointer and of the run record can tell which scores, allocation and model go together.
-    """
-    return {"version": version, "model_version": scores_model_version(spark, cfg.table("scores"), day, version)}

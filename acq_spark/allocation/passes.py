@@ -1,9 +1,8 @@
 """Layer 2 of the solver: one pass over all pairs = a kernel per block, then ``+`` of the small results.
 
-:class:`Passes` writes the solver's five passes once, each as a kernel of (steps, keys) handed to
-``fold``; a back-end only says how to fold a kernel over its blocks. :class:`InMemoryPasses` folds
-over NumPy blocks, :class:`~acq_spark.allocation.spark_passes.SparkPasses` over a DataFrame's
-partitions. The driver (:mod:`.search`, :mod:`.fill`, :mod:`.solver`) only sees the results.
+:class:`Passes` writes the solver's passes once, each a kernel of (steps, keys); a back-end only says
+how to fold a kernel over its blocks: :class:`InMemoryPasses` over NumPy blocks,
+:class:`~acq_spark.allocation.spark_passes.SparkPasses` over a DataFrame's partitions.
 """
 
 from __future__ import annotations

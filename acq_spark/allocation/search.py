@@ -1,14 +1,9 @@
 """Layer 3, on the driver: the search for λ*, by bisection on g(λ) or the fast exact path over step slopes.
 
-Pure Python over callables that run one pass each (:mod:`.passes`, in memory or on Spark) and
-return small results, so both are tested with closed-form toy functions. λ* is defined as the
-smallest dual-optimal multiplier,
-
-    λ* = inf { λ ≥ 0 : used_lo(λ) ≤ C },
-
-where used_lo(λ) = Σ c at the cheapest argmax. When λ* > 0 it is a hull slope, used_lo(λ*) ≤ C <
-used_hi(λ*), and the pairs tied at λ* are what the tie-break uses to fill the budget. Both paths
-return exactly the same float λ*, so the allocations they lead to are identical.
+Pure Python over callables that run one pass each and return small results, so both are tested with
+closed-form toy functions. λ* = inf { λ ≥ 0 : used_lo(λ) ≤ C }, used_lo(λ) = Σ c at the cheapest
+argmax. When λ* > 0 it is a hull slope with used_lo(λ*) ≤ C < used_hi(λ*), and the pairs tied at λ*
+fill the budget. Both paths return exactly the same float λ*, hence the same allocation.
 """
 
 from __future__ import annotations
@@ -37,10 +32,9 @@ TRACE_POINTS = 128
 
 @dataclass(frozen=True)
 class PassTrace:
-    """One pass of a search: what it evaluated and the bracket [lo, hi] known to hold λ* after it.
+    """One pass of a search: its (λ, g(λ) = used_lo(λ) − C) points and the bracket known to hold λ* after it.
 
-    ``points`` are (λ, g(λ)) pairs with g(λ) = used_lo(λ) − C: the evaluated λ of a bisection pass,
-    or for a histogram pass g just below each bin's smallest slope (a free sketch of the curve).
+    A histogram pass's points are g just below each bin's smallest slope (a free sketch of the curve).
     """
 
     kind: str
@@ -51,10 +45,9 @@ class PassTrace:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """λ*, how many passes over the data it took, and the trace of those passes.
+    """λ*, the passes it took and their trace; the :class:`Totals` at λ* when the passes tell them.
 
-    ``totals``: the :class:`Totals` at λ* when the passes tell them (always, once converged on
-    breakpoints); ``sample`` holds the steps a pass collected (they include every step of slope λ*).
+    ``sample`` holds the steps a pass collected (they include every step of slope λ*).
     """
 
     lam: float
@@ -86,10 +79,9 @@ def bisect(
 ) -> SearchResult:
     """Find λ* by bisection on g(λ), landing exactly on it with the breakpoints each pass reports.
 
-    Each pass evaluates ``per_pass`` values of λ inside the bracket [a, b] ∋ λ*; then the bracket
-    snaps to the breakpoints around them: λ* ≥ the smallest slope above a λ with g > 0 and λ* ≤ the
-    largest slope below a λ with g ≤ 0 (g is constant between breakpoints). When the evaluator
-    does not know breakpoints (NaN), it is plain bisection to a relative width ``tol``.
+    Each pass evaluates ``per_pass`` values of λ inside the bracket [a, b] ∋ λ*, then the bracket snaps
+    to the breakpoints around them (g is constant between breakpoints). Without breakpoints (NaN) it is
+    plain bisection to a relative width ``tol``.
 
     Args:
         evaluate: one pass: the :class:`DualEval` of all pairs at the given λ values.
@@ -97,9 +89,6 @@ def bisect(
         per_pass: λ values per pass (1 = bisection; more = multisection).
         max_passes: stop (``converged`` False) after this many passes.
         tol: relative bracket width that ends a search without breakpoints.
-
-    Returns:
-        The :class:`SearchResult`.
 
     Raises:
         InfeasibleBudgetError: C is below Σ c at the cheapest level.
@@ -109,32 +98,32 @@ def bisect(
     def run(lams: Sequence[float], bracket: tuple[float, float]) -> DualEval:
         start = time.perf_counter()
         ev = evaluate(lams)
-        pts = tuple((float(x), float(g)) for x, g in zip(ev.lambdas, ev.g(budget), strict=True))
+        pts = tuple((float(x), float(g)) for x, g in zip(ev.lambdas, ev.used_lo - budget, strict=True))
         trace.append(PassTrace("evaluate", pts, bracket, time.perf_counter() - start))
         return ev
 
     ev = run([0.0, math.inf], (0.0, math.inf))
     n, base = ev.n, int(ev.used_lo[1])
     check_feasible(n, base, budget)
+
+    def result(lam: float, totals: Totals | None = None, converged: bool = True) -> SearchResult:
+        return SearchResult(lam, len(trace), tuple(trace), n, base, converged, totals)
+
     if ev.used_lo[0] <= budget:
-        return SearchResult(0.0, 1, tuple(trace), n, base, totals=ev.totals.at(0))
+        return result(0.0, ev.totals.at(0))
     # What the passes tell of the bracket's ends: used_hi at a, (used_lo, r_lo) at b (None: unknown).
     a, hi_a = (float(ev.above[0]), int(ev.used_lo[0])) if np.isfinite(ev.above[0]) else (0.0, None)
     b, lo_b = (float(ev.top), (base, float(ev.r_lo[1]))) if np.isfinite(ev.top) else (_grow(evaluate, budget), None)
-    lam, converged, totals = math.nan, False, None
     while len(trace) < max_passes:
         if a == b:
-            lam, converged = a, True
-            totals = None if hi_a is None or lo_b is None else Totals(lo_b[0], hi_a, lo_b[1])
-            break
+            return result(a, None if hi_a is None or lo_b is None else Totals(lo_b[0], hi_a, lo_b[1]))
         pts = _interior(a, b, per_pass)
         ev = run(pts, (a, b))
         ok = ev.used_lo <= budget
         if ok.any():
             q = int(np.argmax(ok))
             if ev.used_hi[q] > budget:
-                lam, converged, totals = float(pts[q]), True, ev.totals.at(q)
-                break
+                return result(float(pts[q]), ev.totals.at(q))
             if np.isnan(ev.below[q]):
                 b, lo_b = float(pts[q]), (int(ev.used_lo[q]), float(ev.r_lo[q]))
             else:  # nothing between below[q] and λ_q: the steps above below[q] are those of slope ≥ λ_q
@@ -146,11 +135,8 @@ def bisect(
         if a > b:
             raise RuntimeError(f"bisection lost λ*: bracket [{a!r}, {b!r}] is empty (inconsistent evaluations)")
         if np.isnan(ev.below).all() and b - a <= tol * b:
-            lam, converged = b, True
-            break
-    if not converged:
-        lam = b
-    return SearchResult(lam, len(trace), tuple(trace), n, base, converged, totals)
+            return result(b)
+    return result(b, converged=False)
 
 
 def _up(ev: DualEval, i: int, pts: Sequence[float], a: float, hi_a: int | None) -> tuple[float, int | None]:
@@ -190,11 +176,10 @@ def histogram_search(
 ) -> SearchResult:
     """Find λ* from cost-weighted histograms of the hull-step slopes, then the steps of one bin.
 
-    Pass 1 bins all slopes on a log scale; the bin where the cumulative cost (from the steepest
-    slope down, on top of every pair's cheapest level) passes C holds λ*. If that bin holds a single
-    slope value it is λ*; if it holds at most ``collect_limit`` steps, pass 2 collects them and λ* is
-    the slope of the step where the cumulative cost passes C; otherwise the bin's range is binned
-    again, linearly. With default sizes λ* takes 2 passes, 3 for very large or clustered data.
+    Pass 1 bins all slopes on a log scale; the bin where the cumulative cost (steepest slope first, on
+    top of every pair's cheapest level) passes C holds λ*. A bin of one slope value is λ*; a bin of at
+    most ``collect_limit`` steps is collected and searched on the driver; a larger one is binned again,
+    linearly. With default sizes λ* takes 2 passes, 3 for very large or clustered data.
 
     Args:
         histogram: one pass: the :class:`SlopeHistogram` of all steps under a binning.
@@ -203,9 +188,6 @@ def histogram_search(
         collect_limit: the most steps a pass collects to the driver.
         n_bins: bins of each refining pass.
         max_passes: give up (``converged`` False) after this many passes.
-
-    Returns:
-        The :class:`SearchResult`; ``sample`` holds the collected steps, when a pass collected them.
 
     Raises:
         InfeasibleBudgetError: C is below Σ c at the cheapest level.
@@ -228,8 +210,7 @@ def histogram_search(
         crossing = np.nonzero(cum > budget)[0]
         zero = (hist.ids[order] == ZERO_BIN) & isinstance(binning, LogBinning)
         if crossing.size == 0 or zero[crossing[0]]:
-            used_lo = above + int(cost[~zero].sum())
-            totals = Totals(used_lo, used_lo + int(cost[zero].sum()), above_r + float(dr[~zero].sum()))
+            totals = Totals.split(above, above_r, cost, dr, ~zero, zero)
             trace.append(PassTrace("histogram", points, (0.0, 0.0), time.perf_counter() - start))
             return SearchResult(0.0, len(trace), tuple(trace), n, base, totals=totals)
         i = int(crossing[0])
@@ -245,20 +226,14 @@ def histogram_search(
             sample = collect(lo, hi)
             lam, points = crossing_slope(sample, above, budget)
             trace.append(PassTrace("collect", points, (lam, lam), time.perf_counter() - start))
-            gt, eq = sample.slope > lam, sample.slope == lam
-            used_lo = above + int(sample.dc[gt].sum())
-            totals = Totals(used_lo, used_lo + int(sample.dc[eq].sum()), above_r + float(sample.dr[gt].sum()))
+            totals = Totals.split(above, above_r, sample.dc, sample.dr, sample.slope > lam, sample.slope == lam)
             return SearchResult(lam, len(trace), tuple(trace), n, base, totals=totals, sample=sample)
         binning = LinearBinning(lo, hi, n_bins)
     return SearchResult(bracket[1], len(trace), tuple(trace), n, base, converged=False)
 
 
 def crossing_slope(sample: StepSample, above: int, budget: int) -> tuple[float, tuple[tuple[float, float], ...]]:
-    """The slope at which ``above`` plus the sample's step costs, steepest first, passes ``budget``.
-
-    Returns:
-        λ* and the (λ, g) points of the sample's distinct slopes around it.
-    """
+    """The slope where ``above`` plus the sample's step costs, steepest first, pass ``budget``; (λ, g) around it."""
     values, inv = np.unique(sample.slope, return_inverse=True)
     cost = np.bincount(inv, weights=sample.dc, minlength=values.size)[::-1]
     values = values[::-1]

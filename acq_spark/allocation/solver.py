@@ -1,10 +1,9 @@
 """Layer 3, on the driver: a solve is search λ*, fill the ties, record what was done; and its two entry points.
 
-:func:`solve` runs on a Spark DataFrame of scores, :func:`solve_numpy` on in-memory arrays (tests,
-benchmarks); both build a back-end of :mod:`.passes` and run :func:`run_solver`, the same driver
-code, so they give the same λ* and the same allocation for the same pairs. The method picks the
-step source: the hull of the values (``acq`` on r, ``oracle`` on the truth's) or the rule-based
-baseline's steps (:mod:`.kernels.rule_based`).
+:func:`solve` (a Spark DataFrame) and :func:`solve_numpy` (in-memory arrays) build a back-end of
+:mod:`.passes` and run the same :func:`run_solver`, so they give the same λ* and allocation. The method
+picks the step source: the hull of the values (``acq`` on r, ``oracle`` on the truth's) or the
+rule-based baseline's steps.
 """
 
 from __future__ import annotations
@@ -97,7 +96,7 @@ def run_solver(
     collect_limit: int = COLLECT_LIMIT,
     tie_limit: int = TIE_LIMIT,
 ) -> tuple[FillPlan, SolveRecord]:
-    """Find λ* and the tie-break plan with ``passes``.
+    """Find λ* and the tie-break plan with ``passes``: the :class:`FillPlan` and the :class:`SolveRecord`.
 
     Args:
         passes: the passes over the pairs (in memory or on Spark).
@@ -108,9 +107,6 @@ def run_solver(
         lambdas_per_pass: λ values per bisection pass.
         collect_limit: the most steps the fast path collects to the driver.
         tie_limit: the most tied pairs returned to the driver as they are.
-
-    Returns:
-        The :class:`FillPlan` to assign levels with, and the :class:`SolveRecord`.
 
     Raises:
         InfeasibleBudgetError: C is below Σ c at the cheapest level (before any allocation exists).
@@ -197,16 +193,13 @@ def solve(
 ) -> tuple[DataFrame, SolveRecord]:
     """Solve the MCKP over a Spark DataFrame of scores (``account_id``, ``photo_id``, ``r`` array<double>).
 
-    Nothing is written: the allocation is returned lazily, computed from ``scores_df`` when it is
-    written, so cache ``scores_df`` (the solver makes 2–4 passes; when it is not cached, the solve
-    caches its projection for its own passes and releases it before returning).
+    The allocation (account_id, photo_id, level, n_creatives, r) is returned lazily, computed from
+    ``scores_df`` when it is written, so cache ``scores_df``: the solve makes 2–4 passes (an uncached
+    input has its projection cached for the passes and released before returning).
 
     Args:
         scores_df: one row per pair with the columns the step source reads (``r``; ``cost_7d`` for ``rule_based``).
         levels, budget, solver, method, tolerance, options: as in :func:`solve_numpy`.
-
-    Returns:
-        The allocation DataFrame (account_id, photo_id, level, n_creatives, r) and the :class:`SolveRecord`.
 
     Raises:
         InfeasibleBudgetError: budget < n · c_min, found in the first pass.

@@ -1,17 +1,15 @@
 """Layer 2, the Spark back-end: the passes' kernels on Arrow batches, one small row per partition.
 
-Every pass is a ``mapInArrow`` over the projection (account_id, photo_id, the step source's
-columns): each Arrow batch becomes NumPy arrays (no Python Row objects), its steps are built and
-given to the pass's kernel, the partition's results are added and shipped to the driver as one
-pickled row, and the driver adds the partitions' rows. λ and the other parameters travel in the
-kernel's closure. The final assignment is a lazy ``mapInArrow`` producing the allocation. Nothing
-is cached here: the caller caches the DataFrame it hands over.
+Every pass is a ``mapInArrow`` over the projection (keys, the step source's columns): each batch
+becomes NumPy arrays, its steps go to the pass's kernel (λ and other parameters in its closure), and
+the partition's result is shipped to the driver as one pickled row. The final assignment is a lazy
+``mapInArrow``. Nothing is cached here: the caller caches the DataFrame it hands over.
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,16 +61,11 @@ def _blocks(batches: Iterator[pa.RecordBatch], source: StepSource) -> Iterator[t
         yield source.steps(cols), keys, cols
 
 
-def projection(df: DataFrame, source: StepSource) -> DataFrame:
-    """The columns of ``df`` the passes over ``source``'s steps read."""
-    return df.select(*dict.fromkeys((*KEYS, *source.columns, source.value_column)))
-
-
 class SparkPasses(Passes):
     """The passes over the partitions of a DataFrame (cache it: every pass reads it again)."""
 
     def __init__(self, df: DataFrame, source: StepSource) -> None:
-        self.df = projection(df, source)
+        self.df = df.select(*dict.fromkeys((*KEYS, *source.columns, source.value_column)))
         self.source = source
 
     def fold(self, kernel: Kernel) -> Any:
@@ -87,29 +80,17 @@ class SparkPasses(Passes):
 
     def assign(self, plan: FillPlan, levels: Sequence[int]) -> DataFrame:
         """The allocation (account_id, photo_id, level, n_creatives, r), computed lazily under ``plan``."""
-        return self.df.mapInArrow(assign_batches(self.source, plan, levels), ALLOCATION_SCHEMA)
+        source, costs = self.source, np.asarray(levels, dtype=np.int32)
 
+        def per_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for steps, keys, cols in _blocks(batches, source):
+                level = assign_levels(steps, keys, plan)
+                yield pa.RecordBatch.from_pydict({
+                    "account_id": pa.array(keys.account, pa.int64()),
+                    "photo_id": pa.array(keys.photo, pa.int64()),
+                    "level": pa.array(level.astype(np.int32), pa.int32()),
+                    "n_creatives": pa.array(costs[level].astype(np.int32), pa.int32()),
+                    "r": pa.array(cols[source.value_column][np.arange(level.size), level].astype(np.float64)),
+                })
 
-def assign_batches(
-    source: StepSource, plan: FillPlan, levels: Sequence[int]
-) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """The ``mapInArrow`` function giving every pair its level under ``plan``."""
-    costs = np.asarray(levels, dtype=np.int32)
-
-    def per_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for steps, keys, cols in _blocks(batches, source):
-            level = assign_levels(steps, keys, plan)
-            value = cols[source.value_column][np.arange(level.size), level]
-            yield pa.RecordBatch.from_pydict(_allocation_columns(keys, level, costs[level], value))
-
-    return per_partition
-
-
-def _allocation_columns(keys: PairKeys, level: np.ndarray, n: np.ndarray, value: np.ndarray) -> Mapping[str, Any]:
-    return {
-        "account_id": pa.array(keys.account, pa.int64()),
-        "photo_id": pa.array(keys.photo, pa.int64()),
-        "level": pa.array(level.astype(np.int32), pa.int32()),
-        "n_creatives": pa.array(n.astype(np.int32), pa.int32()),
-        "r": pa.array(value.astype(np.float64), pa.float64()),
-    }
+        return self.df.mapInArrow(per_partition, ALLOCATION_SCHEMA)

@@ -1,8 +1,4 @@
-"""The allocation stage's tables: the scores it reads (schema and checks), the oracle's values, what it writes.
-
-The scores of a day (spec §6) are checked before a solve; the oracle solves on the truth's expected
-cost instead of r; ``allocation`` and ``account_rules`` are built from the solver's allocation.
-"""
+"""The allocation stage's tables: the scores it reads (and checks), the oracle's values, what it writes."""
 
 from __future__ import annotations
 

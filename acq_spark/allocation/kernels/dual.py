@@ -1,10 +1,7 @@
-"""The Lagrangian at several λ at once, over a block of pairs, and :class:`Totals`, the sums it is made of.
+"""The Lagrangian at several λ at once over a block of pairs, and :class:`Totals`, the sums it is made of.
 
-For each λ: the cost used when every pair takes its cheapest argmax_k (r_ik − λ c_k) (``used_lo``)
-or its most expensive one (``used_hi``), the value Σ r at either, and the nearest breakpoints (hull
-slopes) below and above λ, which let a bisection land exactly on λ*. Results of blocks and
-partitions add with ``+``. g(λ) = used_lo − C, and Σ_i max_k (r_ik − λ c_k) = r_lo − λ · used_lo,
-so the dual value is D(λ) = λ C + r_lo − λ used_lo.
+With every pair at its cheapest argmax_k (r_ik − λ c_k): g(λ) = used_lo − C and the dual value is
+D(λ) = λ C + r_lo − λ used_lo. The breakpoints (hull slopes) around λ let a bisection land on λ*.
 """
 
 from __future__ import annotations
@@ -33,6 +30,12 @@ class Totals(NamedTuple):
 
     def __add__(self, other: tuple) -> Totals:  # type: ignore[override]
         return Totals(*(a + b for a, b in zip(self, other, strict=True)))
+
+    @classmethod
+    def split(cls, used: int, r: float, dc: np.ndarray, dr: np.ndarray, gt: np.ndarray, eq: np.ndarray) -> Totals:
+        """``used`` and ``r`` plus the steps above λ (mask ``gt``); ``used_hi`` also takes the tied ones (``eq``)."""
+        used_lo = used + int(dc[gt].sum())
+        return cls(used_lo, used_lo + int(dc[eq].sum()), r + float(dr[gt].sum()))
 
     def at(self, i: int) -> Totals:
         """The scalar totals at the i-th λ of array totals."""
@@ -84,25 +87,13 @@ class DualEval:
         """(L,) Σ r at the cheapest argmax."""
         return self.totals.r_lo
 
-    def g(self, budget: int) -> np.ndarray:
-        """(L,) g(λ) = Σ c at the cheapest argmax − C; non-increasing in λ."""
-        return self.used_lo - budget
-
     def lagrangian(self) -> np.ndarray:
         """(L,) Σ_i max_k (r_ik − λ c_k)."""
         return self.r_lo - self.lambdas * self.used_lo
 
 
 def evaluate_steps(steps: Steps, lambdas: Sequence[float]) -> DualEval:
-    """Evaluate the Lagrangian of a block of pairs at every λ in ``lambdas``, from their hull steps.
-
-    Args:
-        steps: the block's :class:`Steps`.
-        lambdas: L values of λ ≥ 0.
-
-    Returns:
-        The block's :class:`DualEval`.
-    """
+    """The :class:`DualEval` of a block of pairs (their hull ``steps``) at every λ ≥ 0 in ``lambdas``."""
     lam = np.asarray(lambdas, dtype=np.float64)
     base_c = int(steps.base_cost.sum())
     base_r = float(steps.base_r.sum())

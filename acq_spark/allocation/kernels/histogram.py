@@ -1,10 +1,8 @@
-"""Cost-weighted histograms of hull-step slopes, and the collection of the steps in a slope range.
+"""Cost-weighted histograms of hull-step slopes, and the steps of a slope range: the fast exact path's passes.
 
-These are the passes of the fast exact path: λ* is the slope at which the cumulative cost of all
-steps, taken in falling slope order, passes the budget. A histogram over bins that are monotone in
-the slope tells which bin holds λ*; its exact range [min, max] of slopes is then histogrammed
-finer or, when it holds few steps, collected. Every bin function is monotone non-decreasing in the
-slope, so bins never interleave and the range [min, max] of a bin holds exactly that bin's steps.
+λ* is the slope at which the cumulative cost of all steps, steepest first, passes the budget. Every
+binning is monotone in the slope, so bins never interleave and the range [min, max] of the bin holding
+λ* holds exactly its steps: that range is binned finer or, when it holds few steps, collected.
 """
 
 from __future__ import annotations
@@ -75,16 +73,14 @@ class SlopeHistogram:
 
     def __add__(self, other: SlopeHistogram) -> SlopeHistogram:
         ids, inv = np.unique(np.concatenate([self.ids, other.ids]), return_inverse=True)
+
+        def merged(name: str, ufunc: np.ufunc = np.add, init: float = 0) -> np.ndarray:
+            return reduce_by(inv, ids.size, np.concatenate([getattr(self, name), getattr(other, name)]), ufunc, init)
+
         return SlopeHistogram(
-            ids=ids,
-            count=_sum_by(inv, ids.size, np.concatenate([self.count, other.count])),
-            cost=_sum_by(inv, ids.size, np.concatenate([self.cost, other.cost])),
-            dr=_sum_by(inv, ids.size, np.concatenate([self.dr, other.dr])),
-            smin=_reduce_by(np.minimum, np.inf, inv, ids.size, np.concatenate([self.smin, other.smin])),
-            smax=_reduce_by(np.maximum, -np.inf, inv, ids.size, np.concatenate([self.smax, other.smax])),
-            n=self.n + other.n,
-            base_cost=self.base_cost + other.base_cost,
-            base_r=self.base_r + other.base_r,
+            ids, merged("count"), merged("cost"), merged("dr"), merged("smin", np.minimum, np.inf),
+            merged("smax", np.maximum, -np.inf), self.n + other.n, self.base_cost + other.base_cost,
+            self.base_r + other.base_r,
         )
 
 
@@ -133,9 +129,6 @@ class StepSample:
         pairs = zip(vars(self).values(), vars(other).values(), strict=True)
         return StepSample(*(np.concatenate(ab) for ab in pairs))
 
-    def __len__(self) -> int:
-        return int(self.slope.shape[0])
-
 
 def collect_steps(steps: Steps, keys: PairKeys, lo: float, hi: float) -> StepSample:
     """Every step of the block with slope in the closed range [lo, hi], with its pair's keys."""
@@ -151,13 +144,8 @@ def collect_steps(steps: Steps, keys: PairKeys, lo: float, hi: float) -> StepSam
     )
 
 
-def _sum_by(inv: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
-    out = np.zeros(size, values.dtype)
-    np.add.at(out, inv, values)
-    return out
-
-
-def _reduce_by(ufunc: np.ufunc, init: float, inv: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
-    out = np.full(size, init)
+def reduce_by(inv: np.ndarray, size: int, values: np.ndarray, ufunc: np.ufunc = np.add, init: float = 0) -> np.ndarray:
+    """(size,) ``values`` reduced with ``ufunc`` by group id ``inv``, from ``init``: the merge of two results' bins."""
+    out = np.full(size, init, values.dtype)
     ufunc.at(out, inv, values)
     return out

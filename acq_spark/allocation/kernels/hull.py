@@ -1,13 +1,9 @@
 """Per-pair upper concave hull over (c_k, r_ik): the steps a pair takes as λ falls from +inf to 0.
 
-For λ → +inf every pair takes its cheapest level (costs are strictly increasing). As λ falls, the
-choice argmax_k (r_ik − λ c_k) walks along the upper concave hull of the points (c_k, r_ik), one
-hull edge ("step") at a time: a step of slope s = Δr/Δc is taken exactly when λ < s. Only steps of
-slope ≥ 0 can be taken for λ ≥ 0, so the walk stops at the (first) highest point. Collinear points
-are kept as separate steps of equal slope, so ties can later be broken one small step at a time.
-
-The whole solver works on these steps: for every λ the cheapest argmax is the vertex after all
-steps with slope > λ, the most expensive one after all steps with slope ≥ λ.
+argmax_k (r_ik − λ c_k) walks along the hull from the cheapest level, one edge ("step") at a time: a
+step of slope s = Δr/Δc is taken exactly when λ < s, so only steps of slope ≥ 0 count. Collinear points
+stay separate steps of equal slope, so ties can be broken one small step at a time. At every λ the
+cheapest argmax is the vertex after all steps of slope > λ, the most expensive one after those ≥ λ.
 """
 
 from __future__ import annotations
@@ -78,21 +74,17 @@ def empty_block() -> tuple[Steps, PairKeys]:
 
 
 def hull_steps(r: np.ndarray, costs: Sequence[int], rtol: float = HULL_RTOL) -> Steps:
-    """The upper-concave-hull steps of every pair, from its cheapest level up to its highest value.
+    """The upper-concave-hull steps (width K − 1) of every pair, from its cheapest level up to its highest value.
 
-    Andrew's monotone chain, vectorised over pairs (a stack of level indices per pair): a level is
-    popped when it lies more than ``rtol`` · max|r| below the line from the level under it to the
-    new one, so collinear levels stay as separate steps. The walk is cut where the hull starts to
-    fall; slopes are made non-increasing (rounding) and slightly negative ones (within tolerance of
-    flat) count as 0, so levels of equal value are ties at λ = 0.
+    Andrew's monotone chain, vectorised over pairs: a level is popped when it lies more than ``rtol`` ·
+    max|r| below the line from the level under it to the new one, so collinear levels stay separate
+    steps. The walk stops where the hull falls; slopes are made non-increasing (rounding) and those
+    flat within tolerance count as 0, so levels of equal value are ties at λ = 0.
 
     Args:
-        r: (m, K) values of each pair at each level; finite.
+        r: (m, K) finite values of each pair at each level.
         costs: K strictly increasing positive costs c_k.
         rtol: relative vertical tolerance for collinearity and flatness.
-
-    Returns:
-        The pairs' :class:`Steps` (width K − 1).
     """
     r = np.asarray(r, dtype=np.float64)
     c_int = np.asarray(costs, dtype=np.int64)

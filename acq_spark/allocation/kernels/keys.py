@@ -1,8 +1,7 @@
-"""Pair keys and the deterministic order in which tied pairs are upgraded.
+"""Pair keys and the order tied pairs are upgraded in: a splitmix64 mix of (account_id, photo_id), then the keys.
 
-The order is by a 64-bit mix (splitmix64) of (account_id, photo_id), then by the keys themselves:
-it is the same on every partitioning and every run, and spreads accounts evenly, so the pairs
-that get the last creatives of a budget are not always the same accounts' smallest ids.
+The order is the same on every partitioning and run, and spreads accounts evenly, so the pairs that
+get a budget's last creatives are not always the same accounts' smallest ids.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""The pairs tied at λ*: their totals, their upgrade cost per hash bucket, and the pairs themselves.
+"""The pairs tied at λ* (steps of slope exactly λ*): their totals, upgrade cost per hash bucket, the pairs.
 
-At λ* every pair takes its steps of slope > λ* (cost U_lo); its steps of slope exactly λ* are ties.
-One pass (:func:`tie_stats`) sums U_lo, U_hi and the tied pairs' full upgrade cost per bucket of
-:func:`~acq_spark.allocation.kernels.keys.pair_hash` and returns the tied pairs themselves when they are
-few; with many ties (e.g. all-equal r) a second pass (:func:`tied_in_bucket`) fetches one bucket.
+One pass (:func:`tie_stats`) sums U_lo, U_hi and the tied pairs' upgrade cost per bucket of the pair
+hash, with the tied pairs themselves when they are few; else :func:`tied_in_bucket` fetches one bucket.
 """
 
 from __future__ import annotations
@@ -13,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from acq_spark.allocation.kernels.dual import Totals
+from acq_spark.allocation.kernels.histogram import reduce_by
 from acq_spark.allocation.kernels.hull import Steps
 from acq_spark.allocation.kernels.keys import PairKeys, before, bucket_of
 
@@ -35,13 +34,12 @@ class TiedPairs:
 
     def __add__(self, other: TiedPairs) -> TiedPairs:
         width = max(self.dc.shape[1], other.dc.shape[1])
-        return TiedPairs(
-            np.concatenate([self.h, other.h]),
-            np.concatenate([self.account, other.account]),
-            np.concatenate([self.photo, other.photo]),
-            np.concatenate([_pad(self.dc, width), _pad(other.dc, width)]),
-            np.concatenate([_pad(self.dr, width), _pad(other.dr, width)]),
-        )
+
+        def padded(a: np.ndarray) -> np.ndarray:  # the (m, width) step columns; keys and hash as they are
+            return np.pad(a, ((0, 0), (0, width - a.shape[1]))) if a.ndim == 2 else a
+
+        pairs = zip(vars(self).values(), vars(other).values(), strict=True)
+        return TiedPairs(*(np.concatenate([padded(a), padded(b)]) for a, b in pairs))
 
 
 @dataclass(frozen=True)
@@ -62,18 +60,15 @@ class TieStats:
     def __add__(self, other: TieStats) -> TieStats:
         ids, inv = np.unique(np.concatenate([self.buckets, other.buckets]), return_inverse=True)
 
-        def merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            out = np.zeros(ids.size, a.dtype)
-            np.add.at(out, inv, np.concatenate([a, b]))
-            return out
+        def merged(name: str) -> np.ndarray:
+            return reduce_by(inv, ids.size, np.concatenate([getattr(self, name), getattr(other, name)]))
 
         tied = None if self.tied is None or other.tied is None else self.tied + other.tied
         if tied is not None and len(tied) > self.limit:
             tied = None  # too many to ship to the driver: the cut goes by hash bucket
         return TieStats(
             self.lam, self.n + other.n, self.totals + other.totals, self.n_tied + other.n_tied, ids,
-            merged(self.bucket_count, other.bucket_count), merged(self.bucket_cost, other.bucket_cost),
-            merged(self.bucket_dr, other.bucket_dr), tied, self.limit,
+            merged("bucket_count"), merged("bucket_cost"), merged("bucket_dr"), tied, self.limit,
         )
 
     @classmethod
@@ -106,23 +101,11 @@ def _tied_pairs(steps: Steps, keys: PairKeys, gt: np.ndarray, eq: np.ndarray, ro
 
 
 def tie_stats(steps: Steps, keys: PairKeys, lam: float, limit: int) -> TieStats:
-    """One block's totals at λ and its tied pairs' upgrade cost per hash bucket.
-
-    Args:
-        steps: the block's hull steps.
-        keys: the block's pair keys.
-        lam: λ*.
-        limit: return the tied pairs themselves when the block has at most this many.
-
-    Returns:
-        The block's :class:`TieStats`.
-    """
+    """One block's :class:`TieStats` at λ, with its tied pairs themselves when at most ``limit``."""
     gt, eq, rows = _tied_rows(steps, lam)
-    base_c, base_r = int(steps.base_cost.sum()), float(steps.base_r.sum())
-    used_lo = base_c + int(steps.dc[gt].sum())
+    totals = Totals.split(int(steps.base_cost.sum()), float(steps.base_r.sum()), steps.dc, steps.dr, gt, eq)
     full_dc = (steps.dc * eq).sum(axis=1)[rows]
     full_dr = (steps.dr * eq).sum(axis=1)[rows]
-    totals = Totals(used_lo, used_lo + int(full_dc.sum()), base_r + float(steps.dr[gt].sum()))
     tied = _tied_pairs(steps, keys, gt, eq, rows) if rows.size <= limit else None
     return TieStats.of(lam, steps.n, totals, keys.h[rows], full_dc, full_dr, tied, limit)
 
@@ -164,10 +147,3 @@ def assign_levels(steps: Steps, keys: PairKeys, plan: FillPlan) -> np.ndarray:
         take = n_gt + np.where(pre, n_eq, np.where(at, np.minimum(plan.cut_steps, n_eq), 0))
     return steps.levels_after(take)
 
-
-def _pad(a: np.ndarray, width: int) -> np.ndarray:
-    if a.shape[1] == width:
-        return a
-    out = np.zeros((a.shape[0], width), a.dtype)
-    out[:, : a.shape[1]] = a
-    return out
