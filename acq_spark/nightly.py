@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pyspark.sql import SparkSession
@@ -36,8 +35,8 @@ def _stage(name: str, fn: Callable[[], T]) -> T:
         raise StageError(f"nightly stage '{name}' failed: {type(exc).__name__}: {exc}") from exc
 
 
-def run_nightly(spark: SparkSession, cfg: Config) -> Path:
-    """Run the whole chain for the decision day; returns the report's path."""
+def run_nightly(spark: SparkSession, cfg: Config) -> str:
+    """Run the whole chain for the decision day; returns the report's location."""
     from acq_spark.allocation.job import run_allocate
     from acq_spark.evaluation.table4 import run_table4
     from acq_spark.features.job import run_build_features
@@ -81,7 +80,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
         "table4": table4,
         "stages": timer.as_dict(),
     }
-    write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", run_record)
+    write_json(cfg.table(f"runs/nightly/{day}_{record['run_id']}.json"), run_record)
     LOG.info("nightly chain for %s done: report %s", day, report)
     return report
 
