@@ -36,10 +36,13 @@ class StoreError(AcqError, OSError):
     """The store cannot be used: the bucket does not exist, the credentials are refused, or no one answers."""
 
 
-def configure(settings: Mapping[str, str]) -> None:
-    """Use these ``fs.s3a.*`` settings for ``s3a://`` from now on (the Spark session's, see :mod:`acq_spark.s3a`)."""
+def configure(settings: Mapping[str, str] | None) -> None:
+    """Use these ``fs.s3a.*`` settings for ``s3a://`` from now on (the Spark session's, see :mod:`acq_spark.s3a`).
+
+    None goes back to the AWS environment's.
+    """
     global _settings
-    _settings = dict(settings)
+    _settings = None if settings is None else dict(settings)
 
 
 def s3_settings() -> dict[str, str]:
