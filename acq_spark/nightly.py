@@ -2,7 +2,7 @@
 allocate → evaluate → report, each stage logged with its timing and row counts.
 
 A failing stage stops the chain with :class:`StageError` naming the stage and the cause. Every
-output is written atomically (Delta commits, artifacts renamed into place), and ``allocation`` /
+output is written whole (Delta commits; artifacts through :mod:`acq_spark.fs`), and ``allocation`` /
 ``account_rules`` are replaced for the decision day only and published together through the
 pointer ``published/<dt>.json`` (:mod:`acq_spark.publish`), after the publish guard's checks, so a
 failure leaves the published allocation of every day as it was. Table 4 runs only when the truth

@@ -90,3 +90,23 @@ def test_an_endpoint_that_does_not_answer_is_one_clear_error():
             fs.check_store("s3a://acq-bucket/in", "input.path")
     finally:
         fs.configure(None)
+
+
+def test_a_job_checks_its_stores_before_it_starts_and_explicit_spark_settings_win(bucket, monkeypatch, tmp_path):
+    from acq_spark.cli import check_stores
+    from acq_spark.config import load_config
+    from acq_spark.spark import spark_conf
+
+    cfg = load_config(None, ["warehouse=s3a://acq-no-such-bucket/wh"])
+    with pytest.raises(fs.StoreError, match=r"^warehouse s3a://acq-no-such-bucket/wh: the bucket"):
+        check_stores(cfg)
+    cfg = load_config(None, [f"warehouse={tmp_path}", "input.path=s3a://acq-no-such-input/daily"])
+    with pytest.raises(fs.StoreError, match=r"^input.path s3a://acq-no-such-input/daily: the bucket"):
+        check_stores(cfg)
+    check_stores(load_config(None, [f"warehouse=s3a://{bucket}/wh"]))
+
+    explicit = load_config(None, ["spark.conf.spark.hadoop.fs.s3a.endpoint=http://elsewhere:9000"])
+    conf = spark_conf(explicit.spark)
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://elsewhere:9000"
+    assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"  # the rest still from the environment
+    assert conf["spark.hadoop.fs.s3a.secret.key"] == CREDENTIALS["AWS_SECRET_ACCESS_KEY"]

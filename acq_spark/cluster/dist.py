@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from acq_spark.cluster.processes import link_or_copy
 from acq_spark.config import PROJECT_ROOT
 from acq_spark.jars import local_delta_jars, local_s3a_jars
 from acq_spark.resources import LOG4J_CONFIG
@@ -168,7 +169,7 @@ def build(
     jars_dir.mkdir()
     jars = [Path(shutil.copy2(j, jars_dir / j.name)) for j in local_delta_jars()]
     (jars_dir / "s3a").mkdir()
-    s3a_jars = [_link_or_copy(j, jars_dir / "s3a" / j.name) for j in local_s3a_jars()]
+    s3a_jars = [Path(link_or_copy(j, jars_dir / "s3a" / j.name)) for j in local_s3a_jars()]  # the SDK is 654 MiB
     shutil.copy2(LOG4J_CONFIG, root / "log4j2.properties")
     files = [root / ENV_ARCHIVE, wheel, *jars, *s3a_jars, root / "log4j2.properties"]
     manifest = {
@@ -183,15 +184,6 @@ def build(
     }
     (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
-
-
-def _link_or_copy(src: Path, dst: Path) -> Path:
-    """A hard link to ``src`` (the AWS SDK is 650 MiB), or a copy where the two are on other file systems."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-    return dst
 
 
 def main(argv: list[str] | None = None) -> int:
