@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     manifest = build(args.out, args.python_prefix, args.compress_level)
     size = manifest["bytes"][ENV_ARCHIVE] / 2**20  # type: ignore[index]
-    print(f"dist: {args.out / ENV_ARCHIVE} ({size:,.0f} MiB), {len(manifest['jars'])} jars, "  # type: ignore[arg-type]
+    jars = f"{len(manifest['jars'])} jars + {len(manifest['s3a_jars'])} s3a jars"  # type: ignore[arg-type]
+    print(f"dist: {args.out / ENV_ARCHIVE} ({size:,.0f} MiB), {jars}, "
           f"built in {manifest['seconds']['total']:.0f} s")  # type: ignore[index]
     return 0
 
