@@ -28,8 +28,8 @@ $(STAMP): pyproject.toml constraints.txt
 $(JARS): $(STAMP)
 	$(PY) -m acq_spark.jars
 
-setup: $(STAMP) $(JARS) ## virtualenv + package + Delta jars in the local cache (idempotent, quick when done)
-	@$(PY) -c "from acq_spark.jars import local_delta_jars; local_delta_jars()" || { rm -f $(JARS); $(MAKE) $(JARS); }
+setup: $(STAMP) $(JARS) ## virtualenv + package + Delta's and hadoop-aws's jars in the local cache (idempotent, quick when done)
+	@$(PY) -c "from acq_spark.jars import local_delta_jars as d, local_s3a_jars as s; d(); s()" || { rm -f $(JARS); $(MAKE) $(JARS); }
 
 # What a cluster needs besides Java, Spark and Python 3.11 (acq_spark/cluster/dist.py): rebuilt when the code or pins change.
 DIST := dist/MANIFEST.json
@@ -38,7 +38,7 @@ DIST_PYTHON_PREFIX ?=
 $(DIST): $(JARS) $(DIST_SOURCES)
 	$(PY) -m acq_spark.cluster.dist $(if $(DIST_PYTHON_PREFIX),--python-prefix $(DIST_PYTHON_PREFIX))
 
-dist: setup $(DIST) ## dist/: the environment archive (venv-pack), Delta's jars, log4j file (DIST_PYTHON_PREFIX=/usr for the hosts' Python)
+dist: setup $(DIST) ## dist/: the environment archive (venv-pack), Delta's and s3a's jars, log4j file (DIST_PYTHON_PREFIX=/usr for the hosts' Python)
 
 simulate: setup ## write the simulated world (creative_daily + truth); refuses over existing data (SET=--force replaces it)
 	$(PY) jobs/simulate.py $(JOB_ARGS)

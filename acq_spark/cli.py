@@ -1,11 +1,18 @@
-"""The command line every job shares: ``--config FILE`` and any number of ``--set key=value``."""
+"""The command line every job shares: ``--config FILE`` and any number of ``--set key=value``.
+
+Once the configuration is loaded, the stores of ``warehouse`` and ``input.path`` are checked (a bucket
+that does not exist, refused credentials, an endpoint that does not answer), so a job fails before it
+writes anything.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
+from acq_spark import fs, s3a
 from acq_spark.config import Config, ConfigError, load_config
 
 
@@ -38,7 +45,20 @@ def parse_job_args(
         cfg = load_config(args.config, args.overrides)
     except ConfigError as exc:
         parser.exit(2, f"{parser.prog}: configuration error: {exc}\n")
+    check_stores(cfg)
     return args, cfg
+
+
+def check_stores(cfg: Config) -> None:
+    """Check that the warehouse's and the input's stores answer, with the settings Spark will get.
+
+    Raises:
+        StoreError: naming the setting, the URI and the cause.
+    """
+    fs.configure(s3a.effective_settings(os.environ, cfg.spark.conf))
+    fs.check_store(cfg.warehouse, "warehouse")
+    if cfg.input_path != cfg.table("creative_daily"):
+        fs.check_store(cfg.input_path, "input.path")
 
 
 def run_main(main: Callable[[], int | None]) -> None:

@@ -1,15 +1,18 @@
-"""Delta Lake's JVM jars: resolved once at set-up, used from local files ever after.
+"""Delta Lake's and the ``s3a://`` connector's JVM jars: resolved once at set-up, used from local files ever after.
 
 ``python -m acq_spark.jars`` (run by ``make setup``) asks Spark's own Ivy resolver for
 ``io.delta:delta-spark_<spark major.minor>_2.13:<delta-spark version>`` from Maven Central
-into the local Ivy cache, then copies Delta's own jars (``io.delta_*``) into ``<project>/.jars``. Jobs load
-them from there with ``spark.jars``, so nothing is downloaded at job time.
+into the local Ivy cache, then copies Delta's own jars (``io.delta_*``) into ``<project>/.jars``; and
+for ``org.apache.hadoop:hadoop-aws:<the Hadoop pyspark bundles>``, whose jars (hadoop-aws, the AWS SDK
+bundle and its two small helpers) go to ``<project>/.jars/s3a``. Jobs load them from there, so nothing
+is downloaded at job time.
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,6 +22,9 @@ from acq_spark.errors import AcqError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JARS_DIR = PROJECT_ROOT / ".jars"
 MANIFEST = JARS_DIR / "MANIFEST"
+S3A_DIR = JARS_DIR / "s3a"
+# hadoop-aws, the AWS SDK bundle, S3's analytics accelerator and wildfly-openssl: what Spark lacks of it.
+S3A_JARS = ("org.apache.hadoop_hadoop-aws-", "software.amazon.", "org.wildfly.openssl_")
 
 
 class MissingJarsError(AcqError):
@@ -33,34 +39,67 @@ def delta_coordinate() -> str:
     return f"io.delta:delta-spark_{spark_mm}_2.13:{version('delta-spark')}"
 
 
+def hadoop_version() -> str:
+    """The Hadoop version pyspark bundles (from its ``hadoop-client-api`` jar)."""
+    import pyspark
+
+    jars = Path(pyspark.__file__).parent / "jars"
+    (api,) = jars.glob("hadoop-client-api-*.jar")
+    return api.name.removeprefix("hadoop-client-api-").removesuffix(".jar")
+
+
+def s3a_coordinate() -> str:
+    """The Maven coordinate of ``hadoop-aws`` matching the Hadoop that pyspark bundles."""
+    return f"org.apache.hadoop:hadoop-aws:{hadoop_version()}"
+
+
 def local_delta_jars() -> list[Path]:
-    """The resolved jar files, in manifest order.
+    """Delta's resolved jar files, in manifest order.
 
     Raises:
         MissingJarsError: set-up has not run, or the manifest is for other versions.
     """
-    if not MANIFEST.is_file():
-        raise MissingJarsError(f"Delta jars not resolved ({MANIFEST} missing): run `make setup`")
-    lines = MANIFEST.read_text().split()
+    return _local_jars(MANIFEST, delta_coordinate(), "Delta")
+
+
+def local_s3a_jars() -> list[Path]:
+    """The ``s3a://`` connector's resolved jar files (hadoop-aws and the AWS SDK), in manifest order.
+
+    Raises:
+        MissingJarsError: set-up has not run, or the manifest is for another Hadoop.
+    """
+    return _local_jars(S3A_DIR / "MANIFEST", s3a_coordinate(), "hadoop-aws")
+
+
+def _local_jars(manifest: Path, wanted: str, what: str) -> list[Path]:
+    if not manifest.is_file():
+        raise MissingJarsError(f"{what} jars not resolved ({manifest} missing): run `make setup`")
+    lines = manifest.read_text().split()
     coordinate, names = lines[0], lines[1:]
-    if coordinate != delta_coordinate():
-        raise MissingJarsError(f"{MANIFEST} is for {coordinate}, need {delta_coordinate()}: run `make setup`")
-    jars = [JARS_DIR / name for name in names]
+    if coordinate != wanted:
+        raise MissingJarsError(f"{manifest} is for {coordinate}, need {wanted}: run `make setup`")
+    jars = [manifest.parent / name for name in names]
     missing = [str(j) for j in jars if not j.is_file()]
     if missing:
-        raise MissingJarsError(f"Delta jars missing: {missing}: run `make setup`")
+        raise MissingJarsError(f"{what} jars missing: {missing}: run `make setup`")
     return jars
 
 
 def resolve() -> list[Path]:
-    """Resolve Delta's jars through Spark's Ivy (network needed once) and copy them to ``.jars``."""
+    """Resolve Delta's and hadoop-aws's jars through Spark's Ivy (network needed once) and copy them to ``.jars``."""
+    return [
+        *_resolve(MANIFEST, delta_coordinate(), ("io.delta_",), local_delta_jars),
+        *_resolve(S3A_DIR / "MANIFEST", s3a_coordinate(), S3A_JARS, local_s3a_jars),
+    ]
+
+
+def _resolve(manifest: Path, coordinate: str, keep: tuple[str, ...], local: Callable[[], list[Path]]) -> list[Path]:
     try:
-        return local_delta_jars()
+        return local()
     except MissingJarsError:
         pass
     from pyspark.sql import SparkSession
 
-    coordinate = delta_coordinate()
     print(f"resolving {coordinate} from Maven Central into the local Ivy cache ...", flush=True)
     spark = (
         SparkSession.builder.master("local[1]")
@@ -73,17 +112,17 @@ def resolve() -> list[Path]:
     spark.stop()
     if not resolved:
         raise MissingJarsError(f"Spark resolved no jars for {coordinate}")
-    JARS_DIR.mkdir(exist_ok=True)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
     names = []
-    # Only Delta's own jars: the transitive ones (jackson, log4j, hadoop, parquet) are Spark's
+    # Only the package's own jars: the transitive ones (jackson, log4j, hadoop, parquet) are Spark's
     # already, at other versions, and would shadow them.
-    for src in (s for s in resolved if Path(s).name.startswith("io.delta_")):
-        shutil.copy2(src, JARS_DIR / Path(src).name)
+    for src in (s for s in resolved if Path(s).name.startswith(keep)):
+        shutil.copy2(src, manifest.parent / Path(src).name)
         names.append(Path(src).name)
-    MANIFEST.write_text("\n".join([coordinate, *names]) + "\n")
-    return local_delta_jars()
+    manifest.write_text("\n".join([coordinate, *names]) + "\n")
+    return local()
 
 
 if __name__ == "__main__":
     jars = resolve()
-    print("Delta jars ready:", *[j.name for j in jars], sep="\n  ", file=sys.stdout)
+    print("Delta and s3a jars ready:", *[j.name for j in jars], sep="\n  ", file=sys.stdout)

@@ -2,7 +2,7 @@
 allocate → evaluate → report, each stage logged with its timing and row counts.
 
 A failing stage stops the chain with :class:`StageError` naming the stage and the cause. Every
-output is written atomically (Delta commits, artifacts renamed into place), and ``allocation`` /
+output is written whole (Delta commits; artifacts through :mod:`acq_spark.fs`), and ``allocation`` /
 ``account_rules`` are replaced for the decision day only and published together through the
 pointer ``published/<dt>.json`` (:mod:`acq_spark.publish`), after the publish guard's checks, so a
 failure leaves the published allocation of every day as it was. Table 4 runs only when the truth
@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from contextlib import ExitStack
-from pathlib import Path
 from typing import TypeVar
 
 from pyspark.sql import SparkSession
@@ -37,8 +36,8 @@ def _stage(name: str, fn: Callable[[], T]) -> T:
         raise StageError(f"nightly stage '{name}' failed: {type(exc).__name__}: {exc}") from exc
 
 
-def run_nightly(spark: SparkSession, cfg: Config) -> Path:
-    """Run the whole chain for the decision day; returns the report's path.
+def run_nightly(spark: SparkSession, cfg: Config) -> str:
+    """Run the whole chain for the decision day; returns the report's location.
 
     Each stage takes what the earlier ones built: the validated rows and the run calendar, the
     feature spec and vocabularies, the cost tree, the trained model (scored by version), the
@@ -99,7 +98,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> Path:
         "table4": table4_reason,
         "stages": timer.as_dict(),
     }
-    write_json(Path(cfg.table("runs")) / "nightly" / f"{day}_{record['run_id']}.json", run_record)
+    write_json(cfg.table(f"runs/nightly/{day}_{record['run_id']}.json"), run_record)
     LOG.info("nightly chain for %s done: report %s", day, report)
     return report
 

@@ -2,7 +2,8 @@
 
 Two Delta tables cannot share one commit, so a day is published in three steps: the day is
 replaced in ``allocation`` (one commit), then in ``account_rules`` (one commit), then the pointer
-``<warehouse>/published/<dt>.json`` is written atomically (temporary file + rename), naming the
+``<warehouse>/published/<dt>.json`` is written whole (:mod:`acq_spark.fs`: temporary file + rename,
+or one object PUT on a bucket), naming the
 run and the Delta version of each table. Readers call :func:`read_published`, which reads both
 tables at the pointer's versions (Delta time travel), so a job killed between the steps leaves
 them on the previous consistent pair. The latest version of a table may be ahead of its pointer.
@@ -11,41 +12,41 @@ them on the previous consistent pair. The latest version of a table may be ahead
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark import fs
 from acq_spark.config import table_path
 from acq_spark.errors import InputNotFoundError
-from acq_spark.tables import commit_version, read_json, replace_days, write_json
+from acq_spark.tables import commit_version, replace_days
 
 TABLES = ("allocation", "account_rules")
 POINTERS = "published"
 
 
-def pointer_path(warehouse: str, day: dt.date | str) -> Path:
+def pointer_path(warehouse: str, day: dt.date | str) -> str:
     """Where the publish pointer of ``day`` lives: ``<warehouse>/published/<dt>.json``."""
-    return Path(table_path(warehouse, POINTERS)) / f"{day}.json"
+    return fs.join(table_path(warehouse, POINTERS), f"{day}.json")
 
 
 def read_pointer(warehouse: str, day: dt.date | str) -> dict[str, Any] | None:
     """The publish pointer of ``day``, or None when nothing has been published for it."""
     path = pointer_path(warehouse, day)
-    return read_json(path, what=f"publish pointer of {day}") if path.is_file() else None
+    return fs.read_json(path, what=f"publish pointer of {day}") if fs.is_file(path) else None
 
 
 def latest_pointer_before(warehouse: str, day: dt.date) -> dict[str, Any] | None:
     """The pointer of the latest day before ``day`` that has one, or None."""
-    folder = Path(table_path(warehouse, POINTERS))
-    days = sorted(d for d in (_day_of(p) for p in folder.glob("*.json")) if d is not None and d < day)
+    names = fs.list_names(table_path(warehouse, POINTERS), ".json")
+    days = sorted(d for d in (_day_of(n) for n in names) if d is not None and d < day)
     return read_pointer(warehouse, days[-1]) if days else None
 
 
-def _day_of(path: Path) -> dt.date | None:
+def _day_of(name: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(path.stem)
+        return dt.date.fromisoformat(name.removesuffix(".json"))
     except ValueError:
         return None
 
@@ -83,7 +84,7 @@ def publish_day(
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **(figures or {}),
     }
-    write_json(pointer_path(warehouse, day), pointer)
+    fs.write_json(pointer_path(warehouse, day), pointer)
     return pointer
 
 

@@ -10,6 +10,10 @@ Python executables, the jars and the driver's JVM options):
   any project code runs. The launch settings are spark-submit's and spark-defaults', and the YAML
   never overrides them; every other project setting applies only where the launcher set nothing.
   Delta's jars must come with the launch (``--jars``): their absence is one clear error.
+
+Object stores: the ``fs.s3a.*`` settings the standard AWS environment implies (:mod:`acq_spark.s3a`)
+are added as ``spark.hadoop.fs.s3a.*`` under the explicit ones (``spark.conf``, spark-defaults), and
+the session's settings then configure the Python side (:mod:`acq_spark.fs`) the same way.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from collections.abc import Mapping
 
 from pyspark.sql import SparkSession
 
+from acq_spark import fs, s3a
 from acq_spark.config import SparkConfig
-from acq_spark.jars import MissingJarsError, local_delta_jars
+from acq_spark.jars import MissingJarsError, local_delta_jars, local_s3a_jars
 from acq_spark.resources import LOG4J_CONFIG
 from acq_spark.stages import LOG, setup_logging
 
@@ -63,10 +68,15 @@ def spark_conf(cfg: SparkConfig, app_name: str | None = None) -> dict[str, str]:
     """Every Spark setting the project wants when it launches the JVM itself (``python jobs/<job>.py``)."""
     python = sys.executable
     log4j = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
+    s3a_jars = [str(p) for p in local_s3a_jars()]
+    # In local mode the executors are the driver's JVM: its class path is enough, and saves copying the
+    # AWS SDK (650 MiB) into every application's work folder.
+    shipped = [] if cfg.master.startswith("local") else s3a_jars
     conf = {
         "spark.master": cfg.master,
         "spark.app.name": app_name or cfg.app_name,
-        "spark.jars": ",".join(str(p) for p in local_delta_jars()),
+        "spark.jars": ",".join([*(str(p) for p in local_delta_jars()), *shipped]),
+        "spark.driver.extraClassPath": os.pathsep.join(s3a_jars),
         "spark.pyspark.python": python,
         "spark.pyspark.driver.python": python,
         "spark.executorEnv.PYSPARK_PYTHON": python,
@@ -81,8 +91,9 @@ def spark_conf(cfg: SparkConfig, app_name: str | None = None) -> dict[str, str]:
 
 
 def session_conf(cfg: SparkConfig) -> dict[str, str]:
-    """The settings that are the project's whoever launched the JVM (Delta, Arrow, shuffle, UI)."""
+    """The settings that are the project's whoever launched the JVM (Delta, Arrow, shuffle, UI, AWS environment)."""
     return {
+        **s3a.spark_settings(s3a.derived_settings(os.environ)),
         "spark.sql.extensions": DELTA_EXTENSION,
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
@@ -178,6 +189,7 @@ def get_spark(cfg: SparkConfig, app_name: str | None = None, extra: Mapping[str,
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.log_level)
+    fs.configure(s3a.effective_settings(os.environ, dict(spark.sparkContext.getConf().getAll())))
     LOG.info("%s", describe_launch(spark))
     return spark
 

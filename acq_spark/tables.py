@@ -2,24 +2,22 @@
 
 Delta writes are atomic: a job that fails before its commit leaves the table as it was.
 Day-partitioned outputs are written with ``replaceWhere`` so a re-run of a day replaces
-that day only. Small artifacts (JSON, text) are written to a temporary file and renamed, with
-the mode the umask gives (0644 by default), like any other file the jobs write.
+that day only. Small artifacts (JSON, text) go through :mod:`acq_spark.fs` (whole or not at all, on
+any store); its readers and writers are re-exported here for the jobs that use both.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
 from acq_spark.errors import InputNotFoundError, UnreadableFileError
+from acq_spark.fs import read_json, read_pointer, read_text, write_json, write_text  # noqa: F401  (re-exported)
 from acq_spark.storage import DELTA_LOG, PathContents, inspect_path
 
 
@@ -185,61 +183,3 @@ def commit_version(spark: SparkSession, path: str, run_id: str, search: int = 10
     if not found:
         raise InputNotFoundError(f"no commit of run {run_id!r} among the last {search} of {path}")
     return max(found)
-
-
-def write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` atomically (a temporary file beside ``path``, then a rename), mode as the umask gives."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0666 & ~umask, as open() does
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as pretty, key-sorted JSON, atomically (temporary file, then rename)."""
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def read_text(path: str | Path, what: str = "artifact") -> str:
-    """Read a small UTF-8 text artifact.
-
-    Raises:
-        InputNotFoundError: no file at ``path``.
-        UnreadableFileError: the file is not UTF-8 text.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputNotFoundError(f"{what}: no file at {path}")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFileError(f"{what}: {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-
-
-def read_pointer(path: str | Path, what: str) -> str:
-    """The name a pointer file such as ``LATEST`` holds (one line of text).
-
-    Raises:
-        InputNotFoundError: no file at ``path``.
-        UnreadableFileError: the file is not UTF-8 text or not one non-empty line.
-    """
-    name = read_text(path, what).strip()
-    if not name or "\n" in name:
-        raise UnreadableFileError(f"{what}: {path} should hold one name on one line, got {name[:80]!r}")
-    return name
-
-
-def read_json(path: str | Path, what: str = "artifact") -> Any:
-    """Read a JSON artifact, with a clear error naming ``what`` when it is missing or not JSON."""
-    text = read_text(path, what)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UnreadableFileError(f"{what}: {path} is not valid JSON ({exc})") from None

@@ -16,7 +16,7 @@ def main() -> int:
     spark = get_spark(cfg.spark, app_name="acq-nightly")
     report = run_nightly(spark, cfg)
     print(f"report: {report}")
-    print(f"        {report.with_suffix('.html')}")
+    print(f"        {report.removesuffix('.md')}.html")
     return 0
 
 

@@ -37,3 +37,36 @@ def cfg(tmp_path: Path) -> Config:
 def make_cfg(tmp_path: Path):
     """A factory: ``make_cfg("simulate.n_pairs=500", ...)`` gives a test config with overrides."""
     return lambda *overrides: make_test_config(tmp_path, *overrides)
+
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on 127.0.0.1 (a free port), started for the session and stopped after it."""
+    from s3_store import MotoServer
+
+    server = MotoServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_server, monkeypatch):
+    """A fresh bucket on :func:`s3_server`, named by the AWS environment variables (and so the Python side)."""
+    from acq_spark import fs, s3a
+
+    for key, value in s3_server.environment().items():
+        monkeypatch.setenv(key, value)
+    fs.configure(s3a.derived_settings(os.environ))
+    yield s3_server.new_bucket()
+    monkeypatch.undo()
+    fs.configure(s3a.derived_settings(os.environ))
+
+
+@pytest.fixture
+def spark_bucket(spark, bucket, s3_server):
+    """:func:`bucket`, with the running session's Hadoop configuration pointed at the store too."""
+    from s3_store import use_store
+
+    with use_store(spark, s3_server.environment()):
+        yield bucket

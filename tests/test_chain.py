@@ -128,7 +128,7 @@ def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):
     for m in ("acq", "rule_based"):
         assert methods[m]["creatives"] <= t4["budget"]
         assert methods[m]["true_cost"] <= methods["oracle"]["true_cost"] * (1 + 1e-9)
-    report = build_report(spark, cfg, cfg.run_date)
+    report = Path(build_report(spark, cfg, cfg.run_date))
     folder = report.parent
     for name in ("report.md", "report.html", "lambda_search.png", "levels.png", "cost_curves.png", "calibration.png"):
         assert (folder / name).is_file(), name
@@ -142,8 +142,8 @@ def test_evaluate_models_writes_table_2_for_every_model_of_the_plan(spark, world
     path = evaluate_models(spark, dataclasses.replace(cfg, train=plan))
     rows = spark.read.format("delta").load(cfg.table("model_eval")).where(F.col("dt") == F.lit(cfg.run_date))
     assert sorted((r["model"], r["variant"]) for r in rows.collect()) == [("dnn", "control"), ("ubtm", "control")]
-    table2 = path.read_text()
-    assert path.name == "table2.md" and "| DNN | control |" in table2 and "| UBTM | control |" in table2
+    table2 = Path(path).read_text()
+    assert Path(path).name == "table2.md" and "| DNN | control |" in table2 and "| UBTM | control |" in table2
     assert load_artifact(cfg.warehouse).version == world[1].version  # no model is saved or promoted
 
 
@@ -190,7 +190,7 @@ def test_a_backfill_day_without_truth_skips_table_4_and_still_writes_report_and_
     cfg, _, _ = world
     backfill = cfg.run_date - dt.timedelta(days=1)  # the truth covers the world's decision day only
     one_epoch = dataclasses.replace(cfg.train, epochs=1)
-    report = run_nightly(spark, dataclasses.replace(cfg, run_date=backfill, train=one_epoch))
+    report = Path(run_nightly(spark, dataclasses.replace(cfg, run_date=backfill, train=one_epoch)))
     assert report.parent.name == str(backfill)
     assert f"Table 4: the truth does not cover {backfill}." in report.read_text()
     assert not (report.parent / "table4.json").exists()

@@ -97,6 +97,16 @@ def test_submit_print_ships_the_environment_archive_jars_and_log4j_for_a_cluster
     assert line[-3:] == [str(PROJECT_ROOT / "jobs" / "nightly.py"), "--config", str(TEST_CONFIG)]
 
 
+def test_submit_print_ships_the_s3a_jars_only_to_a_job_whose_warehouse_is_in_a_bucket():
+    dist = Dist.load()
+    s3a_job = _print_submit("--master", "spark://h:7077", "nightly", "--set", "warehouse=s3a://bucket/wh")
+    local_job = _print_submit("--master", "spark://h:7077", "nightly", "--set", "warehouse=/shared/wh")
+
+    assert dist.s3a_jars and {j.name for j in dist.s3a_jars} >= {"org.apache.hadoop_hadoop-aws-3.5.0.jar"}
+    assert s3a_job[s3a_job.index("--jars") + 1].split(",") == [str(j) for j in (*dist.jars, *dist.s3a_jars)]
+    assert local_job[local_job.index("--jars") + 1].split(",") == [str(j) for j in dist.jars]
+
+
 def test_submit_print_in_cluster_mode_ships_the_config_file_too():
     line = _print_submit("--master", "yarn", "--deploy-mode", "cluster", "nightly", "--config", str(TEST_CONFIG))
 

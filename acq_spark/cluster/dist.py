@@ -7,7 +7,9 @@
   with ``--archives dist/acq-spark-env.tar.gz#environment``; executors run ``./environment/bin/python``.
   pyspark's own jars and TensorFlow's C headers are left out: the cluster's Spark brings the JVM side,
   and nothing runs a compiler.
-* ``jars/``: Delta Lake's jars (``--jars``), copied from the local Ivy cache of ``make setup``.
+* ``jars/``: Delta Lake's jars (``--jars``), copied from the local Ivy cache of ``make setup``; ``jars/s3a/``
+  the ``s3a://`` connector's (hadoop-aws and the AWS SDK bundle, about 660 MiB, hard-linked where it can),
+  shipped only to jobs whose warehouse or input is in a bucket.
 * ``log4j2.properties``: the driver's quiet logging.
 * ``MANIFEST.json``: the versions, the files, their sizes and how long the build took.
 
@@ -29,8 +31,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from acq_spark.cluster.processes import link_or_copy
 from acq_spark.config import PROJECT_ROOT
-from acq_spark.jars import local_delta_jars
+from acq_spark.jars import local_delta_jars, local_s3a_jars
 from acq_spark.resources import LOG4J_CONFIG
 
 DIST_DIR = PROJECT_ROOT / "dist"
@@ -53,6 +56,7 @@ class Dist:
     archive: Path
     jars: tuple[Path, ...]
     log4j: Path
+    s3a_jars: tuple[Path, ...] = ()
 
     @classmethod
     def load(cls, root: str | Path = DIST_DIR) -> Dist:
@@ -66,8 +70,9 @@ class Dist:
         if not manifest.is_file():
             raise DistError(f"no {manifest}: run `make dist` to build the cluster environment")
         data = json.loads(manifest.read_text())
-        dist = cls(root, root / data["archive"], tuple(root / j for j in data["jars"]), root / data["log4j"])
-        missing = [str(p) for p in (dist.archive, *dist.jars, dist.log4j) if not p.is_file()]
+        jars, s3a_jars = (tuple(root / j for j in data.get(key, [])) for key in ("jars", "s3a_jars"))
+        dist = cls(root, root / data["archive"], jars, root / data["log4j"], s3a_jars)
+        missing = [str(p) for p in (dist.archive, *dist.jars, *dist.s3a_jars, dist.log4j) if not p.is_file()]
         if missing:
             raise DistError(f"dist incomplete, missing {missing}: run `make dist`")
         return dist
@@ -163,12 +168,15 @@ def build(
     shutil.rmtree(jars_dir, ignore_errors=True)
     jars_dir.mkdir()
     jars = [Path(shutil.copy2(j, jars_dir / j.name)) for j in local_delta_jars()]
+    (jars_dir / "s3a").mkdir()
+    s3a_jars = [Path(link_or_copy(j, jars_dir / "s3a" / j.name)) for j in local_s3a_jars()]  # the SDK is 654 MiB
     shutil.copy2(LOG4J_CONFIG, root / "log4j2.properties")
-    files = [root / ENV_ARCHIVE, wheel, *jars, root / "log4j2.properties"]
+    files = [root / ENV_ARCHIVE, wheel, *jars, *s3a_jars, root / "log4j2.properties"]
     manifest = {
         "archive": ENV_ARCHIVE,
         "wheel": wheel.name,
         "jars": [str(j.relative_to(root)) for j in jars],
+        "s3a_jars": [str(j.relative_to(root)) for j in s3a_jars],
         "log4j": "log4j2.properties",
         "python_prefix": python_prefix or str(Path(getattr(sys, "_base_executable", sys.executable)).parent.parent),
         "bytes": {str(f.relative_to(root)): f.stat().st_size for f in files},
@@ -186,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     manifest = build(args.out, args.python_prefix, args.compress_level)
     size = manifest["bytes"][ENV_ARCHIVE] / 2**20  # type: ignore[index]
-    print(f"dist: {args.out / ENV_ARCHIVE} ({size:,.0f} MiB), {len(manifest['jars'])} jars, "  # type: ignore[arg-type]
+    jars = f"{len(manifest['jars'])} jars + {len(manifest['s3a_jars'])} s3a jars"  # type: ignore[arg-type]
+    print(f"dist: {args.out / ENV_ARCHIVE} ({size:,.0f} MiB), {jars}, "
           f"built in {manifest['seconds']['total']:.0f} s")  # type: ignore[index]
     return 0
 

@@ -1,4 +1,4 @@
-"""Process plumbing for the local cluster: free ports, log tails, liveness and killing whole sessions.
+"""Process plumbing for the local cluster: free ports, log tails, liveness, killing whole sessions, hard links.
 
 Every JVM the cluster starts leads its own session (``start_new_session``); the executors and
 Python workers it launches stay in that session even when they make their own process group
@@ -8,6 +8,7 @@ Python workers it launches stay in that session even when they make their own pr
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 from pathlib import Path
@@ -95,3 +96,12 @@ def alive(pid: int) -> bool:
         except (ProcessLookupError, PermissionError):
             return False
         return True
+
+
+def link_or_copy(src: str | Path, dst: str | Path) -> str | Path:
+    """A hard link ``dst`` to ``src``, or a copy where the two are on other file systems; returns ``dst``."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst

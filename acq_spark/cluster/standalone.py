@@ -28,7 +28,7 @@ from typing import Any
 
 import pyspark
 
-from acq_spark.cluster.processes import ClusterError, alive, free_ports, kill_session, tail
+from acq_spark.cluster.processes import ClusterError, alive, free_ports, kill_session, link_or_copy, tail
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
 _DEPLOY = "org.apache.spark.deploy"
@@ -76,13 +76,6 @@ def copy_spark_home(dest: str | Path) -> Path:
     if not (dest / "bin" / "spark-class").is_file():
         tmp = dest.with_name(f".{dest.name}.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-
-        def link_or_copy(src: str, dst: str) -> None:
-            try:
-                os.link(src, dst)
-            except OSError:
-                shutil.copy2(src, dst)
-
         shutil.copytree(SPARK_HOME, tmp, symlinks=True, copy_function=link_or_copy)
         os.replace(tmp, dest)
     return dest

@@ -27,7 +27,7 @@ import pyspark
 from acq_spark.cluster.dist import Dist, DistError
 from acq_spark.cluster.processes import ClusterError, kill_session, tail
 from acq_spark.config import PROJECT_ROOT
-from acq_spark.jars import local_delta_jars
+from acq_spark.jars import local_delta_jars, local_s3a_jars
 from acq_spark.resources import LOG4J_CONFIG
 
 
@@ -59,6 +59,14 @@ def _ship_config(args: Sequence[str]) -> tuple[list[str], list[str]]:
             files.append(str(Path(out[i + 1]).resolve()))
             out[i + 1] = Path(out[i + 1]).name
     return out, files
+
+
+def uses_s3a(args: Sequence[str]) -> bool:
+    """Whether a job's arguments (``--set`` values, the ``--config`` file) name an ``s3a://`` location."""
+    if any("s3a://" in arg for arg in args):
+        return True
+    configs = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--config"]
+    return any(Path(c).is_file() and "s3a://" in Path(c).read_text() for c in configs)
 
 
 def submit_command(
@@ -103,10 +111,16 @@ def submit_command(
                 dist = None
         jars = list(dist.jars) if dist else local_delta_jars()
         log4j = dist.log4j if dist else LOG4J_CONFIG
+        # local executors live in the driver's JVM: its class path is enough (no copy of the AWS SDK)
+        command += ["--driver-class-path", os.pathsep.join(str(j) for j in local_s3a_jars())]
         settings.update({"spark.pyspark.python": sys.executable, "spark.pyspark.driver.python": sys.executable})
     else:
         dist = dist or Dist.load()
         jars, log4j = list(dist.jars), dist.log4j
+        if uses_s3a(args):
+            jars += dist.s3a_jars
+            if deploy_mode == "client":
+                command += ["--driver-class-path", os.pathsep.join(str(j) for j in dist.s3a_jars)]
         command += ["--archives", dist.archives_arg]
         settings["spark.pyspark.python"] = dist.executor_python
         if deploy_mode == "client":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -23,7 +22,7 @@ from acq_spark.errors import InputNotFoundError
 from acq_spark.run_calendar import RunCalendar
 from acq_spark.schemas import KEYS
 from acq_spark.stages import StageTimer
-from acq_spark.tables import read_table, replace_days, table_exists, write_json
+from acq_spark.tables import read_table, replace_days, table_exists, write_json, write_text
 
 METHODS = ("rule_based", "acq", "oracle")
 
@@ -149,10 +148,9 @@ def run_table4(
     ]
     frame = spark.createDataFrame(rows).withColumn("dt", F.lit(day)).withColumn("budget", F.lit(budget))
     replace_days(frame, cfg.table("allocation_eval"), [day])
-    report_dir = Path(table_path(cfg.warehouse, f"reports/{day}"))
-    report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "table4.md").write_text(table4_markdown(day, budget, results))
-    write_json(report_dir / "table4.json", summary)
+    report_dir = table_path(cfg.warehouse, f"reports/{day}")
+    write_text(f"{report_dir}/table4.md", table4_markdown(day, budget, results))
+    write_json(f"{report_dir}/table4.json", summary)
     return summary
 
 

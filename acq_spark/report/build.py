@@ -1,14 +1,16 @@
 """Gather a run's outputs (run record, Table 2, Table 4, model metrics, scores vs truth) into a report.
 
-Written to ``<warehouse>/reports/<dt>/report.md`` and ``report.html`` with PNG plots beside them.
-Parts whose inputs are missing (no truth outside the simulated world or none for the day, no Table 2
-when the model comparison was not run) are left out with a note.
+Written to ``<warehouse>/reports/<dt>/report.md`` and ``report.html`` with PNG plots beside them (relative
+links, so the report reads where it lies, in a bucket too): it is built in a local temporary folder and each
+file is then written whole through :mod:`acq_spark.fs`, the plots first. Parts whose inputs are missing
+(no truth outside the simulated world or none for the day, no Table 2 when the model comparison was not
+run) are left out with a note.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +18,27 @@ import numpy as np
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark import fs
 from acq_spark.config import Config, table_path
-from acq_spark.errors import AcqError
+from acq_spark.errors import AcqError, InputNotFoundError
 from acq_spark.evaluation.table4 import table4_markdown, truth_covers
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
-from acq_spark.tables import read_json, table_exists
+from acq_spark.tables import table_exists
 from acq_spark.training.artifact import ModelArtifact, load_artifact
 
+REPORT_FILE = "report.md"
 
-def report_dir(cfg: Config, day: dt.date | str) -> Path:
-    return Path(table_path(cfg.warehouse, f"reports/{day}"))
+
+def report_dir(cfg: Config, day: dt.date | str) -> str:
+    return table_path(cfg.warehouse, f"reports/{day}")
 
 
 def latest_run_record(cfg: Config, day: dt.date | str) -> dict[str, Any] | None:
     """The newest allocation run record of ``day`` (run ids sort by time)."""
-    folder = Path(cfg.table("runs")) / "allocation" / str(day)
-    records = sorted(folder.glob("*.json"))
-    return json.loads(records[-1].read_text()) if records else None
+    folder = cfg.table(f"runs/allocation/{day}")
+    records = fs.list_names(folder, ".json")
+    return fs.read_json(fs.join(folder, records[-1]), "allocation run record") if records else None
 
 
 def sample_curves(
@@ -60,10 +65,10 @@ def input_lines(cfg: Config, day: dt.date | str) -> list[str]:
     """The report's input section from the validation record of ``day``: rows, quarantined rows, outliers."""
     from acq_spark.validation import validation_record_path
 
-    path = Path(validation_record_path(cfg, day))
-    if not path.is_file():
+    path = validation_record_path(cfg, day)
+    if not fs.is_file(path):
         return []
-    record = read_json(path, "validation record")
+    record = fs.read_json(path, "validation record")
     out = record["outliers"]
     if out["action"] == "off":
         guard = "outlier guard off"
@@ -80,8 +85,8 @@ def input_lines(cfg: Config, day: dt.date | str) -> list[str]:
     ]
 
 
-def _read(path: Path) -> str | None:
-    return path.read_text() if path.is_file() else None
+def _read(path: str) -> str | None:
+    return fs.read_text(path, "report part") if fs.is_file(path) else None
 
 
 def build_report(
@@ -92,8 +97,8 @@ def build_report(
     record: dict[str, Any] | None = None,
     table4: dict[str, Any] | None = None,
     artifact: ModelArtifact | None = None,
-) -> Path:
-    """Write the report of decision day ``day``; returns the Markdown file's path.
+) -> str:
+    """Write the report of decision day ``day`` beside its Table 2 and Table 4; returns the Markdown file's location.
 
     Args:
         spark: the session.
@@ -106,8 +111,37 @@ def build_report(
         artifact: the model the day's scores came from; None loads the version the record's scores
             name, else the one ``models/LATEST`` names.
     """
-    out = report_dir(cfg, day)
-    out.mkdir(parents=True, exist_ok=True)
+    folder = report_dir(cfg, day)
+    with tempfile.TemporaryDirectory(prefix="acq-report-") as tmp:
+        names = render_report(spark, cfg, day, Path(tmp), stages, record, table4, artifact)
+        for name in sorted(names, key=lambda n: n in ("report.md", "report.html")):  # the pages last
+            fs.upload(Path(tmp) / name, fs.join(folder, name))
+    return fs.join(folder, REPORT_FILE)
+
+
+def copy_report(cfg: Config, day: dt.date | str, out: Path) -> Path:
+    """Copy the report of ``day`` (pages, plots, tables) from the warehouse into the local folder ``out``."""
+    folder = report_dir(cfg, day)
+    names = fs.list_names(folder)
+    if REPORT_FILE not in names:
+        raise InputNotFoundError(f"report: no {REPORT_FILE} in {folder} (run jobs/report.py without --out first)")
+    for name in names:
+        fs.download(fs.join(folder, name), out / name, "report")
+    return out / REPORT_FILE
+
+
+def render_report(
+    spark: SparkSession,
+    cfg: Config,
+    day: dt.date | str,
+    out: Path,
+    stages: dict[str, Any] | None = None,
+    record: dict[str, Any] | None = None,
+    table4: dict[str, Any] | None = None,
+    artifact: ModelArtifact | None = None,
+) -> list[str]:
+    """Write the report's pages and plots into the local folder ``out`` (see :func:`build_report`); their names."""
+    folder = report_dir(cfg, day)
     md = [f"# ACQ run report — decision day {day}", "", *input_lines(cfg, day)]
     record = record or latest_run_record(cfg, day)
     if record:
@@ -125,8 +159,8 @@ def build_report(
         if s.get("trace"):
             plot_lambda_search(s["trace"], out / "lambda_search.png")
             md += ["![λ search](lambda_search.png)", ""]
-    if table4 is None and (out / "table4.json").is_file():
-        table4 = read_json(out / "table4.json", "Table 4 summary")
+    if table4 is None and fs.is_file(fs.join(folder, "table4.json")):
+        table4 = fs.read_json(fs.join(folder, "table4.json"), "Table 4 summary")
     if table_exists(spark, cfg.table("truth")) and not truth_covers(spark, cfg, day):
         md += ["## Table 4", "", f"Table 4: the truth does not cover {day}.", ""]
     elif table4:
@@ -136,7 +170,7 @@ def build_report(
         md += ["## Table 4: allocation on the truth", "", table, "![creatives per level](levels.png)", ""]
     else:
         md += ["## Table 4", "", "Not available: there is no `truth` table (only the simulated world has one).", ""]
-    table2 = _read(out / "table2.md")
+    table2 = _read(fs.join(folder, "table2.md"))
     md += ["## Table 2: cost models on the validation day", ""]
     md += [table2] if table2 else ["Not built for this day (`jobs/evaluate_models.py` builds it).", ""]
     if artifact is None:
@@ -163,6 +197,6 @@ def build_report(
             md.append(f"| {name} | {figures['seconds']:.1f} | {extra} |")
         md.append("")
     text = "\n".join(md)
-    (out / "report.md").write_text(text)
+    (out / REPORT_FILE).write_text(text)
     (out / "report.html").write_text(markdown_to_html(text, f"ACQ report {day}"))
-    return out / "report.md"
+    return sorted(p.name for p in out.iterdir())

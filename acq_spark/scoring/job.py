@@ -43,6 +43,9 @@ def numeric_input(rows: DataFrame, names: Sequence[str]) -> Column:
 def score_rows(rows: DataFrame, artifact: ModelArtifact, beta: float, predict_batch: int = 16_384) -> DataFrame:
     """Score every row at every level with ``mapInArrow`` (one model load per Python worker).
 
+    The model file travels to the executors with ``SparkFiles`` (copied from the warehouse to the driver
+    once per version): executors need neither the driver's disk nor the warehouse's credentials.
+
     Args:
         rows: scoring rows: keys, ``dt``, the sparse indices, the numeric features (packed, or one column
             each; see :func:`numeric_input`), ``cost_7d`` and, with ``beta`` ≠ 0, ``obs_per_level``.
@@ -61,9 +64,11 @@ def score_rows(rows: DataFrame, artifact: ModelArtifact, beta: float, predict_ba
     sparse = [s["column"] for s in spec["sparse_features"]]
     obs = [spec["obs_column"]] if beta != 0.0 else []  # only the exploration bonus reads it
     needed = [F.col(c) for c in ("dt", "account_id", "photo_id", *sparse, *obs, "cost_7d")]
+    shipped = artifact.local_model_file()
+    rows.sparkSession.sparkContext.addFile(str(shipped))
     body = functools.partial(
         score_batches,
-        model_file=str(artifact.model_file),
+        model_name=shipped.name,
         numeric_column=NUMERIC_PACKED,
         n_numeric=len(numeric),
         sparse=sparse,

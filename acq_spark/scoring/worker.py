@@ -1,7 +1,7 @@
 """What runs inside Spark's Python workers: Arrow batches in, score arrays out.
 
-The model is loaded once per Python worker process (cached by artifact path; workers are reused
-across tasks) together with one compiled forward pass, and TensorFlow is imported inside
+The model file arrives through ``SparkFiles`` and is loaded once per Python worker process (cached by its
+path; workers are reused across tasks) together with one compiled forward pass, and TensorFlow is imported inside
 :func:`_forward`, never at module import.
 
 Speed (see BENCHMARKS.md): the numeric features arrive as one ``array<float>`` column (read as it
@@ -128,7 +128,7 @@ def rebatch(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordB
 def score_batches(
     batches: Iterator[pa.RecordBatch],
     *,
-    model_file: str,
+    model_name: str,
     numeric_column: str,
     n_numeric: int,
     sparse: Sequence[str],
@@ -140,14 +140,17 @@ def score_batches(
 ) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` body: predict y and std at every level for each row, then explore and r.
 
+    ``model_name`` is the model file's name among the files shipped with ``SparkFiles``;
     ``numeric_column`` holds the ``n_numeric`` numeric features of a row as one array, in the
     feature spec's order. With ``beta`` = 0 exploration is off: std is not computed, ``explore``
     is null and r = pvalue (``obs_column`` may then be absent).
     """
+    from pyspark import SparkFiles
+
     from acq_spark.scoring.explore import reward, ucb_explore
 
     explore_on = beta != 0.0
-    forward = _forward(model_file, threads, with_std=explore_on)
+    forward = _forward(SparkFiles.get(model_name), threads, with_std=explore_on)
     for batch in rebatch(batches, predict_batch):
         # float32 already (cast in Spark); NaN and ±inf are zeroed by the model's own input layer.
         x_num = fixed_matrix(batch.column(numeric_column), n_numeric).astype(np.float32, copy=False)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from acq_spark.config import Config
+from acq_spark.config import Config, table_path
 from acq_spark.errors import InputExistsError
 from acq_spark.simulate.world import WorldParams, simulate_daily, simulate_pairs, simulate_truth
 from acq_spark.stages import StageTimer
@@ -20,8 +19,8 @@ def world_params(cfg: Config) -> WorldParams:
     return WorldParams(**asdict(cfg.simulate), levels=tuple(cfg.levels), seed=cfg.seed)
 
 
-def params_path(warehouse_table_root: str) -> Path:
-    return Path(warehouse_table_root) / "artifacts" / "simulation.json"
+def params_path(warehouse: str) -> str:
+    return table_path(warehouse, "artifacts/simulation.json")
 
 
 def check_nothing_to_overwrite(spark: SparkSession, targets: dict[str, str]) -> None:
@@ -65,5 +64,5 @@ def run_simulation(
     with timer.stage("simulate truth") as rec:
         overwrite_table(simulate_truth(pairs, params), cfg.table("truth"), "delta")
         rec.figures.update(decision_date=params.decision_date.isoformat())
-    write_json(params_path(cfg.table("")), params.to_dict())
+    write_json(params_path(cfg.warehouse), params.to_dict())
     return params

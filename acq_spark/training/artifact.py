@@ -3,24 +3,28 @@
 Layout: ``<warehouse>/models/<version>/`` with ``model.keras``, ``cost_tree.json``, ``vocab.json``,
 ``feature_spec.json``, ``config.json``, ``metrics.json``; ``<warehouse>/models/LATEST`` names the
 newest complete version and is written last (a failed training leaves the previous one in force).
+Every file goes through :mod:`acq_spark.fs`, so the warehouse may be a local folder or a bucket; the model
+file is written after the other parts, so a version with a model file is complete.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
-import os
+import functools
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acq_spark import fs
 from acq_spark.config import table_path
 from acq_spark.errors import InputNotFoundError
-from acq_spark.tables import read_json, read_pointer, read_text, write_json, write_text
+from acq_spark.fs import LATEST
 from acq_spark.tree.cost_tree import CostTree
 
 MODELS_DIR = "models"
-LATEST = "LATEST"
 MODEL_FILE = "model.keras"
 
 
@@ -28,15 +32,22 @@ MODEL_FILE = "model.keras"
 class ModelArtifact:
     """A saved model version: where it is and what it needs at scoring time."""
 
-    path: Path
+    path: str
     version: str
     feature_spec: dict[str, Any]
     tree: CostTree
     metrics: dict[str, Any]
 
     @property
-    def model_file(self) -> Path:
-        return self.path / MODEL_FILE
+    def model_file(self) -> str:
+        return fs.join(self.path, MODEL_FILE)
+
+    def local_model_file(self) -> Path:
+        """The model file on this machine: ``<version>.keras``, copied from the warehouse once per version."""
+        local = _local_models() / f"{self.version}.keras"
+        if not local.is_file():
+            fs.download(self.model_file, local, "model artifact")
+        return local
 
     def load_model(self) -> Any:
         """The Keras model (TensorFlow is imported here, not at module level)."""
@@ -44,11 +55,19 @@ class ModelArtifact:
 
         import acq_spark.models.factory  # noqa: F401  (imports, and so registers, every model class)
 
-        return keras.models.load_model(self.model_file, compile=False)
+        return keras.models.load_model(self.local_model_file(), compile=False)
 
 
-def models_root(warehouse: str) -> Path:
-    return Path(table_path(warehouse, MODELS_DIR))
+@functools.cache
+def _local_models() -> Path:
+    """This process's folder of model copies (Keras opens local files only), removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix="acq-models-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def models_root(warehouse: str) -> str:
+    return table_path(warehouse, MODELS_DIR)
 
 
 def new_version(decision_day: dt.date, kind: str, variant: str) -> str:
@@ -67,22 +86,22 @@ def save_artifact(
     metrics: dict[str, Any],
     promote: bool = True,
 ) -> ModelArtifact:
-    """Write every part into a temporary folder and rename it into place; with ``promote``, point ``LATEST`` at it.
+    """Write every part (each whole), the model file last; with ``promote``, point ``LATEST`` at the version.
 
     The nightly saves without ``promote`` and calls :func:`promote_model` once its allocation is
     published, so that a run that fails later leaves ``LATEST`` as it was.
     """
     root = models_root(warehouse)
-    final, tmp = root / version, root / f".{version}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    model.save(tmp / MODEL_FILE)
-    write_text(tmp / "cost_tree.json", tree.to_json())
-    write_json(tmp / "vocab.json", vocab)
-    write_json(tmp / "feature_spec.json", feature_spec)
-    write_json(tmp / "config.json", config)
-    write_json(tmp / "metrics.json", metrics)
-    os.replace(tmp, final)
+    final = fs.join(root, version)
+    fs.write_text(fs.join(final, "cost_tree.json"), tree.to_json())
+    fs.write_json(fs.join(final, "vocab.json"), vocab)
+    fs.write_json(fs.join(final, "feature_spec.json"), feature_spec)
+    fs.write_json(fs.join(final, "config.json"), config)
+    fs.write_json(fs.join(final, "metrics.json"), metrics)
+    with tempfile.TemporaryDirectory(prefix="acq-model-") as tmp:
+        local = Path(tmp) / MODEL_FILE
+        model.save(local)
+        fs.upload(local, fs.join(final, MODEL_FILE))
     if promote:
         promote_model(warehouse, version)
     return load_artifact(warehouse, version)
@@ -91,9 +110,9 @@ def save_artifact(
 def promote_model(warehouse: str, version: str) -> None:
     """Point ``LATEST`` at the saved model ``version`` (the model that scoring takes by default)."""
     root = models_root(warehouse)
-    if not (root / version / MODEL_FILE).is_file():
-        raise InputNotFoundError(f"model artifact: no {MODEL_FILE} in {root / version}; nothing to promote")
-    write_text(root / LATEST, version + "\n")
+    if not fs.is_file(fs.join(root, version, MODEL_FILE)):
+        raise InputNotFoundError(f"model artifact: no {MODEL_FILE} in {fs.join(root, version)}; nothing to promote")
+    fs.write_latest(root, version)
 
 
 def load_artifact(warehouse: str, version: str | None = None) -> ModelArtifact:
@@ -105,17 +124,17 @@ def load_artifact(warehouse: str, version: str | None = None) -> ModelArtifact:
     """
     root = models_root(warehouse)
     if version is None:
-        latest = root / LATEST
-        if not latest.is_file():
+        latest = fs.join(root, LATEST)
+        if not fs.is_file(latest):
             raise InputNotFoundError(f"model artifact: no {latest}; run jobs/train_ubtm.py first")
-        version = read_pointer(latest, "model artifact")
-    path = root / version
-    if not (path / MODEL_FILE).is_file():
+        version = fs.read_latest(root, "model artifact")
+    path = fs.join(root, version)
+    if not fs.is_file(fs.join(path, MODEL_FILE)):
         raise InputNotFoundError(f"model artifact: no {MODEL_FILE} in {path}")
     return ModelArtifact(
         path=path,
         version=version,
-        feature_spec=read_json(path / "feature_spec.json", "feature spec"),
-        tree=CostTree.from_json(read_text(path / "cost_tree.json", "model artifact's cost tree")),
-        metrics=read_json(path / "metrics.json", "metrics"),
+        feature_spec=fs.read_json(fs.join(path, "feature_spec.json"), "feature spec"),
+        tree=CostTree.from_json(fs.read_text(fs.join(path, "cost_tree.json"), "model artifact's cost tree")),
+        metrics=fs.read_json(fs.join(path, "metrics.json"), "metrics"),
     )

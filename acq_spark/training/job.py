@@ -7,7 +7,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -17,7 +16,7 @@ from acq_spark.features.job import BuiltFeatures, load_built_features
 from acq_spark.run_calendar import RunCalendar
 from acq_spark.sampling import split_days
 from acq_spark.stages import LOG, StageTimer
-from acq_spark.tables import read_table, replace_days
+from acq_spark.tables import read_table, replace_days, write_text
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
 from acq_spark.training.data import Arrays, collect_arrays, sample_days
 from acq_spark.training.evaluate import calibration_bins, table2_markdown, table2_row
@@ -118,15 +117,14 @@ def evaluation_plan(cfg: Config) -> list[tuple[str, str]]:
     return plan
 
 
-def write_table2(spark: SparkSession, cfg: Config, decision_day: dt.date, rows: list[Mapping[str, Any]]) -> Path:
+def write_table2(spark: SparkSession, cfg: Config, decision_day: dt.date, rows: list[Mapping[str, Any]]) -> str:
     """Write Table 2 as a Delta table (``model_eval``, this day replaced) and as Markdown in the reports."""
     from pyspark.sql import functions as F
 
     frame = spark.createDataFrame([{k: v for k, v in r.items()} for r in rows]).withColumn("dt", F.lit(decision_day))
     replace_days(frame, cfg.table("model_eval"), [decision_day])
-    path = Path(table_path(cfg.warehouse, f"reports/{decision_day.isoformat()}/table2.md"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(table2_markdown(rows))
+    path = table_path(cfg.warehouse, f"reports/{decision_day.isoformat()}/table2.md")
+    write_text(path, table2_markdown(rows))
     return path
 
 
@@ -190,7 +188,7 @@ def evaluate_models(
     data: TrainingData | None = None,
     timer: StageTimer | None = None,
     done: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
-) -> Path:
+) -> str:
     """Train every model of the Table-2 comparison on the same data and write Table 2 (``jobs/evaluate_models.py``).
 
     Args:
@@ -201,7 +199,7 @@ def evaluate_models(
         done: rows already trained in this run, by (kind, variant), which are not trained again.
 
     Returns:
-        The Markdown file of Table 2 (``<warehouse>/reports/<dt>/table2.md``; also the Delta table ``model_eval``).
+        Where Table 2's Markdown is (``<warehouse>/reports/<dt>/table2.md``; also the Delta table ``model_eval``).
     """
     timer = timer or StageTimer()
     if data is None:

@@ -13,21 +13,21 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from acq_spark import fs
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError, StageError
+from acq_spark.fs import LATEST
 from acq_spark.run_calendar import RunCalendar, input_calendar
 from acq_spark.stages import StageTimer
-from acq_spark.tables import overwrite_table, read_pointer, read_text, write_text
+from acq_spark.tables import overwrite_table
 from acq_spark.tree.cost_tree import CostTree, merge_quantiles
 
 TREE_DIR = "artifacts/cost_tree"
-LATEST = "LATEST"
 # Sums go through an exact decimal so that re-runs give bit-identical leaf means whatever order partial
 # sums are merged in (squares of costs up to 2e4 need 9 integer digits; 10 decimals is far below noise).
 _EXACT = "decimal(38,10)"
@@ -124,13 +124,12 @@ def node_rows(tree: CostTree) -> list[tuple]:
     return rows
 
 
-def save_tree(tree: CostTree, warehouse: str) -> Path:
-    """Write ``<version>.json`` (atomically) and then point ``LATEST`` at it; return the JSON's path."""
-    folder = Path(table_path(warehouse, TREE_DIR))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{tree.version}.json"
-    write_text(path, tree.to_json())
-    write_text(folder / LATEST, path.name + "\n")
+def save_tree(tree: CostTree, warehouse: str) -> str:
+    """Write ``<version>.json`` (whole) and then point ``LATEST`` at it; return the JSON's location."""
+    folder = table_path(warehouse, TREE_DIR)
+    path = fs.join(folder, f"{tree.version}.json")
+    fs.write_text(path, tree.to_json())
+    fs.write_latest(folder, fs.name_of(path))
     return path
 
 
@@ -141,14 +140,14 @@ def load_latest_tree(warehouse: str) -> CostTree:
         InputNotFoundError: no ``LATEST`` or no file it names (run ``jobs/build_tree.py`` first).
         UnreadableFileError: ``LATEST`` or the tree file is not UTF-8 text.
     """
-    folder = Path(table_path(warehouse, TREE_DIR))
-    latest = folder / LATEST
-    if not latest.is_file():
+    folder = table_path(warehouse, TREE_DIR)
+    latest = fs.join(folder, LATEST)
+    if not fs.is_file(latest):
         raise InputNotFoundError(f"cost tree: no {LATEST} at {latest} (run jobs/build_tree.py first)")
-    path = folder / read_pointer(latest, "cost tree")
-    if not path.is_file():
-        raise InputNotFoundError(f"cost tree: {latest} names {path.name}, which is not in {folder}")
-    return CostTree.from_json(read_text(path, "cost tree"))
+    path = fs.join(folder, fs.read_latest(folder, "cost tree"))
+    if not fs.is_file(path):
+        raise InputNotFoundError(f"cost tree: {latest} names {fs.name_of(path)}, which is not in {folder}")
+    return CostTree.from_json(fs.read_text(path, "cost tree"))
 
 
 def label_costs(source: DataFrame, label_days: Sequence[dt.date], levels: Sequence[int]) -> DataFrame:
@@ -192,5 +191,5 @@ def run_build_tree(
     with timer.stage("cost tree: save") as rec:
         path = save_tree(tree, cfg.warehouse)
         overwrite_table(spark.createDataFrame(node_rows(tree), NODE_SCHEMA), cfg.table("cost_tree_nodes"))
-        rec.figures.update(version=tree.version, path=str(path))
+        rec.figures.update(version=tree.version, path=path)
     return tree

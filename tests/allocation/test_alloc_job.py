@@ -218,7 +218,7 @@ def test_publish_guard_publishes_nothing_for_an_empty_stale_or_underused_day(spa
         run_allocate(spark, warehouse(*no_input, "publish.max_input_age_days=null"))
     for name in ("allocation", "account_rules"):
         assert not table_exists(spark, cfg.table(name)), name
-    assert not pointer_path(cfg.warehouse, D3).parent.exists() and not Path(cfg.table("runs")).exists()
+    assert not Path(pointer_path(cfg.warehouse, D3)).parent.exists() and not Path(cfg.table("runs")).exists()
 
 
 def test_a_kill_between_the_two_writes_keeps_the_pointer_which_guards_the_next_day(spark, warehouse, monkeypatch):

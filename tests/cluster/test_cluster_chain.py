@@ -45,7 +45,7 @@ def test_the_nightly_chain_on_the_cluster_allocates_as_in_local_mode(start, star
     run_simulation(spark, local)
     simulating.wait(timeout=600)
     nightly = start_cli("nightly", *on_cluster)
-    local_report = run_nightly(spark, local)  # meanwhile, the same chain in local mode
+    local_report = Path(run_nightly(spark, local))  # meanwhile, the same chain in local mode
     result = nightly.wait(timeout=1200)
 
     cluster_report = Path(re.findall(r"^report: (.+)$", result.stdout, re.MULTILINE)[-1])

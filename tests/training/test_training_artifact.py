@@ -27,12 +27,12 @@ def test_artifact_files_have_the_umask_mode_and_a_bad_latest_is_one_clear_error(
         artifact = save_artifact(str(tmp_path), "v1", FileModel(), tree, {"v": []}, {"levels": [1]}, {}, {"auc": 0.5})
     finally:
         os.umask(old)
-    files = [p for p in artifact.path.iterdir()] + [models_root(str(tmp_path)) / LATEST]
+    files = [*Path(artifact.path).iterdir(), Path(models_root(str(tmp_path))) / LATEST]
     assert {p.name for p in files} >= {MODEL_FILE, "cost_tree.json", "feature_spec.json", "metrics.json", LATEST}
     assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {p.name: 0o644 for p in files}
     assert load_artifact(str(tmp_path)).version == "v1"
 
-    (models_root(str(tmp_path)) / LATEST).write_bytes(b"\x80v1\n")
+    (Path(models_root(str(tmp_path))) / LATEST).write_bytes(b"\x80v1\n")
     with pytest.raises(UnreadableFileError, match=r"model artifact: .*models/LATEST is not UTF-8 text") as err:
         load_artifact(str(tmp_path))
     assert "\n" not in str(err.value)
