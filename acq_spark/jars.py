@@ -78,6 +78,8 @@ def _local_jars(manifest: Path, wanted: str, what: str) -> list[Path]:
     coordinate, names = lines[0], lines[1:]
     if coordinate != wanted:
         raise MissingJarsError(f"{manifest} is for {coordinate}, need {wanted}: run `make setup`")
+    if not names:
+        raise MissingJarsError(f"{manifest} lists no {what} jars: run `make setup`")
     jars = [manifest.parent / name for name in names]
     missing = [str(j) for j in jars if not j.is_file()]
     if missing:
@@ -86,41 +88,59 @@ def _local_jars(manifest: Path, wanted: str, what: str) -> list[Path]:
 
 
 def resolve() -> list[Path]:
-    """Resolve Delta's and hadoop-aws's jars through Spark's Ivy (network needed once) and copy them to ``.jars``."""
-    return [
-        *_resolve(MANIFEST, delta_coordinate(), ("io.delta_",), local_delta_jars),
-        *_resolve(S3A_DIR / "MANIFEST", s3a_coordinate(), S3A_JARS, local_s3a_jars),
-    ]
+    """Resolve Delta's and hadoop-aws's jars through Spark's Ivy (network needed once) and copy them to ``.jars``.
+
+    Both packages are resolved by one JVM: ``spark.jars.packages`` is read only when the JVM starts,
+    so a second session in the same process would resolve nothing.
+    """
+    wanted = {
+        MANIFEST: (delta_coordinate(), ("io.delta_",), local_delta_jars),
+        S3A_DIR / "MANIFEST": (s3a_coordinate(), S3A_JARS, local_s3a_jars),
+    }
+    missing = {manifest: spec for manifest, spec in wanted.items() if not _present(spec[2])}
+    if missing:
+        resolved = _ivy_resolve([coordinate for coordinate, _, _ in missing.values()])
+        for manifest, (coordinate, keep, _) in missing.items():
+            _keep(manifest, coordinate, [s for s in resolved if Path(s).name.startswith(keep)])
+    return [jar for _, _, local in wanted.values() for jar in local()]
 
 
-def _resolve(manifest: Path, coordinate: str, keep: tuple[str, ...], local: Callable[[], list[Path]]) -> list[Path]:
+def _present(local: Callable[[], list[Path]]) -> bool:
     try:
-        return local()
+        local()
     except MissingJarsError:
-        pass
+        return False
+    return True
+
+
+def _ivy_resolve(coordinates: list[str]) -> list[str]:
     from pyspark.sql import SparkSession
 
-    print(f"resolving {coordinate} from Maven Central into the local Ivy cache ...", flush=True)
+    print(f"resolving {', '.join(coordinates)} from Maven Central into the local Ivy cache ...", flush=True)
     spark = (
         SparkSession.builder.master("local[1]")
         .appName("acq-resolve-jars")
-        .config("spark.jars.packages", coordinate)
+        .config("spark.jars.packages", ",".join(coordinates))
         .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
     resolved = [urlparse(u).path for u in spark.sparkContext.getConf().get("spark.jars", "").split(",") if u]
     spark.stop()
-    if not resolved:
+    return resolved
+
+
+def _keep(manifest: Path, coordinate: str, jars: list[str]) -> None:
+    """Copy the package's own ``jars`` beside ``manifest`` and list them in it.
+
+    Only the package's own jars: the transitive ones (jackson, log4j, hadoop, parquet) are Spark's
+    already, at other versions, and would shadow them.
+    """
+    if not jars:
         raise MissingJarsError(f"Spark resolved no jars for {coordinate}")
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    names = []
-    # Only the package's own jars: the transitive ones (jackson, log4j, hadoop, parquet) are Spark's
-    # already, at other versions, and would shadow them.
-    for src in (s for s in resolved if Path(s).name.startswith(keep)):
+    for src in jars:
         shutil.copy2(src, manifest.parent / Path(src).name)
-        names.append(Path(src).name)
-    manifest.write_text("\n".join([coordinate, *names]) + "\n")
-    return local()
+    manifest.write_text("\n".join([coordinate, *[Path(j).name for j in jars]]) + "\n")
 
 
 if __name__ == "__main__":
