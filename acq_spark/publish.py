@@ -97,10 +97,20 @@ def read_published(spark: SparkSession, warehouse: str, day: dt.date | str) -> t
     pointer = read_pointer(warehouse, day)
     if pointer is None:
         raise InputNotFoundError(f"published allocation: no pointer at {pointer_path(warehouse, day)}")
+    return read_versions(spark, warehouse, day, pointer["versions"])
+
+
+def read_versions(
+    spark: SparkSession, warehouse: str, day: dt.date | str, versions: dict[str, int]
+) -> tuple[DataFrame, DataFrame]:
+    """The ``allocation`` and ``account_rules`` rows of ``day`` at the Delta ``versions`` given (by table name).
+
+    ``versions`` is a publish pointer's, or a run record's ``published`` (the versions that run wrote).
+    """
     day_value = dt.date.fromisoformat(str(day))
     allocation, rules = (
         spark.read.format("delta")
-        .option("versionAsOf", pointer["versions"][name])
+        .option("versionAsOf", versions[name])
         .load(table_path(warehouse, name))
         .where(F.col("dt") == F.lit(day_value))
         for name in TABLES

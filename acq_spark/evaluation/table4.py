@@ -19,6 +19,7 @@ from acq_spark.allocation.tables import with_truth_values
 from acq_spark.caching import cached
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError
+from acq_spark.publish import read_versions
 from acq_spark.run_calendar import RunCalendar
 from acq_spark.schemas import KEYS
 from acq_spark.stages import StageTimer
@@ -119,7 +120,8 @@ def run_table4(
         for method in METHODS:
             with timer.stage(f"table 4: {method}") as rec:
                 if allocation is not None and allocation["method"] == method:
-                    alloc, lam = published_rows(spark, cfg.warehouse, allocation), allocation["solve"]["lam"]
+                    alloc = read_versions(spark, cfg.warehouse, day, allocation["published"])[0]
+                    lam = allocation["solve"]["lam"]
                 else:
                     alloc, record = allocate(on_truth if method == "oracle" else scores, cfg.levels, budget, method,
                                              cfg.allocation)  # fmt: skip
@@ -153,9 +155,3 @@ def run_table4(
     write_json(f"{report_dir}/table4.json", summary)
     return summary
 
-
-def published_rows(spark: SparkSession, warehouse: str, allocation: Mapping[str, Any]) -> DataFrame:
-    """The ``allocation`` rows a run record names: its day, at the Delta version it published."""
-    path = table_path(warehouse, "allocation")
-    table = spark.read.format("delta").option("versionAsOf", allocation["published"]["allocation"]).load(path)
-    return table.where(F.col("dt") == F.lit(dt.date.fromisoformat(allocation["dt"])))
