@@ -44,6 +44,20 @@ def in_part(days: Sequence[dt.date], total: int, max_rows: int, seed: int) -> Co
     return on_days if rate >= 1.0 else on_days & (hash_unit(seed) < F.lit(rate))
 
 
+def sample_parts(
+    label_days: Sequence[str | dt.date], examples_per_day: Mapping[dt.date, int] | None = None
+) -> list[tuple[list[dt.date], int | None]]:
+    """The trainer's two parts, each (days, its examples): the training days, then the validation day.
+
+    The totals come from ``examples_per_day`` (the run calendar's counts); None when it is empty.
+    """
+    train_days, val_day = split_days(label_days)
+    parts = [train_days, [val_day]]
+    if not examples_per_day:
+        return [(days, None) for days in parts]
+    return [(days, sum(examples_per_day.get(d, 0) for d in days)) for days in parts]
+
+
 def training_sample(
     label_days: Sequence[dt.date], examples_per_day: Mapping[dt.date, int], max_rows: int, seed: int
 ) -> Column:
@@ -55,7 +69,5 @@ def training_sample(
         max_rows: ``train.max_examples``, per part.
         seed: the run's seed.
     """
-    train_days, val_day = split_days(label_days)
-    train_total = sum(examples_per_day.get(d, 0) for d in train_days)
-    train = in_part(train_days, train_total, max_rows, seed)
-    return train | in_part([val_day], examples_per_day.get(val_day, 0), max_rows, seed)
+    (train_days, train_total), (val_days, val_total) = sample_parts(label_days, examples_per_day)
+    return in_part(train_days, train_total, max_rows, seed) | in_part(val_days, val_total, max_rows, seed)

@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from acq_spark.config import Config, table_path
 from acq_spark.features.job import BuiltFeatures, load_built_features
 from acq_spark.run_calendar import RunCalendar
-from acq_spark.sampling import split_days
+from acq_spark.sampling import sample_parts
 from acq_spark.stages import LOG, StageTimer
 from acq_spark.tables import read_table, replace_days, write_text
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
@@ -47,12 +47,10 @@ def extract_training_data(
     spec, vocab = features.spec, features.vocab
     tree = tree or load_latest_tree(cfg.warehouse)
     examples = read_table(spark, cfg.table("training_examples"), what="training_examples (run jobs/build_features.py)")
-    train_days, val_day = split_days(spec["label_days"])
+    counted = RunCalendar.from_spec(spec).examples_per_day  # the full table's rows per day, when recorded
+    (train_days, train_total), ([val_day], val_total) = sample_parts(spec["label_days"], counted)
     staging = cfg.table(f"_staging/training-{uuid.uuid4().hex}")  # on the warehouse: executors write, we read
     n = cfg.train.max_examples
-    counted = RunCalendar.from_spec(spec).examples_per_day  # the full table's rows per day, when recorded
-    train_total = sum(counted[d] for d in train_days) if counted else None
-    val_total = counted[val_day] if counted else None
     train = collect_arrays(sample_days(examples, train_days, n, cfg.seed, train_total), spec, f"{staging}-train")
     val = collect_arrays(sample_days(examples, [val_day], n, cfg.seed, val_total), spec, f"{staging}-val")
     return TrainingData(spec, vocab, tree, train, val, train_days, val_day)
