@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from acq_spark.errors import InputRowsError
-from acq_spark.features.windows import level_creatives
+from acq_spark.features.windows import has_level, level_creatives
 
 MIN_LABEL_DAYS = 2  # training needs a training day and a validation day (training.data.split_days)
 
@@ -134,7 +134,7 @@ def input_totals(df: DataFrame, levels: Sequence[int]) -> dict[dt.date, DayTotal
     totals = df.groupBy("dt").agg(
         F.count(F.lit(1)).alias("n"),
         F.sum(level_creatives(F.col("n_creatives"), levels)).alias("creatives"),
-        F.count(F.when(F.col("n_creatives") >= min(levels), 1)).alias("labelled"),
+        F.count(F.when(has_level(F.col("n_creatives"), levels), 1)).alias("labelled"),
     )
     return {r["dt"]: DayTotals(int(r["n"]), int(r["creatives"] or 0), int(r["labelled"])) for r in totals.collect()}
 

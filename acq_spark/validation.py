@@ -258,6 +258,32 @@ def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterat
         yield ValidInput(result.clean, calendar)
 
 
+@contextmanager
+def given_or_valid_input(
+    spark: SparkSession,
+    cfg: Config,
+    source: DataFrame | None = None,
+    calendar: RunCalendar | None = None,
+    record: bool = True,
+) -> Iterator[ValidInput]:
+    """The validated input a stage was handed, or, for a stage run on its own, :func:`valid_input`'s.
+
+    Args:
+        spark: the session.
+        cfg: the configuration.
+        source: the validated rows an earlier stage handed on; None reads and validates ``creative_daily``.
+        calendar: the run calendar of ``source``; None computes it from ``source``.
+        record: when reading the input, write the quarantine and validation record (see :func:`valid_input`).
+    """
+    if source is None:
+        with valid_input(spark, cfg, record) as valid:
+            yield valid
+        return
+    if calendar is None:
+        calendar = input_calendar(source, cfg.levels, cfg.features.train_days, cfg.run_date)
+    yield ValidInput(source, calendar)
+
+
 def keep_record(result: ValidationResult, cfg: Config, run_date: dt.date) -> None:
     """Write the quarantine and the validation record of ``run_date``, warn of outliers, enforce the bad share.
 

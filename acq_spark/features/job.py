@@ -35,7 +35,7 @@ from acq_spark.features.assemble import (
 )
 from acq_spark.features.columns import LEVEL, OBS, PROBE, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
-from acq_spark.run_calendar import RunCalendar, input_calendar, require_label_days
+from acq_spark.run_calendar import RunCalendar, require_label_days
 from acq_spark.sampling import training_sample
 from acq_spark.schemas import KEYS
 from acq_spark.stages import StageTimer
@@ -125,16 +125,17 @@ def run_build_features(
     Returns:
         The feature spec (which records the run calendar) and the vocabularies that were written.
     """
-    from acq_spark.validation import valid_input
+    from acq_spark.validation import given_or_valid_input
 
-    if source is None:
-        with valid_input(spark, cfg) as valid:
-            return run_build_features(spark, cfg, timer, valid.rows, valid.calendar)
-    timer = timer or StageTimer()
+    with given_or_valid_input(spark, cfg, source, calendar) as (rows, calendar):
+        return _build_features(spark, cfg, timer or StageTimer(), rows, calendar)
+
+
+def _build_features(
+    spark: SparkSession, cfg: Config, timer: StageTimer, source: DataFrame, calendar: RunCalendar
+) -> BuiltFeatures:
     windows, levels = tuple(cfg.features.windows), tuple(cfg.levels)
     with timer.stage("features: extract") as rec:
-        if calendar is None:
-            calendar = input_calendar(source, levels, cfg.features.train_days, cfg.run_date)
         require_label_days(calendar)
         source = source.where(F.col("dt") < F.lit(calendar.decision_day))
         rec.figures.update(rows=calendar.input_rows, days=len(calendar.per_day))

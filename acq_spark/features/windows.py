@@ -56,6 +56,11 @@ def with_level_idx(df: DataFrame, levels: Sequence[int]) -> DataFrame:
     return df.withColumn(LEVEL, level)
 
 
+def has_level(n: Column, levels: Sequence[int]) -> Column:
+    """Whether ``n`` creatives reach the smallest of ``levels``: rows with a level, the training examples."""
+    return n >= min(levels)
+
+
 def level_creatives(n: Column, levels: Sequence[int]) -> Column:
     """``n`` mapped to the largest of ``levels`` ≤ n (spec §2), 0 below the smallest: the creatives the features see."""
     mapped = F.lit(0)

@@ -21,8 +21,9 @@ from pyspark.sql import types as T
 from acq_spark import fs
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError, StageError
+from acq_spark.features.windows import has_level
 from acq_spark.fs import LATEST
-from acq_spark.run_calendar import RunCalendar, input_calendar
+from acq_spark.run_calendar import RunCalendar
 from acq_spark.stages import StageTimer
 from acq_spark.tables import overwrite_table
 from acq_spark.tree.cost_tree import CostTree, merge_quantiles
@@ -152,7 +153,7 @@ def load_latest_tree(warehouse: str) -> CostTree:
 
 def label_costs(source: DataFrame, label_days: Sequence[dt.date], levels: Sequence[int]) -> DataFrame:
     """The ``cost`` of every training example: the input rows of ``label_days`` with a level (n ≥ the smallest)."""
-    in_window = F.col("dt").isin(list(label_days)) & (F.col("n_creatives") >= min(levels))
+    in_window = F.col("dt").isin(list(label_days)) & has_level(F.col("n_creatives"), levels)
     return source.where(in_window).select("cost")
 
 
@@ -175,19 +176,16 @@ def run_build_tree(
         source: the validated input; None reads and validates ``creative_daily`` (nothing written).
         calendar: the run calendar of ``source`` (its label days); None computes it.
     """
-    from acq_spark.validation import valid_input
+    from acq_spark.validation import given_or_valid_input
 
-    if source is None:
-        with valid_input(spark, cfg, record=False) as valid:
-            return run_build_tree(spark, cfg, timer, valid.rows, valid.calendar)
     timer = timer or StageTimer()
-    if calendar is None:
-        calendar = input_calendar(source, cfg.levels, cfg.features.train_days, cfg.run_date)
-    with timer.stage("cost tree: build") as rec:
-        costs = label_costs(source, calendar.label_days, cfg.levels)
-        tree = build_cost_tree(costs, cfg.tree.n_positive_leaves, cfg.tree.quantile_accuracy)
-        rec.figures.update(leaves=tree.n_leaves, nodes=tree.n_nodes, rows=sum(leaf.count for leaf in tree.leaves))
-        rec.figures.update(zero_share=tree.leaves[0].count / max(sum(leaf.count for leaf in tree.leaves), 1))
+    with given_or_valid_input(spark, cfg, source, calendar, record=False) as (rows, calendar):
+        costs = label_costs(rows, calendar.label_days, cfg.levels)
+        with timer.stage("cost tree: build") as rec:
+            tree = build_cost_tree(costs, cfg.tree.n_positive_leaves, cfg.tree.quantile_accuracy)
+            rows_counted = sum(leaf.count for leaf in tree.leaves)
+            rec.figures.update(leaves=tree.n_leaves, nodes=tree.n_nodes, rows=rows_counted)
+            rec.figures.update(zero_share=tree.leaves[0].count / max(rows_counted, 1))
     with timer.stage("cost tree: save") as rec:
         path = save_tree(tree, cfg.warehouse)
         overwrite_table(spark.createDataFrame(node_rows(tree), NODE_SCHEMA), cfg.table("cost_tree_nodes"))
