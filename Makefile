@@ -11,7 +11,7 @@ SET ?=
 JOB_ARGS := --config $(CONFIG) $(SET)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dist run evaluate-models simulate validate maintain test test-slow test-all lint bench clean
+.PHONY: help setup dist run evaluate-models simulate validate backfill maintain test test-slow test-all lint bench clean
 .PHONY: cluster-image cluster-up cluster-submit cluster-down cluster-local-up cluster-local-submit cluster-local-down
 
 help: ## list the targets
@@ -52,6 +52,10 @@ run: setup ## set-up, simulate when there is no input, then the nightly chain; p
 
 evaluate-models: setup ## Table 2 on demand: every UBTM variant and baseline on the last features' data (after make run)
 	$(PY) jobs/evaluate_models.py $(JOB_ARGS)
+
+backfill: setup ## the nightly for each day FROM..TO (YYYY-MM-DD), in order; published days are skipped (SET=--force)
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD [SET=--force]"; exit 2; }
+	$(PY) jobs/backfill.py --from $(FROM) --to $(TO) $(JOB_ARGS)
 
 maintain: setup ## Delta maintenance of every warehouse table: retention properties, OPTIMIZE (Z-order), VACUUM
 	$(PY) jobs/maintain.py $(JOB_ARGS)

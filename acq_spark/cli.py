@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from acq_spark import fs, s3a
 from acq_spark.config import Config, ConfigError, load_config
@@ -61,11 +62,26 @@ def check_stores(cfg: Config) -> None:
         fs.check_store(cfg.input_path, "input.path")
 
 
+@contextmanager
+def job_lock(cfg: Config, job: str) -> Iterator[None]:
+    """Hold the warehouse's lock (:mod:`acq_spark.lock`) for the block: one writing run at a time per warehouse.
+
+    Raises:
+        LockHeldError: another run holds it; nothing has been written.
+    """
+    from acq_spark.lock import warehouse_lock
+    from acq_spark.stages import current_run_id, set_run_id
+
+    with warehouse_lock(cfg.warehouse, current_run_id() or set_run_id(), job, cfg.lock):
+        yield
+
+
 def run_main(main: Callable[[], int | None]) -> None:
     """Run a job's ``main`` as one run and exit with its status (0, or :func:`~acq_spark.errors.exit_status`).
 
     A failure logs its full traceback, then ends with one line on stderr, ``error: <what and why>``;
-    the status tells a scheduler what kind of failure it was (3 bad input, 4 infeasible budget, 1 other).
+    the status tells a scheduler what kind of failure it was (3 bad input, 4 infeasible budget, 5 the
+    warehouse is locked by another run, 1 other).
     """
     from acq_spark.errors import AcqError, exit_status
     from acq_spark.stages import LOG, set_run_id, setup_logging

@@ -24,6 +24,7 @@ import yaml
 from acq_spark.config_rules import first_violation
 from acq_spark.models.hparams import ModelHParams
 from acq_spark.resources import DEFAULT_CONFIG
+from acq_spark.s3a import is_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: jobs/, conf/ (absent in an installed wheel)
 
@@ -114,13 +115,18 @@ class TrainConfig(ModelHParams):
     baselines: tuple[str, ...] = ("dnn", "ziln", "cread")
     evaluate_variants: tuple[str, ...] = ("control", "mon", "sub", "smo")
     evaluate: bool = False  # the nightly also trains the Table-2 comparison (jobs/evaluate_models.py on demand)
+    promotion_auc_tolerance: float | None = 0.02  # a new model scores only if its AUC >= the champion's - this
     deterministic: bool = True
 
 
 @dataclass(frozen=True)
 class ScoreConfig:
+    """``score.*``. ``model_version``: score with this saved model (a rollback: yesterday's); the nightly then
+    trains nothing. None: the nightly's newly trained model, if it passes the promotion gate, else the champion."""
+
     beta: float = 0.0
     batch_size: int = 16_384
+    model_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,27 @@ class MaintenanceConfig:
 
 
 @dataclass(frozen=True)
+class LockConfig:
+    """``lock.*``: the warehouse lock every writing job takes (:mod:`acq_spark.lock`).
+
+    The holder refreshes its claim every ``heartbeat_seconds``; a claim not refreshed for
+    ``stale_after_minutes`` was left by a killed run and is taken over. ``wait_seconds``: how long a
+    run that started together with another waits for the other to give way.
+    """
+
+    stale_after_minutes: float = 10.0
+    heartbeat_seconds: float = 30.0
+    wait_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_seconds * 2 > self.stale_after_minutes * 60:
+            raise ConfigError(
+                f"lock.heartbeat_seconds: must be at most half of lock.stale_after_minutes "
+                f"({self.stale_after_minutes:g} min), got {self.heartbeat_seconds:g} s"
+            )
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     sample_pairs: int = 12
     table4: bool = True  # the nightly chain evaluates ACQ / rule-based / oracle when a truth table exists
@@ -193,6 +220,7 @@ class Config:
     allocation: AllocationConfig = field(default_factory=AllocationConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
+    lock: LockConfig = field(default_factory=LockConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:
@@ -210,8 +238,13 @@ class Config:
         return table_path(self.warehouse, name)
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain, YAML/JSON-serialisable view of the configuration."""
-        return _plain(dataclasses.asdict(self))
+        """A plain, YAML/JSON-serialisable view of the configuration, secrets in ``spark.conf`` shown as ``***``.
+
+        This is what run records and model artifacts keep: credentials never reach them.
+        """
+        plain = _plain(dataclasses.asdict(self))
+        plain["spark"]["conf"] = {k: "***" if is_secret(k) else v for k, v in plain["spark"]["conf"].items()}
+        return plain
 
 
 def table_path(warehouse: str, name: str) -> str:

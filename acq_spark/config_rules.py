@@ -117,6 +117,7 @@ RULES: dict[str, Rule] = {
     "train.clipnorm": above(0),
     "train.cread_thresholds": increasing_thresholds(),
     "score.beta": WEIGHT,
+    "train.promotion_auc_tolerance": optional(within(0, 1)),  # null: every new model is published
     "score.batch_size": POSITIVE,
     "budget.total_creatives": optional(POSITIVE),
     "budget.ratio_of_last_day": above(0),
@@ -131,6 +132,9 @@ RULES: dict[str, Rule] = {
     "maintenance.retention_days": at_least(1, integer=False),  # longer than any write: VACUUM spares younger files
     "maintenance.log_retention_days": at_least(1, integer=False),
     "maintenance.zorder_days": at_least(0),
+    "lock.stale_after_minutes": above(0),
+    "lock.heartbeat_seconds": above(0),
+    "lock.wait_seconds": at_least(0, integer=False),
 }
 
 

@@ -35,6 +35,10 @@ class InfeasibleBudgetError(AcqError, ValueError):
     """The creative budget is below the smallest total any allocation can have."""
 
 
+class LockHeldError(AcqError):
+    """Another run holds the warehouse's lock (:mod:`acq_spark.lock`); nothing has been written."""
+
+
 class StageError(AcqError):
     """A stage of the nightly chain failed; the message names the stage and the cause."""
 
@@ -43,6 +47,7 @@ EXIT_FAILURE = 1  # anything else: a bug, the cluster, storage, a failing stage 
 EXIT_USAGE = 2  # a bad command line or configuration (argparse and the configuration loader)
 EXIT_BAD_INPUT = 3
 EXIT_INFEASIBLE_BUDGET = 4
+EXIT_LOCKED = 5  # another run holds the warehouse: retry once it is done
 
 # "Bad input": what a job reads (the input table, or a table or artifact of an earlier job) is missing,
 # unreadable or breaks its contract, or the day's figures fail the publish guard (too few pairs, input
@@ -57,7 +62,7 @@ BAD_INPUT: tuple[type[BaseException], ...] = (
 
 
 def exit_status(exc: BaseException) -> int:
-    """The exit status for a failure: 3 bad input, 4 an infeasible budget, 1 anything else.
+    """The exit status for a failure: 3 bad input, 4 an infeasible budget, 5 a locked warehouse, 1 anything else.
 
     The chain of causes (``raise … from``) is followed, as a :class:`StageError` wraps the stage's own
     error, and the first error with a status of its own decides.
@@ -68,6 +73,8 @@ def exit_status(exc: BaseException) -> int:
         seen.add(id(current))
         if isinstance(current, InfeasibleBudgetError):
             return EXIT_INFEASIBLE_BUDGET
+        if isinstance(current, LockHeldError):
+            return EXIT_LOCKED
         if isinstance(current, BAD_INPUT):
             return EXIT_BAD_INPUT
         current = current.__cause__  # explicit causes only: an error raised while handling another is its own

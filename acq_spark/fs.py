@@ -12,6 +12,7 @@ session's ``fs.s3a.*`` settings; without it, the standard AWS environment is use
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import uuid
@@ -238,6 +239,38 @@ def list_names(folder: str | Path, suffix: str = "") -> list[str]:
     except OSError as exc:
         raise _store_error("list", str(folder), exc) from None
     return sorted(i.base_name for i in infos if i.type == pafs.FileType.File and i.base_name.endswith(suffix))
+
+
+def list_files(folder: str | Path, suffix: str = "") -> list[tuple[str, dt.datetime | None]]:
+    """``(name, modified)`` of the files directly in ``folder`` ending with ``suffix``, sorted by name.
+
+    ``modified`` is the store's time of the last write (UTC), None where the store does not say.
+    """
+    filesystem, path = resolve(folder)
+    try:
+        infos = filesystem.get_file_info(pafs.FileSelector(path, allow_not_found=True))
+    except OSError as exc:
+        raise _store_error("list", str(folder), exc) from None
+    files = [i for i in infos if i.type == pafs.FileType.File and i.base_name.endswith(suffix)]
+    return sorted((i.base_name, _utc(i.mtime)) for i in files)
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def delete(location: str | Path) -> bool:
+    """Delete the file at ``location``; False when there was none."""
+    filesystem, path = resolve(location)
+    try:
+        filesystem.delete_file(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _store_error("delete", str(location), exc) from None
+    return True
 
 
 def upload(local: Path, location: str | Path) -> None:

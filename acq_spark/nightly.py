@@ -14,14 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pyspark.sql import SparkSession
 
 from acq_spark.config import Config
 from acq_spark.errors import StageError
+from acq_spark.features.job import BuiltFeatures
+from acq_spark.lineage import input_lineage, run_lineage, table_versions
 from acq_spark.stages import LOG, StageTimer, current_run_id, setup_logging
 from acq_spark.tables import table_exists, write_json
+from acq_spark.training.promotion import ModelChoice
 from acq_spark.validation import ValidInput
 
 T = TypeVar("T")
@@ -41,22 +44,24 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
 
     Each stage takes what the earlier ones built: the validated rows and the run calendar, the
     feature spec and vocabularies, the cost tree, the trained model (scored by version), the
-    allocation's run record. The new model becomes ``models/LATEST`` only after the allocation is
+    allocation's run record. The run record names what the run read and wrote (:mod:`acq_spark.lineage`).
+    The new model becomes ``models/LATEST`` only after the allocation is
     published, so a run that fails or is killed before that leaves ``LATEST`` as it was.
     """
     from acq_spark.allocation.job import run_allocate
+    from acq_spark.backfill import input_fingerprint
     from acq_spark.evaluation.table4 import run_table4
     from acq_spark.features.job import run_build_features
     from acq_spark.report.build import build_report
     from acq_spark.scoring.job import run_scoring
     from acq_spark.summary import input_summary
     from acq_spark.training.artifact import promote_model
-    from acq_spark.training.job import run_training
     from acq_spark.tree.job import run_build_tree
     from acq_spark.validation import valid_input
 
     setup_logging()
     timer = StageTimer()
+    input_read, versions_before = input_lineage(spark, cfg), table_versions(spark, cfg.warehouse)
 
     def validate(stack: ExitStack) -> ValidInput:
         with timer.stage("validate") as rec:
@@ -71,13 +76,19 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
         features = _stage("features", lambda: run_build_features(spark, cfg, timer, clean, calendar))
         tree = _stage("tree", lambda: run_build_tree(spark, cfg, timer, clean, calendar))
     day = calendar.decision_day
-    artifact = _stage(
-        "train",
-        lambda: run_training(spark, cfg, cfg.train.evaluate, timer, features=features, tree=tree, promote=False),
+    choice = _stage("train", lambda: choose_model(spark, cfg, timer, features, tree))
+    artifact = choice.artifact
+    LOG.info("model %s scores: %s", artifact.version, choice.reason)
+    _stage("score", lambda: run_scoring(spark, cfg, timer, artifact=artifact, features=features))
+    fingerprint = input_fingerprint(spark, cfg, day)  # in the pointer: a backfill skips a day published from it
+    record = _stage(
+        "allocate",
+        lambda: run_allocate(
+            spark, cfg, timer, run_id=current_run_id(), calendar=calendar, input_fingerprint=fingerprint
+        ),
     )
-    _stage("score", lambda: run_scoring(spark, cfg, timer, artifact=artifact))
-    record = _stage("allocate", lambda: run_allocate(spark, cfg, timer, run_id=current_run_id(), calendar=calendar))
-    promote_model(cfg.warehouse, artifact.version)  # last: the published day and LATEST now agree
+    if choice.promote:
+        promote_model(cfg.warehouse, artifact.version)  # last: the published day and LATEST now agree
     table4_reason = table4_status(spark, cfg, day)
     table4 = None
     if table4_reason == "run":
@@ -87,20 +98,38 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
     with timer.stage("report"):
         report = _stage(
             "report",
-            lambda: build_report(spark, cfg, day, timer.as_dict(), record=record, table4=table4, artifact=artifact),
+            lambda: build_report(
+                spark, cfg, day, timer.as_dict(), record=record, table4=table4, artifact=artifact, choice=choice.reason
+            ),
         )
     run_record = {
         "run_id": record["run_id"],
         "calendar": calendar.to_dict(),
         "model_version": artifact.version,
+        "model_choice": choice.to_dict(),
         "outputs": record["outputs"],
         "published": record["published"],
         "table4": table4_reason,
         "stages": timer.as_dict(),
+        **run_lineage(spark, cfg, input_read, versions_before),
     }
     write_json(cfg.table(f"runs/nightly/{day}_{record['run_id']}.json"), run_record)
     LOG.info("nightly chain for %s done: report %s", day, report)
     return report
+
+
+def choose_model(
+    spark: SparkSession, cfg: Config, timer: StageTimer, features: BuiltFeatures, tree: Any
+) -> ModelChoice:
+    """The pinned model (``score.model_version``: nothing is trained), else train one and apply the promotion gate."""
+    from acq_spark.training.job import run_training
+    from acq_spark.training.promotion import champion_for, gate, pinned
+
+    if cfg.score.model_version:
+        return pinned(cfg.warehouse, cfg.score.model_version)
+    champion = champion_for(cfg.warehouse, features.spec, cfg.levels)
+    new = run_training(spark, cfg, cfg.train.evaluate, timer, features=features, tree=tree, promote=False)
+    return gate(new, champion, cfg.train.promotion_auc_tolerance)
 
 
 def table4_status(spark: SparkSession, cfg: Config, day: dt.date) -> str:

@@ -75,7 +75,8 @@ def publish_day(
     versions = {}
     for name in TABLES:
         path = table_path(warehouse, name)
-        replace_days(tables[name], path, [day], metadata={"run_id": run_id, "dt": day})
+        # mergeSchema: a table written before a column was added (the lineage's model_version) takes it on
+        replace_days(tables[name], path, [day], metadata={"run_id": run_id, "dt": day}, merge_schema=True)
         versions[name] = commit_version(spark, path, run_id)
     pointer = {
         "dt": str(day),

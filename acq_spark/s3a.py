@@ -85,9 +85,14 @@ def arrow_options(settings: Mapping[str, str]) -> dict[str, Any]:
     return options
 
 
+def is_secret(key: str) -> bool:
+    """Whether the setting ``key`` holds a secret (a credential, a password, a token)."""
+    return key.removeprefix(HADOOP_PREFIX) in SECRET_KEYS or bool(SECRET_NAME.search(key))
+
+
 def redacted(text: str, settings: Mapping[str, str]) -> str:
     """``text`` with every secret value of ``settings`` replaced by ``***``."""
     for key, value in settings.items():
-        if value and (key in SECRET_KEYS or SECRET_NAME.search(key)):
+        if value and is_secret(key):
             text = text.replace(value, "***")
     return text

@@ -95,17 +95,25 @@ def overwrite_table(df: DataFrame, path: str, fmt: str = "delta", partition_by: 
 
 
 def replace_days(
-    df: DataFrame, path: str, days: Sequence[Any], column: str = "dt", metadata: dict[str, Any] | None = None
+    df: DataFrame,
+    path: str,
+    days: Sequence[Any],
+    column: str = "dt",
+    metadata: dict[str, Any] | None = None,
+    merge_schema: bool = False,
 ) -> None:
     """Write ``df`` into the Delta table at ``path``, partitioned by ``column``, replacing only ``days``.
 
     Other days already in the table are kept untouched; the replacement is one Delta commit, which
     carries ``metadata`` (as JSON in the commit's ``userMetadata``, see :func:`commit_metadata`).
+    ``merge_schema``: columns of ``df`` the table lacks are added to it (older days read them as null).
     """
     if not days:
         raise ValueError("replace_days needs at least one day")
     listed = ", ".join(f"'{d}'" for d in sorted({str(d) for d in days}))
     writer = df.write.format("delta").mode("overwrite").option("replaceWhere", f"{column} IN ({listed})")
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
     if metadata is not None:
         writer = writer.option("userMetadata", json.dumps(metadata, sort_keys=True, default=str))
     writer.partitionBy(column).save(path)

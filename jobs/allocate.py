@@ -7,24 +7,25 @@ from __future__ import annotations
 
 from acq_spark import publish
 from acq_spark.allocation.job import run_allocate
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.spark import get_spark
 from acq_spark.stages import StageTimer, current_run_id
 
 
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
-    spark = get_spark(cfg.spark, app_name="acq-allocate")
-    out = run_allocate(spark, cfg, StageTimer(), run_id=current_run_id())
-    solve = out["solve"]
-    print(
-        f"allocation {out['dt']} ({out['method']}, {solve['solver']}): λ={solve['lam']:.6g}, "
-        f"{solve['budget_used']:,} of {out['budget']['value']:,} creatives to {solve['n_pairs']:,} pairs "
-        f"in {solve['passes']} passes; objective {solve['objective']:.6g}, run {out['run_id']}"
-    )
-    versions = ", ".join(f"{name} v{version}" for name, version in out["published"].items())
-    print(f"published {out['dt']}: {versions} (readers follow {publish.pointer_path(cfg.warehouse, out['dt'])})")
-    return 0
+    with job_lock(cfg, "allocate"):
+        spark = get_spark(cfg.spark, app_name="acq-allocate")
+        out = run_allocate(spark, cfg, StageTimer(), run_id=current_run_id())
+        solve = out["solve"]
+        print(
+            f"allocation {out['dt']} ({out['method']}, {solve['solver']}): λ={solve['lam']:.6g}, "
+            f"{solve['budget_used']:,} of {out['budget']['value']:,} creatives to {solve['n_pairs']:,} pairs "
+            f"in {solve['passes']} passes; objective {solve['objective']:.6g}, run {out['run_id']}"
+        )
+        versions = ", ".join(f"{name} v{version}" for name, version in out["published"].items())
+        print(f"published {out['dt']}: {versions} (readers follow {publish.pointer_path(cfg.warehouse, out['dt'])})")
+        return 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ python jobs/build_features.py [--config FILE] [--set features.train_days=7 --set
 
 from __future__ import annotations
 
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.features.job import run_build_features
 from acq_spark.spark import get_spark
 from acq_spark.stages import StageTimer
@@ -13,13 +13,14 @@ from acq_spark.stages import StageTimer
 
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
-    spark = get_spark(cfg.spark, app_name="acq-build-features")
-    spec = run_build_features(spark, cfg, StageTimer()).spec
-    print(
-        f"features as of {spec['decision_day']}: {len(spec['numeric_features'])} numeric, "
-        f"{len(spec['sparse_features'])} sparse, {len(spec['label_days'])} label days"
-    )
-    return 0
+    with job_lock(cfg, "build_features"):
+        spark = get_spark(cfg.spark, app_name="acq-build-features")
+        spec = run_build_features(spark, cfg, StageTimer()).spec
+        print(
+            f"features as of {spec['decision_day']}: {len(spec['numeric_features'])} numeric, "
+            f"{len(spec['sparse_features'])} sparse, {len(spec['label_days'])} label days"
+        )
+        return 0
 
 
 if __name__ == "__main__":

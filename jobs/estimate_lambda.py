@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from acq_spark.allocation.estimate import estimate_lambda
 from acq_spark.allocation.job import day_and_budget
 from acq_spark.allocation.tables import check_scores
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.spark import get_spark
 from acq_spark.stages import new_run_id
 from acq_spark.tables import read_table, write_json
@@ -26,30 +26,31 @@ def _options(parser: argparse.ArgumentParser) -> None:
 
 def main() -> int:
     args, cfg = parse_job_args(__doc__.splitlines()[0], extend=_options)
-    spark = get_spark(cfg.spark, app_name="acq-estimate-lambda")
-    day, budget, info = day_and_budget(spark, cfg)
-    scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
-    check_scores(scores, len(cfg.levels))
-    scores = scores.cache()
-    est = estimate_lambda(
-        scores,
-        cfg.levels,
-        budget,
-        fraction=args.sample_fraction,
-        seed=cfg.seed if args.seed is None else args.seed,
-        partitions=args.partitions,
-        solver=cfg.allocation.solver,
-        max_passes=cfg.allocation.max_passes,
-        tolerance=cfg.allocation.tolerance,
-    )
-    run_id = new_run_id()
-    record = {"run_id": run_id, "dt": str(day), "budget": {"value": budget, **info}, "estimate": est.to_dict()}
-    write_json(f"{cfg.table('runs')}/estimate_lambda/{day}/{run_id}.json", record)
-    print(
-        f"λ≈{est.lam:.6g} from {est.sampled_partitions}/{est.partitions} partitions ({est.sample_pairs:,} of "
-        f"{est.n_pairs:,} pairs): uses {est.used:,} of {budget:,} creatives, budget error {est.budget_error:+.3%}"
-    )
-    return 0
+    with job_lock(cfg, "estimate_lambda"):
+        spark = get_spark(cfg.spark, app_name="acq-estimate-lambda")
+        day, budget, info = day_and_budget(spark, cfg)
+        scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
+        check_scores(scores, len(cfg.levels))
+        scores = scores.cache()
+        est = estimate_lambda(
+            scores,
+            cfg.levels,
+            budget,
+            fraction=args.sample_fraction,
+            seed=cfg.seed if args.seed is None else args.seed,
+            partitions=args.partitions,
+            solver=cfg.allocation.solver,
+            max_passes=cfg.allocation.max_passes,
+            tolerance=cfg.allocation.tolerance,
+        )
+        run_id = new_run_id()
+        record = {"run_id": run_id, "dt": str(day), "budget": {"value": budget, **info}, "estimate": est.to_dict()}
+        write_json(f"{cfg.table('runs')}/estimate_lambda/{day}/{run_id}.json", record)
+        print(
+            f"λ≈{est.lam:.6g} from {est.sampled_partitions}/{est.partitions} partitions ({est.sample_pairs:,} of "
+            f"{est.n_pairs:,} pairs): uses {est.used:,} of {budget:,} creatives, budget error {est.budget_error:+.3%}"
+        )
+        return 0
 
 
 if __name__ == "__main__":

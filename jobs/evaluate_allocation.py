@@ -5,17 +5,18 @@ python jobs/evaluate_allocation.py [--config FILE] [--set budget.ratio_of_last_d
 
 from __future__ import annotations
 
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.evaluation.table4 import run_table4, table4_markdown
 from acq_spark.spark import get_spark
 
 
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
-    spark = get_spark(cfg.spark, app_name="acq-table4")
-    out = run_table4(spark, cfg)
-    print(table4_markdown(out["dt"], out["budget"], out["methods"]))
-    return 0
+    with job_lock(cfg, "evaluate_allocation"):
+        spark = get_spark(cfg.spark, app_name="acq-table4")
+        out = run_table4(spark, cfg)
+        print(table4_markdown(out["dt"], out["budget"], out["methods"]))
+        return 0
 
 
 if __name__ == "__main__":

@@ -10,16 +10,17 @@ promoted; the nightly does not build Table 2 unless ``train.evaluate`` is true.
 
 from __future__ import annotations
 
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.spark import get_spark
 from acq_spark.training.job import evaluate_models
 
 
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
-    spark = get_spark(cfg.spark, app_name="acq-evaluate-models")
-    print(f"Table 2: {evaluate_models(spark, cfg)}")
-    return 0
+    with job_lock(cfg, "evaluate_models"):
+        spark = get_spark(cfg.spark, app_name="acq-evaluate-models")
+        print(f"Table 2: {evaluate_models(spark, cfg)}")
+        return 0
 
 
 if __name__ == "__main__":

@@ -6,18 +6,19 @@ python -m acq_spark.cluster submit --master spark://HOST:7077 nightly --config c
 
 from __future__ import annotations
 
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.nightly import run_nightly
 from acq_spark.spark import get_spark
 
 
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
-    spark = get_spark(cfg.spark, app_name="acq-nightly")
-    report = run_nightly(spark, cfg)
-    print(f"report: {report}")
-    print(f"        {report.removesuffix('.md')}.html")
-    return 0
+    with job_lock(cfg, "nightly"):
+        spark = get_spark(cfg.spark, app_name="acq-nightly")
+        report = run_nightly(spark, cfg)
+        print(f"report: {report}")
+        print(f"        {report.removesuffix('.md')}.html")
+        return 0
 
 
 if __name__ == "__main__":

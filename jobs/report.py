@@ -11,27 +11,28 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.report.build import build_report, copy_report
 from acq_spark.spark import get_spark
 
 
 def main() -> int:
     args, cfg = parse_job_args(__doc__.splitlines()[0], extend=_out_option)
-    if cfg.run_date is None:
-        from acq_spark.training.artifact import load_artifact
+    with job_lock(cfg, "report"):
+        if cfg.run_date is None:
+            from acq_spark.training.artifact import load_artifact
 
-        day = load_artifact(cfg.warehouse).feature_spec["decision_day"]
-    else:
-        day = cfg.run_date
-    if args.out is not None:
-        path = copy_report(cfg, day, args.out)
-        print(f"report copied: {path} (and {path.with_suffix('.html')})")
+            day = load_artifact(cfg.warehouse).feature_spec["decision_day"]
+        else:
+            day = cfg.run_date
+        if args.out is not None:
+            path = copy_report(cfg, day, args.out)
+            print(f"report copied: {path} (and {path.with_suffix('.html')})")
+            return 0
+        spark = get_spark(cfg.spark, app_name="acq-report")
+        location = build_report(spark, cfg, day)
+        print(f"report: {location} (and {location.removesuffix('.md')}.html)")
         return 0
-    spark = get_spark(cfg.spark, app_name="acq-report")
-    location = build_report(spark, cfg, day)
-    print(f"report: {location} (and {location.removesuffix('.md')}.html)")
-    return 0
 
 
 def _out_option(parser: argparse.ArgumentParser) -> None:

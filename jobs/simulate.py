@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.simulate.job import run_simulation
 from acq_spark.spark import get_spark
 
@@ -23,11 +23,12 @@ def add_force(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, cfg = parse_job_args(__doc__.splitlines()[0], argv, extend=add_force)
-    spark = get_spark(cfg.spark, app_name="acq-simulate")
-    params = run_simulation(spark, cfg, force=args.force)
-    print(f"simulated {params.n_pairs:,} pairs x {params.n_days} days -> {cfg.input_path} ({cfg.input.format})")
-    print(f"truth for {params.decision_date} -> {cfg.table('truth')}")
-    return 0
+    with job_lock(cfg, "simulate"):
+        spark = get_spark(cfg.spark, app_name="acq-simulate")
+        params = run_simulation(spark, cfg, force=args.force)
+        print(f"simulated {params.n_pairs:,} pairs x {params.n_days} days -> {cfg.input_path} ({cfg.input.format})")
+        print(f"truth for {params.decision_date} -> {cfg.table('truth')}")
+        return 0
 
 
 if __name__ == "__main__":

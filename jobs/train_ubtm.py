@@ -8,7 +8,7 @@ paper's Table 2 (AUC, MSE, PAUC, GAUC on the validation day) as a Delta table an
 
 from __future__ import annotations
 
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.spark import get_spark
 from acq_spark.training.job import run_training
 
@@ -18,10 +18,11 @@ def main() -> int:
         __doc__.splitlines()[0],
         extend=lambda p: p.add_argument("--evaluate", action="store_true", help="also build the Table-2 comparison"),
     )
-    spark = get_spark(cfg.spark, app_name="acq-train")
-    artifact = run_training(spark, cfg, evaluate=args.evaluate)
-    print(f"model artifact: {artifact.path}")
-    return 0
+    with job_lock(cfg, "train_ubtm"):
+        spark = get_spark(cfg.spark, app_name="acq-train")
+        artifact = run_training(spark, cfg, evaluate=args.evaluate)
+        print(f"model artifact: {artifact.path}")
+        return 0
 
 
 if __name__ == "__main__":

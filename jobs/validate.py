@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from acq_spark.cli import parse_job_args, run_main
+from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.spark import get_spark
 from acq_spark.stages import StageTimer
 from acq_spark.summary import format_summary, input_summary
@@ -14,13 +14,14 @@ from acq_spark.validation import valid_input
 
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
-    spark = get_spark(cfg.spark, app_name="acq-validate")
-    timer = StageTimer()
-    with timer.stage("validate") as rec, valid_input(spark, cfg) as valid:
-        summary = input_summary(valid.rows)
-        rec.figures.update(rows=summary["rows"], pairs=summary["pairs"])
-    print(format_summary(summary))
-    return 0
+    with job_lock(cfg, "validate"):
+        spark = get_spark(cfg.spark, app_name="acq-validate")
+        timer = StageTimer()
+        with timer.stage("validate") as rec, valid_input(spark, cfg) as valid:
+            summary = input_summary(valid.rows)
+            rec.figures.update(rows=summary["rows"], pairs=summary["pairs"])
+        print(format_summary(summary))
+        return 0
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ import pytest
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import run_allocate
+from acq_spark.backfill import BackfillError, run_backfill
 from acq_spark.config import PROJECT_ROOT, load_config, table_path
 from acq_spark.errors import InputNotFoundError, StageError
 from acq_spark.evaluation.table4 import run_table4
-from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT, run_build_features
+from acq_spark.features.job import features_root, run_build_features
 from acq_spark.nightly import run_nightly
 from acq_spark.publish import read_pointer, read_published
 from acq_spark.report.build import build_report
@@ -172,7 +173,7 @@ def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world
 def test_nightly_on_one_day_of_input_fails_before_the_features_write_anything(spark, world):
     cfg, _, _ = world
     tables = ("training_examples", "scoring_rows", "scores", "allocation")
-    files = [table_path(cfg.warehouse, name) for name in (SPEC_ARTIFACT, VOCAB_ARTIFACT, "models/LATEST")]
+    files = [f"{features_root(cfg.warehouse)}/LATEST", table_path(cfg.warehouse, "models/LATEST")]
     before = {t: delta_version(spark, cfg.table(t)) for t in tables}
     contents = [Path(f).read_bytes() for f in files]
     last_day = cfg.run_date - dt.timedelta(days=1)
@@ -202,3 +203,94 @@ def test_a_backfill_day_without_truth_skips_table_4_and_still_writes_report_and_
     assert used > 0 and used == rules.agg(F.sum("total_creatives")).first()[0]
     with pytest.raises(InputNotFoundError, match=rf"truth: no rows for {backfill} \(it covers {cfg.run_date} to"):
         run_table4(spark, dataclasses.replace(cfg, run_date=backfill))
+
+
+def test_the_run_record_names_what_the_run_read_and_wrote_and_the_rows_name_run_and_model(spark, world):
+    cfg, _, _ = world
+    backfill = cfg.run_date - dt.timedelta(days=1)  # the backfill test's nightly (its record; any order works)
+    if not list(Path(cfg.table("runs"), "nightly").glob(f"{backfill}_*.json")):
+        run_nightly(spark, dataclasses.replace(cfg, run_date=backfill, train=dataclasses.replace(cfg.train, epochs=1)))
+    (record,) = Path(cfg.table("runs"), "nightly").glob(f"{backfill}_*.json")
+    run = json.loads(record.read_text())
+    assert run["input"] == {"path": cfg.input_path, "format": "delta", "version": delta_version(spark, cfg.input_path)}
+    written = run["tables_written"]
+    assert {"training_examples", "scoring_rows", "scores", "allocation", "account_rules"} <= set(written)
+    assert written["allocation"] == run["published"]["allocation"] and "creative_daily" not in written
+    assert run["config"]["run_date"] == str(backfill) and run["code_version"].startswith("0.1.0")
+    allocation, rules = read_published(spark, cfg.warehouse, backfill)
+    lineage = {(run["run_id"], run["model_version"])}
+    for table in (allocation, rules):
+        assert {tuple(r) for r in table.select("run_id", "model_version").distinct().collect()} == lineage
+
+
+def test_pinning_yesterdays_model_scores_today_with_it_trains_nothing_and_leaves_latest(spark, world):
+    cfg, _, _ = world
+    yesterday = cfg.run_date - dt.timedelta(days=1)
+    versions = sorted(p.name for p in Path(cfg.table("models")).glob(f"{yesterday}_*"))
+    if not versions:  # yesterday's model: the nightly of the day before
+        run_nightly(spark, dataclasses.replace(cfg, run_date=yesterday, train=dataclasses.replace(cfg.train, epochs=1)))
+        versions = sorted(p.name for p in Path(cfg.table("models")).glob(f"{yesterday}_*"))
+    pin = versions[-1]
+    latest = Path(cfg.table("models"), "LATEST").read_text()
+    models_before = sorted(p.name for p in Path(cfg.table("models")).iterdir())
+    pinned = dataclasses.replace(cfg, score=dataclasses.replace(cfg.score, model_version=pin))
+    report = Path(run_nightly(spark, pinned))
+    allocation, rules = read_published(spark, cfg.warehouse, cfg.run_date)
+    assert {r["model_version"] for r in allocation.select("model_version").distinct().collect()} == {pin}
+    assert {r["model_version"] for r in rules.select("model_version").distinct().collect()} == {pin}
+    assert read_pointer(cfg.warehouse, cfg.run_date)["scores"]["model_version"] == pin
+    assert sorted(p.name for p in Path(cfg.table("models")).iterdir()) == models_before, "nothing trained"
+    assert Path(cfg.table("models"), "LATEST").read_text() == latest
+    assert f"why this model: pinned by score.model_version={pin}" in report.read_text()
+    assert allocation.agg(F.sum("n_creatives")).first()[0] > 0
+
+
+def test_a_backfill_runs_each_day_once_skips_published_days_and_stops_at_the_first_failing_day(spark, world):
+    cfg, _, _ = world
+    quick = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=1), run_date=None)
+    first, last = cfg.run_date - dt.timedelta(days=2), cfg.run_date - dt.timedelta(days=1)
+    done = run_backfill(spark, quick, first, last)
+    assert [d.day for d in done] == [first, last]
+    assert done[0].status == "ran" and read_pointer(cfg.warehouse, first)["run_id"] == done[0].run_id
+    version = delta_version(spark, cfg.table("allocation"))
+    again = run_backfill(spark, quick, first, last)
+    assert [(d.status, d.run_id) for d in again] == [("skipped", d.run_id) for d in done]  # a re-run resumes
+    assert delta_version(spark, cfg.table("allocation")) == version, "the skipped days wrote nothing"
+    allocation = spark.read.format("delta").load(cfg.table("allocation"))
+    per_day = {r["dt"]: r["n"] for r in allocation.groupBy("dt").agg(F.count("*").alias("n")).collect()}
+    for day in (first, last):  # each day published once: its own pairs, one row each
+        assert per_day[day] == read_pointer(cfg.warehouse, day)["pairs"] > 500
+    models = {p.name.split("_")[0] for p in Path(cfg.table("models")).glob("*_*")}
+    assert {str(first), str(last)} <= models, "each day's model is its own version"
+
+    start = dt.date.fromisoformat(str(cfg.simulate.start_date))  # one input day before it: too few to train
+    too_early = (start + dt.timedelta(days=1), start + dt.timedelta(days=2))
+    with pytest.raises(BackfillError, match=rf"backfill stopped at {too_early[0]} \(day 1 of 2; 0 done before it\)"):
+        run_backfill(spark, quick, *too_early)
+    assert read_pointer(cfg.warehouse, too_early[1]) is None, "no day after the failing one runs"
+
+
+def test_the_report_shows_quarantine_input_drift_and_churn_against_the_previous_published_day(spark, world):
+    cfg, _, _ = world
+    day, previous = cfg.run_date, cfg.run_date - dt.timedelta(days=1)
+    if read_pointer(cfg.warehouse, previous) is None:  # the backfill test published it; alone, publish it here
+        run_nightly(spark, dataclasses.replace(cfg, run_date=previous, train=dataclasses.replace(cfg.train, epochs=1)))
+    report = Path(build_report(spark, cfg, day))
+    text = report.read_text()
+    assert "## Data quality" in text and "## Input drift" in text
+    last_input = cfg.run_date - dt.timedelta(days=1)
+    assert f"| figure | {last_input} | {last_input - dt.timedelta(days=1)} | change |" in text
+    assert "| zero cost share |" in text and "| creatives |" in text
+    assert f"Against {previous}, the previous published day:" in text
+    today, before = (read_published(spark, cfg.warehouse, d)[0] for d in (day, previous))
+    changed = (
+        today.select("account_id", "photo_id", F.col("level").alias("now"))
+        .join(before.select("account_id", "photo_id", F.col("level").alias("was")), ["account_id", "photo_id"], "full")
+        .where(~F.col("now").eqNullSafe(F.col("was")))
+        .count()
+    )
+    assert f"- {changed:,} of " in text, "the churn counts the pairs whose level changed"
+    assert "(relative " in text and "![churn](churn.png)" in text
+    assert (report.parent / "churn.png").stat().st_size > 1000
+    page = (report.parent / "report.html").read_text()
+    assert 'src="data:image/png;base64,' in page and 'src="churn.png"' not in page, "the HTML embeds its images"

@@ -23,6 +23,7 @@ from s3_store import use_store
 
 from acq_spark import fs
 from acq_spark.config import PROJECT_ROOT
+from acq_spark.errors import EXIT_LOCKED
 from acq_spark.nightly import run_nightly
 from acq_spark.publish import read_pointer, read_published
 from acq_spark.simulate.job import run_simulation
@@ -33,10 +34,11 @@ ALLOCATION_COLUMNS = ["dt", "account_id", "photo_id", "level", "n_creatives", "r
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
 
 
-def start_job(job: str, warehouse: str, store_env: dict[str, str], cwd: Path) -> subprocess.Popen:
-    """``python jobs/<job>.py`` with the test config, ``warehouse`` and the store's AWS environment only."""
+def start_job(job: str, warehouse: str, store_env: dict[str, str], cwd: Path, *extra: str) -> subprocess.Popen:
+    """``python jobs/<job>.py`` with the test config, ``warehouse``, ``extra`` settings and only the store's AWS
+    environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | store_env
-    sets = [arg for item in [f"warehouse={warehouse}", *WORLD] for arg in ("--set", item)]
+    sets = [arg for item in [f"warehouse={warehouse}", *WORLD, *extra] for arg in ("--set", item)]
     command = [sys.executable, str(PROJECT_ROOT / "jobs" / f"{job}.py"), "--config", str(TEST_CONFIG), *sets]
     return subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
@@ -61,14 +63,38 @@ def s3_world(spark, s3_server, tmp_path_factory):
     with use_store(spark, env):
         run_simulation(spark, load_config(TEST_CONFIG, [f"warehouse={warehouse}", *WORLD]))
         run_simulation(spark, local)
-        nightly = start_job("nightly", warehouse, env, work)
+        nightlies = [start_job("nightly", warehouse, env, work) for _ in range(2)]  # two at once: one gives way
+        loser = wait_for_first(nightlies, timeout=120)
+        lost = loser.communicate()[0]
         run_nightly(spark, local)  # meanwhile, the same world in local mode
-        output = finish(nightly)
-        yield warehouse, env, work, output, local
+        (winner,) = [n for n in nightlies if n is not loser]
+        output = finish(winner)
+        yield warehouse, env, work, output, local, (loser.returncode, lost)
+
+
+def wait_for_first(processes: list[subprocess.Popen], timeout: float) -> subprocess.Popen:
+    """The first of ``processes`` to end."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                return process
+        time.sleep(0.2)
+    raise AssertionError(f"neither of two nightlies on one warehouse ended within {timeout:g} s")
+
+
+def test_of_two_nightlies_started_together_one_fails_fast_naming_the_other_and_the_other_publishes(s3_world):
+    warehouse, _, _, output, _, (status, lost) = s3_world
+    assert status == EXIT_LOCKED, lost[-3000:]
+    winner = next(line.split("run ", 1)[1].split()[0] for line in output.splitlines() if "lock: run " in line)
+    assert f"error: warehouse {warehouse} is locked by run {winner} (job nightly on host" in lost
+    assert "stage validate" not in lost, "the loser starts no stage"
+    assert "nightly chain for" in output
+    assert fs.list_names(f"{warehouse}/_lock", ".json") == [], "the winner's claim is gone after its run"
 
 
 def test_the_nightly_on_a_bucket_allocates_as_local_mode_and_writes_nothing_locally(spark, s3_world):
-    warehouse, env, work, output, local = s3_world
+    warehouse, env, work, output, local, _ = s3_world
     actual_df = spark.read.format("delta").load(f"{warehouse}/allocation").select(*ALLOCATION_COLUMNS)
     expected_df = spark.read.format("delta").load(local.table("allocation")).select(*ALLOCATION_COLUMNS)
     assert expected_df.count() == 300
@@ -79,8 +105,10 @@ def test_the_nightly_on_a_bucket_allocates_as_local_mode_and_writes_nothing_loca
     assert report == f"{warehouse}/reports/{day}/report.md"
     version = fs.read_latest(f"{warehouse}/models", "model artifact")
     tree = fs.read_latest(f"{warehouse}/artifacts/cost_tree", "cost tree")
-    for name in (f"models/{version}/model.keras", f"artifacts/cost_tree/{tree}", "artifacts/feature_spec.json",
-                 f"published/{day}.json", f"reports/{day}/report.html", f"reports/{day}/lambda_search.png"):
+    features = fs.read_latest(f"{warehouse}/artifacts/features", "features' artifacts")
+    for name in (f"models/{version}/model.keras", f"artifacts/cost_tree/{tree}",
+                 f"artifacts/features/{features}/vocab.json", f"published/{day}.json",
+                 f"reports/{day}/report.html", f"reports/{day}/lambda_search.png"):
         assert fs.is_file(f"{warehouse}/{name}"), name
     assert "![λ search](lambda_search.png)" in fs.read_text(report)  # relative links: readable where it lies
     (record,) = fs.list_names(f"{warehouse}/runs/nightly", ".json")
@@ -101,7 +129,7 @@ def _records(warehouse: str) -> list[tuple[str, str]]:
 
 @pytest.mark.slow  # two more nightlies on S3 (about 4 minutes): make test-slow
 def test_a_nightly_killed_during_its_allocation_write_leaves_the_published_day_and_a_rerun_succeeds(spark, s3_world):
-    warehouse, env, work, _, _ = s3_world
+    warehouse, env, work, _, _, _ = s3_world
     (day,) = fs.list_names(f"{warehouse}/published", ".json")
     day = day.removesuffix(".json")
     before = read_pointer(warehouse, day)
@@ -114,7 +142,8 @@ def test_a_nightly_killed_during_its_allocation_write_leaves_the_published_day_a
         return {f.path for f in filesystem.get_file_info(selector) if f.path.endswith(".parquet")}
 
     old_files = data_files()
-    nightly = start_job("nightly", warehouse, env, work)
+    quick = ["lock.stale_after_minutes=0.05", "lock.heartbeat_seconds=1"]  # a killed run's claim is stale in 3 s
+    nightly = start_job("nightly", warehouse, env, work, *quick)
     deadline = time.monotonic() + 600
     while not data_files() - old_files:  # the allocation's new data files are being written
         assert nightly.poll() is None, "the nightly ended before its allocation write"
@@ -127,7 +156,8 @@ def test_a_nightly_killed_during_its_allocation_write_leaves_the_published_day_a
     assert delta_version(spark, f"{warehouse}/allocation") == before["versions"]["allocation"]
     assert sorted(read_published(spark, warehouse, day)[0].select(*ALLOCATION_COLUMNS).collect()) == expected_rows
 
-    finish(start_job("nightly", warehouse, env, work))
+    rerun = finish(start_job("nightly", warehouse, env, work, *quick))
+    assert "taking over the stale lock of run" in rerun
     after = read_pointer(warehouse, day)
     assert after["run_id"] != before["run_id"]
     assert after["versions"]["allocation"] > before["versions"]["allocation"]

@@ -60,10 +60,13 @@ def run_allocate(
     timer: StageTimer | None = None,
     run_id: str | None = None,
     calendar: RunCalendar | None = None,
+    input_fingerprint: str | None = None,
 ) -> dict:
     """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
     ``calendar``: validation's run calendar; None computes it from the validated input when needed.
+    ``input_fingerprint``: the digest of the input the day was computed from (the nightly's,
+    :func:`~acq_spark.backfill.input_fingerprint`), kept in the publish pointer so a backfill can skip the day.
 
     Returns:
         The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
@@ -97,12 +100,12 @@ def run_allocate(
             check_budget_used(day, record.budget_used, budget, cfg.publish)
         with timer.stage("allocation write") as rec:
             lam = None if method == "rule_based" else record.lam
-            table = held.enter_context(cached(allocation_table(alloc, day, lam, run_id, method)))
-            # the pointer names the scores (and the model that wrote them) the day was solved from
+            # the rows and the pointer name the scores (and the model that wrote them) the day was solved from
             model_version = scores_model_version(spark, cfg.table("scores"), day, scores_version)
+            table = held.enter_context(cached(allocation_table(alloc, day, lam, run_id, method, model_version)))
             scores_used = {"version": scores_version, "model_version": model_version}
             figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used,
-                       "scores": scores_used}
+                       "scores": scores_used, "input_fingerprint": input_fingerprint}
             tables = {"allocation": table, "account_rules": account_rules(table)}
             pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
             rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})

@@ -48,8 +48,14 @@ def with_truth_values(scores: DataFrame, truth: DataFrame) -> DataFrame:
     return scores.drop("r").join(truth.select(*KEYS, F.col("expected_cost").alias("r")), on=list(KEYS), how="left")
 
 
-def allocation_table(alloc: DataFrame, day: dt.date, lam: float | None, run_id: str, method: str) -> DataFrame:
-    """The ``allocation`` rows: dt, keys, level, n_creatives, r, cost_units, lambda, run_id, method."""
+def allocation_table(
+    alloc: DataFrame, day: dt.date, lam: float | None, run_id: str, method: str, model_version: str | None = None
+) -> DataFrame:
+    """The ``allocation`` rows: dt, keys, level, n_creatives, r, cost_units, lambda, run_id, method, model_version.
+
+    ``run_id`` and ``model_version`` (the model that wrote the scores the day was solved from) are the
+    rows' lineage: which run made them, from which model.
+    """
     return alloc.select(
         F.lit(day).cast("date").alias("dt"),
         F.col("account_id").cast("long"),
@@ -61,11 +67,15 @@ def allocation_table(alloc: DataFrame, day: dt.date, lam: float | None, run_id: 
         F.lit(lam).cast("double").alias("lambda"),
         F.lit(run_id).alias("run_id"),
         F.lit(method).alias("method"),
+        F.lit(model_version).cast("string").alias("model_version"),
     )
 
 
 def account_rules(allocation: DataFrame) -> DataFrame:
-    """Per account and day: photos, total creatives and the per-photo quotas (sorted by photo_id)."""
+    """Per account and day: photos, total creatives and the per-photo quotas (sorted by photo_id).
+
+    Each row keeps the allocation's lineage, ``run_id`` and ``model_version`` (one of each per day).
+    """
     quota = F.struct(
         F.col("photo_id").cast("long").alias("photo_id"), F.col("n_creatives").cast("int").alias("n_creatives")
     )
@@ -73,4 +83,6 @@ def account_rules(allocation: DataFrame) -> DataFrame:
         F.count("*").cast("int").alias("photos"),
         F.sum("n_creatives").cast("long").alias("total_creatives"),
         F.array_sort(F.collect_list(quota)).alias("quotas"),
+        F.first("run_id").alias("run_id"),
+        F.first("model_version").alias("model_version"),
     )

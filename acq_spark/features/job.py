@@ -8,9 +8,10 @@ the same days and a later failure leaves them as they were; readers select the s
 * ``scoring_rows`` (partitioned by ``dt`` = the decision day): ``dt``, keys, the same features and the
   numeric ones again packed in one ``array<float>`` column, ``numeric_features`` (the scorer's input).
 
-Artifacts, written after both tables: ``<warehouse>/artifacts/vocab.json`` and
-``<warehouse>/artifacts/feature_spec.json`` (which records the run calendar). An input too short to
-train on stops the job before anything is written.
+Artifacts, written after both tables, versioned by run: ``<warehouse>/artifacts/features/<decision day>_<run
+id>/`` holds ``vocab.json`` and ``feature_spec.json`` (which records the run calendar), and
+``artifacts/features/LATEST`` names the newest complete version (written last), so a backfill's days never
+overwrite each other's. An input too short to train on stops the job before anything is written.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark import fs
 from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, table_path
+from acq_spark.errors import InputNotFoundError
 from acq_spark.features.assemble import (
     select_scoring_rows,
     select_training_examples,
@@ -38,11 +41,12 @@ from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, voc
 from acq_spark.run_calendar import RunCalendar, require_label_days
 from acq_spark.sampling import training_sample
 from acq_spark.schemas import KEYS
-from acq_spark.stages import StageTimer
+from acq_spark.stages import StageTimer, current_run_id, new_run_id
 from acq_spark.tables import read_json, replace_days_or_table, write_json, written_rows
 
-VOCAB_ARTIFACT = "artifacts/vocab.json"
-SPEC_ARTIFACT = "artifacts/feature_spec.json"
+FEATURES_DIR = "artifacts/features"  # <version>/vocab.json, <version>/feature_spec.json, LATEST
+VOCAB_FILE = "vocab.json"
+SPEC_FILE = "feature_spec.json"
 
 
 def build_vocabularies(df: DataFrame, label_days: Sequence[dt.date]) -> dict[str, list[str]]:
@@ -93,6 +97,12 @@ class BuiltFeatures:
 
     spec: dict[str, Any]
     vocab: dict[str, Any]
+    version: str | None = None  # the folder under artifacts/features they were written to
+
+
+def features_root(warehouse: str) -> str:
+    """Where the versions of the features' artifacts live: ``<warehouse>/artifacts/features``."""
+    return table_path(warehouse, FEATURES_DIR)
 
 
 def load_built_features(warehouse: str) -> BuiltFeatures:
@@ -101,9 +111,13 @@ def load_built_features(warehouse: str) -> BuiltFeatures:
     Raises:
         InputNotFoundError: no such artifact (run ``jobs/build_features.py`` first).
     """
-    spec = read_json(table_path(warehouse, SPEC_ARTIFACT), "feature spec (run jobs/build_features.py)")
-    vocab = read_json(table_path(warehouse, VOCAB_ARTIFACT), "vocabularies (run jobs/build_features.py)")
-    return BuiltFeatures(spec, vocab)
+    root = features_root(warehouse)
+    if not fs.is_file(fs.join(root, fs.LATEST)):
+        raise InputNotFoundError(f"feature spec: no {fs.join(root, fs.LATEST)}; run jobs/build_features.py first")
+    version = fs.read_latest(root, "features' artifacts")
+    spec = read_json(fs.join(root, version, SPEC_FILE), "feature spec (run jobs/build_features.py)")
+    vocab = read_json(fs.join(root, version, VOCAB_FILE), "vocabularies (run jobs/build_features.py)")
+    return BuiltFeatures(spec, vocab, version)
 
 
 def run_build_features(
@@ -162,7 +176,10 @@ def _build_features(
             replace_days_or_table(select_scoring_rows(needed, windows), path, [calendar.decision_day])
             rec.figures["rows"] = written_rows(spark, path)
     vocab = {"oov_index": OOV_INDEX, "vocabularies": vocabs}
-    built = BuiltFeatures(feature_spec(calendar, windows, levels, vocabs), vocab)
-    write_json(table_path(cfg.warehouse, VOCAB_ARTIFACT), built.vocab)
-    write_json(table_path(cfg.warehouse, SPEC_ARTIFACT), built.spec)
+    version = f"{calendar.decision_day}_{current_run_id() or new_run_id()}"
+    built = BuiltFeatures(feature_spec(calendar, windows, levels, vocabs), vocab, version)
+    root = features_root(cfg.warehouse)
+    write_json(fs.join(root, version, VOCAB_FILE), built.vocab)
+    write_json(fs.join(root, version, SPEC_FILE), built.spec)
+    fs.write_latest(root, version)  # last: the version is complete
     return built

@@ -24,6 +24,7 @@ from acq_spark.errors import AcqError, InputNotFoundError
 from acq_spark.evaluation.table4 import table4_markdown, truth_covers
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
+from acq_spark.report.quality import churn_lines, drift_lines, quarantine_lines
 from acq_spark.tables import table_exists
 from acq_spark.training.artifact import ModelArtifact, load_artifact
 
@@ -85,6 +86,10 @@ def input_lines(cfg: Config, day: dt.date | str) -> list[str]:
     ]
 
 
+def _number(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else f"{value:{fmt}}"
+
+
 def _read(path: str) -> str | None:
     return fs.read_text(path, "report part") if fs.is_file(path) else None
 
@@ -97,6 +102,7 @@ def build_report(
     record: dict[str, Any] | None = None,
     table4: dict[str, Any] | None = None,
     artifact: ModelArtifact | None = None,
+    choice: str | None = None,
 ) -> str:
     """Write the report of decision day ``day`` beside its Table 2 and Table 4; returns the Markdown file's location.
 
@@ -110,10 +116,11 @@ def build_report(
             from the day's report folder when it is there.
         artifact: the model the day's scores came from; None loads the version the record's scores
             name, else the one ``models/LATEST`` names.
+        choice: why that model scored (pinned, passed or failed the promotion gate), for the Model section.
     """
     folder = report_dir(cfg, day)
     with tempfile.TemporaryDirectory(prefix="acq-report-") as tmp:
-        names = render_report(spark, cfg, day, Path(tmp), stages, record, table4, artifact)
+        names = render_report(spark, cfg, day, Path(tmp), stages, record, table4, artifact, choice)
         for name in sorted(names, key=lambda n: n in ("report.md", "report.html")):  # the pages last
             fs.upload(Path(tmp) / name, fs.join(folder, name))
     return fs.join(folder, REPORT_FILE)
@@ -139,10 +146,13 @@ def render_report(
     record: dict[str, Any] | None = None,
     table4: dict[str, Any] | None = None,
     artifact: ModelArtifact | None = None,
+    choice: str | None = None,
 ) -> list[str]:
     """Write the report's pages and plots into the local folder ``out`` (see :func:`build_report`); their names."""
     folder = report_dir(cfg, day)
+    day_value = dt.date.fromisoformat(str(day))
     md = [f"# ACQ run report — decision day {day}", "", *input_lines(cfg, day)]
+    md += quarantine_lines(spark, cfg, day_value) + drift_lines(spark, cfg, day_value)
     record = record or latest_run_record(cfg, day)
     if record:
         s = record["solve"]
@@ -152,13 +162,14 @@ def render_report(
             f"- method `{record['method']}`, run `{record['run_id']}`, budget {record['budget']['value']:,} creatives "
             f"({record['budget'].get('source')}), used {s['budget_used']:,} (unused {s['unused']:,})",
             f"- λ* = {s['lam']:.6g} after {s['passes']} passes over the scores ({s['solver']} solver)",
-            f"- objective Σr = {s['objective']:,.2f}; LP bound {s['dual_bound'] or float('nan'):,.2f}; "
-            f"gap {s['gap'] if s['gap'] is not None else float('nan'):.4g}",
+            f"- objective Σr = {s['objective']:,.2f}; LP bound {_number(s['dual_bound'], ',.2f')}; "
+            f"gap {_number(s['gap'], ',.4g')} (relative {_number(s.get('relative_gap'), '.3%')})",
             "",
         ]
         if s.get("trace"):
             plot_lambda_search(s["trace"], out / "lambda_search.png")
             md += ["![λ search](lambda_search.png)", ""]
+        md += churn_lines(spark, cfg, day_value, out)
     if table4 is None and fs.is_file(fs.join(folder, "table4.json")):
         table4 = fs.read_json(fs.join(folder, "table4.json"), "Table 4 summary")
     if table_exists(spark, cfg.table("truth")) and not truth_covers(spark, cfg, day):
@@ -181,7 +192,8 @@ def render_report(
             artifact = None
     if artifact is not None:
         m = artifact.metrics
-        md += ["## Model", "", f"- version `{artifact.version}`: {m['model']}/{m['variant']}, AUC {m['auc']:.4f}", ""]
+        md += ["## Model", "", f"- version `{artifact.version}`: {m['model']}/{m['variant']}, AUC {m['auc']:.4f}"]
+        md += [f"- why this model: {choice}", ""] if choice else [""]
         if m.get("calibration"):
             plot_calibration(m["calibration"], out / "calibration.png")
             md += ["![calibration](calibration.png)", ""]
@@ -198,5 +210,5 @@ def render_report(
         md.append("")
     text = "\n".join(md)
     (out / REPORT_FILE).write_text(text)
-    (out / "report.html").write_text(markdown_to_html(text, f"ACQ report {day}"))
+    (out / "report.html").write_text(markdown_to_html(text, f"ACQ report {day}", images=out))
     return sorted(p.name for p in out.iterdir())

@@ -1,9 +1,15 @@
-"""A small Markdown → HTML converter for the report's own subset (headings, tables, images, lists, text)."""
+"""A small Markdown → HTML converter for the report's own subset (headings, tables, images, lists, text).
+
+With ``images``, the folder the Markdown's images are in, each image is embedded as a ``data:`` URI, so the
+page stands alone (it can be mailed); the Markdown keeps its relative links.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
 import re
+from pathlib import Path
 
 _IMG = re.compile(r"!\[([^\]]*)\]\(([^)]+)\)")
 _BOLD = re.compile(r"\*\*([^*]+)\*\*")
@@ -17,9 +23,18 @@ STYLE = (
 )
 
 
-def _inline(text: str) -> str:
+def _source(name: str, images: Path | None) -> str:
+    """``name`` as an ``<img>`` source: a ``data:`` URI of the file in ``images`` when there is one."""
+    path = images / name if images is not None else None
+    if path is None or not path.is_file():
+        return name
+    kind = "svg+xml" if path.suffix == ".svg" else path.suffix.lstrip(".").lower()
+    return f"data:image/{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _inline(text: str, images: Path | None = None) -> str:
     out = html.escape(text, quote=False)
-    out = _IMG.sub(lambda m: f'<img alt="{m.group(1)}" src="{m.group(2)}">', out)
+    out = _IMG.sub(lambda m: f'<img alt="{m.group(1)}" src="{_source(m.group(2), images)}">', out)
     out = _BOLD.sub(r"<b>\1</b>", out)
     return _CODE.sub(r"<code>\1</code>", out)
 
@@ -28,8 +43,8 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def markdown_to_html(markdown: str, title: str) -> str:
-    """Render the report's Markdown as a standalone HTML page."""
+def markdown_to_html(markdown: str, title: str, images: Path | None = None) -> str:
+    """Render the report's Markdown as a standalone HTML page (images embedded from the folder ``images``)."""
     body: list[str] = []
     lines = markdown.splitlines()
     i = 0
@@ -54,7 +69,7 @@ def markdown_to_html(markdown: str, title: str) -> str:
             body.append(f"<ul>{''.join(items)}</ul>")
             continue
         elif line.strip():
-            body.append(f"<p>{_inline(line)}</p>")
+            body.append(f"<p>{_inline(line, images)}</p>")
         i += 1
     head = f"<meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>"
     return f"<!doctype html><html><head>{head}</head><body>{''.join(body)}</body></html>\n"

@@ -101,3 +101,26 @@ def plot_calibration(bins: Sequence[Mapping[str, float]], path: Path) -> Path:
     ax.set_title("Calibration (validation day)")
     ax.legend(fontsize=8)
     return _save(plt, fig, path)
+
+
+def plot_churn(
+    levels: Sequence[int], transitions: Mapping[tuple[Any, Any], int], previous: str, today: str, path: Path
+) -> Path:
+    """Pairs by (previous day's level, today's level), log-coloured; "none" for a pair absent on that day."""
+    plt = _pyplot()
+    from matplotlib.colors import LogNorm
+
+    ticks = ["none", *(str(v) for v in levels)]
+    position = {None: 0, **{i: i + 1 for i in range(len(levels))}}
+    grid = np.zeros((len(ticks), len(ticks)))
+    for (before, now), count in transitions.items():
+        grid[position[before], position[now]] += count
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    image = ax.imshow(np.where(grid > 0, grid, np.nan), norm=LogNorm(vmin=1, vmax=max(grid.max(), 1)), cmap="viridis")
+    ax.set_xticks(range(len(ticks)), ticks)
+    ax.set_yticks(range(len(ticks)), ticks)
+    ax.set_xlabel(f"creatives on {today}")
+    ax.set_ylabel(f"creatives on {previous}")
+    ax.set_title("Allocation churn (pairs)")
+    fig.colorbar(image, ax=ax, label="pairs")
+    return _save(plt, fig, path)

@@ -11,8 +11,11 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.config import Config
+from acq_spark.errors import AcqError
 from acq_spark.features.assemble import packed_numeric
-from acq_spark.features.columns import NUMERIC_PACKED
+from acq_spark.features.columns import NUMERIC_PACKED, SPARSE, idx_col
+from acq_spark.features.job import BuiltFeatures, load_built_features
+from acq_spark.features.vocab import OOV_INDEX
 from acq_spark.schemas import SCORES_SCHEMA
 from acq_spark.stages import StageTimer
 from acq_spark.tables import commit_metadata, read_table, replace_days, written_rows
@@ -80,15 +83,67 @@ def score_rows(rows: DataFrame, artifact: ModelArtifact, beta: float, predict_ba
     return rows.select(*needed, numeric_input(rows, numeric)).mapInArrow(body, SCORES_SCHEMA)
 
 
-def extract_scoring_rows(spark: SparkSession, cfg: Config, artifact: ModelArtifact) -> tuple[DataFrame, dt.date]:
-    """The decision day's scoring rows, checked against the model's levels."""
-    decision_day = dt.date.fromisoformat(artifact.feature_spec["decision_day"])
+def extract_scoring_rows(
+    spark: SparkSession, cfg: Config, artifact: ModelArtifact, features: BuiltFeatures
+) -> tuple[DataFrame, dt.date]:
+    """The decision day's scoring rows (those ``features`` describe), in the terms of the model ``artifact``.
+
+    The model may be older than the features (a pinned model, or the champion kept by the promotion gate):
+    its numeric features and levels must be today's, and the sparse indices are mapped from today's
+    vocabularies to the model's (:func:`reindexed`).
+
+    Raises:
+        ModelMismatchError: the model reads other features or levels than today's rows hold.
+    """
+    decision_day = dt.date.fromisoformat(features.spec["decision_day"])
     if cfg.run_date is not None and cfg.run_date != decision_day:
         raise ValueError(f"run_date {cfg.run_date} differs from the features' decision day {decision_day}")
-    if tuple(artifact.feature_spec["levels"]) != tuple(cfg.levels):
-        raise ValueError(f"levels {list(cfg.levels)} differ from the model's {artifact.feature_spec['levels']}")
+    check_model_reads(artifact, features.spec, cfg.levels)
     rows = read_table(spark, cfg.table("scoring_rows"), what="scoring_rows (run jobs/build_features.py)")
-    return rows.where(F.col("dt") == F.lit(decision_day)), decision_day
+    rows = rows.where(F.col("dt") == F.lit(decision_day))
+    return reindexed(rows, features.vocab, artifact.vocab), decision_day
+
+
+class ModelMismatchError(AcqError, ValueError):
+    """The model to score with reads other features or levels than the scoring rows hold."""
+
+
+def check_model_reads(artifact: ModelArtifact, spec: dict[str, Any], levels: Sequence[int]) -> None:
+    """Check that the model ``artifact`` reads the numeric features, sparse columns and levels of ``spec``.
+
+    Raises:
+        ModelMismatchError: naming the model version and what differs.
+    """
+    model = artifact.feature_spec
+    if tuple(model["levels"]) != tuple(levels):
+        raise ModelMismatchError(f"model {artifact.version}: levels {model['levels']} differ from {list(levels)}")
+    if model["numeric_features"] != spec["numeric_features"]:
+        extra = sorted(set(model["numeric_features"]) ^ set(spec["numeric_features"]))[:3]
+        raise ModelMismatchError(
+            f"model {artifact.version} reads other numeric features than today's scoring rows hold (e.g. {extra}); "
+            "it was trained with other windows: pin a model of the current feature layout"
+        )
+    if [s["name"] for s in model["sparse_features"]] != [s["name"] for s in spec["sparse_features"]]:
+        raise ModelMismatchError(f"model {artifact.version} reads other sparse columns than today's scoring rows hold")
+
+
+def reindexed(rows: DataFrame, rows_vocab: dict[str, Any], model_vocab: dict[str, Any]) -> DataFrame:
+    """``rows`` with each sparse index mapped from ``rows_vocab`` (what the rows were built with) to ``model_vocab``.
+
+    A value the model's vocabulary lacks becomes its out-of-vocabulary index; identical vocabularies leave
+    ``rows`` as it is. The vocabularies are small (products, industries), so each map is a literal array.
+    """
+    ours, theirs = rows_vocab["vocabularies"], model_vocab["vocabularies"]
+    oov = int(model_vocab.get("oov_index", OOV_INDEX))
+    for name in SPARSE:
+        if ours[name] == theirs[name]:
+            continue
+        index = {value: i + 1 for i, value in enumerate(theirs[name])}
+        mapping = [oov] + [index.get(value, oov) for value in ours[name]]  # position = the rows' index
+        column = idx_col(name)
+        mapped = F.element_at(F.array(*(F.lit(i) for i in mapping)), F.col(column) + 1)
+        rows = rows.withColumn(column, F.coalesce(mapped, F.lit(oov)).cast("int"))
+    return rows
 
 
 def scores_model_version(spark: SparkSession, path: str, day: dt.date, version: int | None = None) -> str | None:
@@ -102,17 +157,23 @@ def scores_model_version(spark: SparkSession, path: str, day: dt.date, version: 
 
 
 def run_scoring(
-    spark: SparkSession, cfg: Config, timer: StageTimer | None = None, artifact: ModelArtifact | None = None
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer | None = None,
+    artifact: ModelArtifact | None = None,
+    features: BuiltFeatures | None = None,
 ) -> dict[str, Any]:
     """Score the decision day and replace that day in ``<warehouse>/scores``.
 
-    ``artifact`` is the model to score with (the nightly's: the one it just trained); None loads the
-    one ``models/LATEST`` names.
+    ``artifact`` is the model to score with (the nightly's choice); None loads ``score.model_version``,
+    else the one ``models/LATEST`` names. ``features``: the features stage's spec and vocabularies
+    (None: the last ones written).
     """
     timer = timer or StageTimer()
-    artifact = artifact or load_artifact(cfg.warehouse)
+    artifact = artifact or load_artifact(cfg.warehouse, cfg.score.model_version)
+    features = features or load_built_features(cfg.warehouse)
     with timer.stage("score") as rec:
-        rows, decision_day = extract_scoring_rows(spark, cfg, artifact)
+        rows, decision_day = extract_scoring_rows(spark, cfg, artifact, features)
         scored = score_rows(rows, artifact, cfg.score.beta, cfg.score.batch_size)
         commit = {"dt": decision_day, "model_version": artifact.version}  # which model these scores are from
         replace_days(scored, cfg.table("scores"), [decision_day], metadata=commit)

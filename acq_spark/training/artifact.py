@@ -37,6 +37,7 @@ class ModelArtifact:
     feature_spec: dict[str, Any]
     tree: CostTree
     metrics: dict[str, Any]
+    vocab: dict[str, Any]  # the vocabularies its sparse indices mean: {"oov_index", "vocabularies": {name: [values]}}
 
     @property
     def model_file(self) -> str:
@@ -137,4 +138,5 @@ def load_artifact(warehouse: str, version: str | None = None) -> ModelArtifact:
         feature_spec=fs.read_json(fs.join(path, "feature_spec.json"), "feature spec"),
         tree=CostTree.from_json(fs.read_text(fs.join(path, "cost_tree.json"), "model artifact's cost tree")),
         metrics=fs.read_json(fs.join(path, "metrics.json"), "metrics"),
+        vocab=fs.read_json(fs.join(path, "vocab.json"), "model artifact's vocabularies"),
     )

@@ -136,7 +136,7 @@ def test_each_day_holds_its_pairs_budget_and_method(three_runs):
     first, second, by_day, alloc = three_runs.first, three_runs.second, three_runs.by_day, three_runs.before
     assert second["dt"] == str(D1) and second["method"] == "oracle"
     assert set(alloc.columns) == {"dt", "account_id", "photo_id", "level", "n_creatives", "r", "cost_units", "lambda",
-                                  "run_id", "method"}
+                                  "run_id", "method", "model_version"}
     assert by_day[D2]["n"] == by_day[D1]["n"] == N_PAIRS
     assert by_day[D2]["used"] == first["solve"]["budget_used"] and by_day[D1]["used"] <= 200
     assert by_day[D1]["methods"] == ["oracle"]
@@ -276,12 +276,13 @@ def test_account_rules_group_quotas_by_account(spark):
         [(1, 12, 2, 3, 1.5), (1, 11, 0, 1, None), (2, 20, 4, 8, 0.25)],
         "account_id long, photo_id long, level int, n_creatives int, r double",
     )
-    table = allocation_table(source_df, D1, 0.5, "run-x", "acq")
-    assert table.where("cost_units = n_creatives AND lambda = 0.5 AND run_id = 'run-x'").count() == 3
+    table = allocation_table(source_df, D1, 0.5, "run-x", "acq", "m-7")
+    lineage = "run_id = 'run-x' AND model_version = 'm-7'"
+    assert table.where(f"cost_units = n_creatives AND lambda = 0.5 AND {lineage}").count() == 3
     actual_df = account_rules(table)
     expected_df = spark.createDataFrame(
-        [(D1, 1, 2, 4, [(11, 1), (12, 3)]), (D1, 2, 1, 8, [(20, 8)])],
+        [(D1, 1, 2, 4, [(11, 1), (12, 3)], "run-x", "m-7"), (D1, 2, 1, 8, [(20, 8)], "run-x", "m-7")],
         "dt date, account_id long, photos int, total_creatives long, "
-        "quotas array<struct<photo_id long, n_creatives int>>",
+        "quotas array<struct<photo_id long, n_creatives int>>, run_id string, model_version string",
     )
     assert_df_equality(actual_df, expected_df, ignore_row_order=True, ignore_nullable=True)

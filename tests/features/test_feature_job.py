@@ -10,7 +10,7 @@ from feature_sample import day
 
 from acq_spark.features.assemble import feature_columns
 from acq_spark.features.columns import NUMERIC_PACKED, numeric_feature_columns
-from acq_spark.features.job import SPEC_ARTIFACT, VOCAB_ARTIFACT, run_build_features
+from acq_spark.features.job import SPEC_FILE, VOCAB_FILE, features_root, run_build_features
 from acq_spark.run_calendar import RunCalendar
 from acq_spark.tables import overwrite_table
 
@@ -49,13 +49,15 @@ def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_c
     for row in scoring.values():
         assert row[NUMERIC_PACKED] == [float(np.float32(row[c])) for c in names]
 
-    warehouse = Path(cfg.warehouse)
-    assert json.loads((warehouse / VOCAB_ARTIFACT).read_text())["vocabularies"] == {
+    root = Path(features_root(cfg.warehouse))
+    version = (root / "LATEST").read_text().strip()
+    assert version.startswith(f"{day(7)}_")
+    assert json.loads((root / version / VOCAB_FILE).read_text())["vocabularies"] == {
         "product_name": ["p1", "p2"],
         "industry_l1": ["i1", "i2"],
         "industry_l2": ["j1", "j2", "j3"],
     }
-    assert spec == json.loads((warehouse / SPEC_ARTIFACT).read_text())
+    assert spec == json.loads((root / version / SPEC_FILE).read_text())
     assert spec["numeric_features"] == numeric_feature_columns((1, 3))
     assert [s["vocab_size"] for s in spec["sparse_features"]] == [3, 3, 4]
     assert (spec["decision_day"], spec["last_input_day"]) == (day(7).isoformat(), day(6).isoformat())
@@ -64,7 +66,8 @@ def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_c
     assert RunCalendar.from_spec(spec) == RunCalendar(day(7), day(6), (day(3), day(5), day(6)), 7)
 
     before = [table_rows(spark, cfg.table(t)) for t in ("training_examples", "scoring_rows")]
-    artifacts = [(warehouse / a).read_bytes() for a in (VOCAB_ARTIFACT, SPEC_ARTIFACT)]
-    run_build_features(spark, cfg, source=source_df)  # validation is not this job's to re-test
+    artifacts = [(root / version / a).read_bytes() for a in (VOCAB_FILE, SPEC_FILE)]
+    again = run_build_features(spark, cfg, source=source_df)  # validation is not this job's to re-test
     assert [table_rows(spark, cfg.table(t)) for t in ("training_examples", "scoring_rows")] == before
-    assert [(warehouse / a).read_bytes() for a in (VOCAB_ARTIFACT, SPEC_ARTIFACT)] == artifacts
+    assert (root / "LATEST").read_text().strip() == again.version
+    assert [(root / again.version / a).read_bytes() for a in (VOCAB_FILE, SPEC_FILE)] == artifacts

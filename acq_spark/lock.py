@@ -1,0 +1,165 @@
+"""One run at a time per warehouse: a claim object in ``<warehouse>/_lock/`` that names its run, host and start.
+
+The store needs only whole-object writes, deletes and a consistent listing (POSIX, HDFS, S3 since 2020),
+no atomic create-if-absent. A run writes its claim ``<UTC start>-<run id>.json``, then lists the claims:
+
+- only its own (stale ones aside): it holds the lock;
+- another's: if its own name sorts first it waits (up to ``lock.wait_seconds``) for the others to give way,
+  else it deletes its claim and fails at once with :class:`LockHeldError` naming the first claim's run.
+
+Two runs can never both hold it: each holds only after a listing that shows no other claim, and the later
+writer's listing always shows the earlier's claim. While it runs, the holder rewrites its claim every
+``lock.heartbeat_seconds``; a claim whose last write is older than ``lock.stale_after_minutes`` was left by
+a killed run, and the next run deletes it, saying so, and takes the lock. The claim is deleted on release.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from acq_spark import fs
+from acq_spark.config import LockConfig, table_path
+from acq_spark.errors import AcqError, LockHeldError
+from acq_spark.stages import LOG
+
+LOCK_FOLDER = "_lock"
+_POLL_SECONDS = 0.5
+
+
+def lock_folder(warehouse: str) -> str:
+    """Where the claims of ``warehouse``'s lock live."""
+    return table_path(warehouse, LOCK_FOLDER)
+
+
+def _claims(folder: str) -> list[tuple[str, dt.datetime | None]]:
+    return fs.list_files(folder, ".json")
+
+
+def _describe(folder: str, name: str) -> str:
+    """``run R (job J on host H, pid P, started S)`` from the claim's content, or its name when unreadable."""
+    try:
+        claim = fs.read_json(fs.join(folder, name), what="lock claim")
+    except AcqError:
+        return f"the claim {name}"
+    return (
+        f"run {claim.get('run_id')} (job {claim.get('job')} on host {claim.get('host')}, "
+        f"pid {claim.get('pid')}, started {claim.get('started_at')})"
+    )
+
+
+def _live(folder: str, mine: str | None, stale_after: dt.timedelta) -> list[str]:
+    """The names of the claims other than ``mine`` that are not stale; stale ones are deleted, with a warning."""
+    now = dt.datetime.now(dt.UTC)
+    live = []
+    for name, modified in _claims(folder):
+        if name == mine:
+            continue
+        if modified is not None and now - modified > stale_after:
+            holder = _describe(folder, name)
+            LOG.warning(
+                "lock: taking over the stale lock of %s: its claim was last refreshed %s, %.0f min ago "
+                "(stale after %g min)",
+                holder,
+                modified.isoformat(timespec="seconds"),
+                (now - modified).total_seconds() / 60,
+                stale_after.total_seconds() / 60,
+            )
+            fs.delete(fs.join(folder, name))
+            continue
+        live.append(name)
+    return live
+
+
+def _held_error(warehouse: str, folder: str, name: str) -> LockHeldError:
+    return LockHeldError(
+        f"warehouse {warehouse} is locked by {_describe(folder, name)}; one run at a time per warehouse "
+        "(a killed run's lock is taken over once stale, see lock.stale_after_minutes; "
+        f"the claim is {fs.join(folder, name)})"
+    )
+
+
+def acquire(warehouse: str, run_id: str, job: str, cfg: LockConfig) -> str:
+    """Take ``warehouse``'s lock for ``run_id``; returns the claim's location.
+
+    Raises:
+        LockHeldError: another run holds the lock (or took it first); names that run.
+    """
+    folder = lock_folder(warehouse)
+    stale_after = dt.timedelta(minutes=cfg.stale_after_minutes)
+    others = _live(folder, None, stale_after)
+    if others:  # held: fail before writing anything
+        raise _held_error(warehouse, folder, others[0])
+    started = dt.datetime.now(dt.UTC)
+    name = f"{started:%Y%m%dT%H%M%S%fZ}-{run_id}.json"
+    claim = fs.join(folder, name)
+    fs.write_json(claim, _claim_body(run_id, job, started))
+    deadline = time.monotonic() + cfg.wait_seconds
+    while True:
+        others = _live(folder, name, stale_after)
+        if not others:
+            LOG.info("lock: run %s holds %s", run_id, claim)
+            return claim
+        first = min([*others, name])
+        if first != name or time.monotonic() >= deadline:
+            error = _held_error(warehouse, folder, min(others))
+            fs.delete(claim)
+            raise error
+        time.sleep(_POLL_SECONDS)
+
+
+def _claim_body(run_id: str, job: str, started: dt.datetime) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "job": job,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started_at": started.isoformat(timespec="seconds"),
+        "refreshed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+class _Heartbeat(threading.Thread):
+    """Rewrites the claim every ``seconds`` until stopped, so a long run's lock never looks stale."""
+
+    def __init__(self, claim: str, body: dict[str, Any], seconds: float) -> None:
+        super().__init__(name="acq-lock-heartbeat", daemon=True)
+        self.claim, self.body, self.seconds = claim, body, seconds
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.seconds):
+            try:
+                if not fs.is_file(self.claim):
+                    LOG.error("lock: the claim %s is gone: another run may have taken the lock over", self.claim)
+                    return
+                self.body["refreshed_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+                fs.write_json(self.claim, self.body)
+            except Exception as exc:  # a missed heartbeat is retried; the lock goes stale only after several
+                LOG.warning("lock: could not refresh %s: %s", self.claim, exc)
+
+
+@contextmanager
+def warehouse_lock(warehouse: str, run_id: str, job: str, cfg: LockConfig) -> Iterator[str]:
+    """Hold ``warehouse``'s lock for the block (heartbeat included); yields the claim's location.
+
+    Raises:
+        LockHeldError: another run holds it.
+    """
+    claim = acquire(warehouse, run_id, job, cfg)
+    body = fs.read_json(claim, what="lock claim")
+    heartbeat = _Heartbeat(claim, body, cfg.heartbeat_seconds)
+    heartbeat.start()
+    try:
+        yield claim
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join(timeout=5)
+        fs.delete(claim)
+        LOG.info("lock: run %s released %s", run_id, claim)

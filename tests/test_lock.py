@@ -1,0 +1,94 @@
+"""The warehouse lock (:mod:`acq_spark.lock`) on a local folder and in a bucket (moto's server).
+
+Two nightlies started together on one warehouse are in ``tests/test_s3_warehouse.py``; here the lock itself:
+one holder among runs that start together, the holder named to the others, a killed run's stale claim taken
+over, a long run kept fresh by its heartbeat, and the claim gone on release.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from acq_spark import fs
+from acq_spark.config import LockConfig
+from acq_spark.errors import EXIT_LOCKED, LockHeldError, exit_status
+from acq_spark.lock import acquire, lock_folder, warehouse_lock
+
+QUICK = LockConfig(stale_after_minutes=10, heartbeat_seconds=30, wait_seconds=10)
+
+
+@pytest.fixture(params=["local", "s3"])
+def warehouse(request, tmp_path):
+    if request.param == "local":
+        return str(tmp_path / "warehouse")
+    return f"s3a://{request.getfixturevalue('bucket')}/wh"
+
+
+def race(warehouse: str, n: int) -> tuple[list[str], list[LockHeldError]]:
+    """``n`` threads take the lock at the same moment; (the claims taken, the errors raised)."""
+    barrier = threading.Barrier(n)
+    held: list[str] = []
+    errors: list[LockHeldError] = []
+
+    def contender(i: int) -> None:
+        barrier.wait()
+        try:
+            held.append(acquire(warehouse, f"run-{i}", "nightly", QUICK))
+        except LockHeldError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=contender, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return held, errors
+
+
+def test_of_runs_started_together_exactly_one_holds_and_the_others_name_it(warehouse):
+    for _ in range(3):
+        held, errors = race(warehouse, 3)
+        assert len(held) == 1 and len(errors) == 2
+        holder = fs.read_json(held[0])["run_id"]
+        assert all(f"locked by run {holder} (job nightly on host" in str(e) for e in errors)
+        assert fs.list_names(lock_folder(warehouse), ".json") == [fs.name_of(held[0])]  # the losers' claims are gone
+        fs.delete(held[0])
+
+
+def test_a_held_lock_fails_a_second_run_at_once_and_is_gone_after_release(warehouse):
+    with warehouse_lock(warehouse, "first", "nightly", QUICK) as claim:
+        assert fs.is_file(claim)
+        start = time.monotonic()
+        with pytest.raises(LockHeldError, match=f"warehouse {warehouse} is locked by run first") as caught:
+            acquire(warehouse, "second", "backfill", QUICK)
+        assert time.monotonic() - start < 5, "a held lock fails at once, without waiting"
+        assert exit_status(caught.value) == EXIT_LOCKED
+    assert fs.list_names(lock_folder(warehouse), ".json") == []
+    with warehouse_lock(warehouse, "third", "nightly", QUICK):
+        pass
+
+
+def test_a_killed_runs_stale_claim_is_taken_over_with_a_warning(warehouse, caplog):
+    stale = LockConfig(stale_after_minutes=1.5 / 60, heartbeat_seconds=0.5, wait_seconds=1)
+    left = acquire(warehouse, "killed", "nightly", stale)  # never released, never refreshed: a kill -9
+    with pytest.raises(LockHeldError, match="locked by run killed"):
+        acquire(warehouse, "too-early", "nightly", stale)
+    time.sleep(2.5)
+    with caplog.at_level(logging.WARNING, logger="acq"), warehouse_lock(warehouse, "next", "nightly", stale) as claim:
+        assert not fs.is_file(left)
+        assert fs.read_json(claim)["run_id"] == "next"
+    assert "taking over the stale lock of run killed (job nightly" in caplog.text
+
+
+def test_the_heartbeat_keeps_a_long_runs_claim_fresh(warehouse):
+    short = LockConfig(stale_after_minutes=2 / 60, heartbeat_seconds=0.4, wait_seconds=0)
+    with warehouse_lock(warehouse, "long", "nightly", short) as claim:
+        first = fs.read_json(claim)["refreshed_at"]
+        time.sleep(3.5)  # beyond the staleness: only the heartbeat keeps it
+        with pytest.raises(LockHeldError, match="locked by run long"):
+            acquire(warehouse, "other", "nightly", short)
+        assert fs.read_json(claim)["refreshed_at"] > first
