@@ -24,7 +24,7 @@ from acq_spark.features.job import BuiltFeatures
 from acq_spark.lineage import input_lineage, run_lineage, table_versions
 from acq_spark.stages import LOG, StageTimer, current_run_id, setup_logging
 from acq_spark.tables import table_exists, write_json
-from acq_spark.training.promotion import ModelChoice
+from acq_spark.training.promotion import ModelChoice, takes_latest
 from acq_spark.validation import ValidInput
 
 T = TypeVar("T")
@@ -87,7 +87,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
             spark, cfg, timer, run_id=current_run_id(), calendar=calendar, input_fingerprint=fingerprint
         ),
     )
-    if choice.promote:
+    if takes_latest(cfg.warehouse, choice):
         promote_model(cfg.warehouse, artifact.version)  # last: the published day and LATEST now agree
     table4_reason = table4_status(spark, cfg, day)
     table4 = None

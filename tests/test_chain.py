@@ -249,9 +249,14 @@ def test_a_backfill_runs_each_day_once_skips_published_days_and_stops_at_the_fir
     cfg, _, _ = world
     quick = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=1), run_date=None)
     first, last = cfg.run_date - dt.timedelta(days=2), cfg.run_date - dt.timedelta(days=1)
+    latest = Path(cfg.table("models"), "LATEST").read_text()
     done = run_backfill(spark, quick, first, last)
     assert [d.day for d in done] == [first, last]
     assert done[0].status == "ran" and read_pointer(cfg.warehouse, first)["run_id"] == done[0].run_id
+    (record,) = Path(cfg.table("runs"), "nightly").glob(f"{first}_{done[0].run_id}.json")
+    choice = json.loads(record.read_text())["model_choice"]  # today's champion has seen the backfilled day
+    assert choice["promoted"] and choice["reason"].startswith("new model: no champion to compare with")
+    assert Path(cfg.table("models"), "LATEST").read_text() == latest, "a backfilled day's model never takes LATEST"
     version = delta_version(spark, cfg.table("allocation"))
     again = run_backfill(spark, quick, first, last)
     assert [(d.status, d.run_id) for d in again] == [("skipped", d.run_id) for d in done]  # a re-run resumes

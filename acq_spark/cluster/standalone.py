@@ -53,9 +53,14 @@ class Daemon:
 def hidden_from(folders: Sequence[Path], command: list[str]) -> list[str]:
     """``command`` run in a private mount namespace where each of ``folders`` is an empty tmpfs.
 
-    ``unshare`` execs ``sh``, which mounts and then execs ``command``: the pid stays the command's.
+    A hidden system temporary folder (``/tmp``) becomes the host's own, writable one (1 GiB, mode 1777,
+    as a host's ``/tmp`` is); any other hidden folder is a small empty tmpfs. ``unshare`` execs ``sh``,
+    which mounts and then execs ``command``: the pid stays the command's.
     """
-    mount = 'mount -t tmpfs -o size=1m,mode=0755 acq-hidden "$1"'
+    mount = (
+        'if [ "$1" = /tmp ]; then o=size=1g,mode=1777; else o=size=1m,mode=0755; fi; '
+        'mount -t tmpfs -o "$o" acq-hidden "$1"'
+    )
     script = f'while [ "$1" != -- ]; do {mount}; shift; done; shift; exec "$@"'
     return ["unshare", "-m", "--propagation", "private", "sh", "-ec", script, "sh", *map(str, folders), "--", *command]
 

@@ -4,7 +4,9 @@ The gate compares the new model's validation AUC with the champion's (the model 
 which scored the last published day): the new model is published only if its AUC is at least the
 champion's minus ``train.promotion_auc_tolerance`` and it predicted no non-finite value; otherwise the
 champion scores today's rows (re-indexed to its vocabularies) and the report says why. A champion that
-cannot read today's features (other windows or levels) never blocks the new model.
+cannot read today's features (other windows or levels), or was trained for a later day than today's (in
+a backfill: it has seen the days after it), never blocks the new model; and a backfilled day's model never
+takes ``LATEST`` from a later day's.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def pinned(warehouse: str, version: str) -> ModelChoice:
     return ModelChoice(load_artifact(warehouse, version), False, f"pinned by score.model_version={version}")
 
 
+def decision_day(artifact: ModelArtifact) -> str:
+    """The decision day (ISO) the model was trained for."""
+    return str(artifact.feature_spec.get("decision_day", ""))
+
+
 def gate(new: ModelArtifact, champion: ModelArtifact | None, tolerance: float | None) -> ModelChoice:
     """The promotion gate's decision between the newly trained model and the champion."""
     new_auc = new.metrics.get("auc")
@@ -41,7 +48,8 @@ def gate(new: ModelArtifact, champion: ModelArtifact | None, tolerance: float | 
             bad = new.metrics["non_finite_predictions"]
             return ModelChoice(champion, False, f"new model {new.version} predicted {bad} non-finite values")
     if champion is None:
-        return ModelChoice(new, True, "new model: there is no champion yet")
+        reason = "new model: no champion to compare with (none yet, or one for a later day or other features)"
+        return ModelChoice(new, True, reason)
     if tolerance is None:
         return ModelChoice(new, True, "new model: the gate is off (train.promotion_auc_tolerance is null)")
     old_auc = champion.metrics.get("auc")
@@ -54,7 +62,7 @@ def gate(new: ModelArtifact, champion: ModelArtifact | None, tolerance: float | 
 
 
 def champion_for(warehouse: str, spec: dict[str, Any], levels: tuple[int, ...]) -> ModelArtifact | None:
-    """The current champion (``models/LATEST``) if there is one that can read today's features ``spec``."""
+    """The current champion (``models/LATEST``) if it can read today's features ``spec`` and is not from a later day."""
     from acq_spark.scoring.job import check_model_reads
 
     try:
@@ -62,4 +70,15 @@ def champion_for(warehouse: str, spec: dict[str, Any], levels: tuple[int, ...]) 
         check_model_reads(champion, spec, levels)
     except AcqError:
         return None
-    return champion
+    return champion if decision_day(champion) <= str(spec["decision_day"]) else None
+
+
+def takes_latest(warehouse: str, choice: ModelChoice) -> bool:
+    """Whether the chosen model should become ``LATEST``: promoted, and no later day's model holds it."""
+    if not choice.promote:
+        return False
+    try:
+        current = load_artifact(warehouse)
+    except AcqError:
+        return True
+    return decision_day(choice.artifact) >= decision_day(current)

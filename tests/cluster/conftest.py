@@ -5,16 +5,21 @@ mount namespace where the checkout (and so its ``.venv``) is an empty folder: ex
 Python workers can only run what the submitted application ships, ``make dist``'s environment
 archive. The warehouse is a temporary folder that the driver and the workers both see (a shared
 filesystem). One cluster serves the whole session; ``standalone_cluster`` replaces any worker a test
-killed before handing the cluster to the next test. Jobs run through ``spark-submit`` subprocesses
-(the test process already holds the local ``spark`` session; a JVM holds one SparkContext only), and
-their Delta output is then read back with that local session. Mark cluster tests ``@pytest.mark.cluster``.
+killed before handing the cluster to the next test. ``bucket_cluster`` (one per module) shares no folder
+with the driver at all: its host lives outside the system temporary folder and each worker gets a
+private ``/tmp`` too, so its warehouse must be in a bucket (moto's server). Jobs run through
+``spark-submit`` subprocesses (the test process already holds the local ``spark`` session; a JVM holds
+one SparkContext only), and their Delta output is then read back with that local session. Mark cluster
+tests ``@pytest.mark.cluster``.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -59,6 +64,36 @@ def _session_cluster(tmp_path_factory: pytest.TempPathFactory, dist: Dist) -> It
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def bucket_cluster(dist: Dist) -> Iterator[StandaloneCluster]:
+    """A foreign-host cluster sharing no folder with the driver: checkout hidden, a private ``/tmp`` per worker."""
+    reason = can_hide_folders()
+    if reason:
+        pytest.skip(f"the foreign-host cluster hides the checkout with a private mount namespace: {reason}")
+    system_tmp = Path(tempfile.gettempdir())
+    host = Path(tempfile.mkdtemp(prefix="acq-foreign-host-", dir="/var/tmp"))  # not under the hidden /tmp
+    spark_home = copy_spark_home(host / "spark")
+    cluster = StandaloneCluster(
+        n_workers=2, cores=1, memory="1g", base_dir=host / "cluster", spark_home=spark_home,
+        hide=[PROJECT_ROOT, system_tmp],
+    )  # fmt: skip
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+        shutil.rmtree(host, ignore_errors=True)
+
+
+def submit_cli(
+    master_url: str, job: str, args: Sequence[str], env: Mapping[str, str], log_dir: Path
+) -> SubmittedJob:
+    """``python -m acq_spark.cluster submit --master URL JOB ARGS`` as a user runs it, with ``env`` added."""
+    conf = [arg for key, value in CLUSTER_CONF.items() for arg in ("--conf", f"{key}={value}")]
+    memory = ["--driver-memory", MEMORY["driver_memory"], "--executor-memory", MEMORY["executor_memory"]]
+    command = [sys.executable, "-m", "acq_spark.cluster", "submit", "--master", master_url, *memory, *conf, job]
+    return start_process([*command, *args], {**submit_env(master_url), **env}, log_dir)
 
 
 @pytest.fixture
@@ -111,11 +146,7 @@ def start_cli(standalone_cluster: StandaloneCluster, tmp_path: Path) -> Iterator
     jobs: list[SubmittedJob] = []
 
     def launch(script: str | Path, n: int, args: list[str]) -> SubmittedJob:
-        url = standalone_cluster.master_url
-        conf = [arg for key, value in CLUSTER_CONF.items() for arg in ("--conf", f"{key}={value}")]
-        memory = ["--driver-memory", MEMORY["driver_memory"], "--executor-memory", MEMORY["executor_memory"]]
-        command = [sys.executable, "-m", "acq_spark.cluster", "submit", "--master", url, *memory, *conf, str(script)]
-        return start_process([*command, *args], submit_env(url), tmp_path / f"cli-{n}")
+        return submit_cli(standalone_cluster.master_url, str(script), args, {}, tmp_path / f"cli-{n}")
 
     yield _launcher(jobs, launch)
     _kill_running(jobs)
@@ -129,3 +160,19 @@ def submit(start: Callable[..., SubmittedJob]) -> Callable[..., subprocess.Compl
         return start(script, *args).wait(timeout=timeout)
 
     return run
+
+
+@pytest.fixture
+def start_on_bucket_cluster(
+    bucket_cluster: StandaloneCluster, s3_server, tmp_path: Path
+) -> Iterator[Callable[..., SubmittedJob]]:
+    """``start_on_bucket_cluster("nightly", "--set", ...)``: the user's command on :func:`bucket_cluster`, with
+    ``conf/test.yaml`` and the AWS environment of moto's server (the only way to the warehouse)."""
+    jobs: list[SubmittedJob] = []
+    env = s3_server.environment()
+
+    def launch(script: str | Path, n: int, args: list[str]) -> SubmittedJob:
+        return submit_cli(bucket_cluster.master_url, str(script), args, env, tmp_path / f"bucket-cli-{n}")
+
+    yield _launcher(jobs, launch)
+    _kill_running(jobs)

@@ -1,9 +1,10 @@
 """The nightly chain and the allocation job on the real standalone cluster.
 
-* The whole chain (``jobs/nightly.py``), submitted as a user would (``python -m acq_spark.cluster
-  submit`` with ``make dist``'s archive) to workers that cannot see the checkout, allocates exactly as
-  the same chain in local mode on the same world (training is deterministic: seeds and TensorFlow op
-  determinism).
+* The whole chain (``jobs/simulate.py``, then ``jobs/nightly.py``), submitted as a user would (``python -m
+  acq_spark.cluster submit`` with ``make dist``'s archive) to workers that share no folder with the driver
+  (the checkout hidden, a private ``/tmp`` each), with the warehouse only in a bucket (moto's server) and
+  the AWS environment alone, allocates exactly as the same chain in local mode on the same world
+  (training is deterministic: seeds and TensorFlow op determinism).
 * A worker killed while the allocation job is solving: the job still finishes, with the allocation
   the in-memory solver gives on the same scores.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,10 +21,13 @@ import numpy as np
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from s3_store import use_store
 
+from acq_spark import fs
 from acq_spark.allocation.solver import solve_numpy
 from acq_spark.cluster import ClusterError, StandaloneCluster, SubmittedJob
 from acq_spark.cluster.processes import alive
+from acq_spark.config import PROJECT_ROOT
 from acq_spark.nightly import run_nightly
 from acq_spark.schemas import SCORES_SCHEMA
 from acq_spark.simulate.job import run_simulation
@@ -38,26 +43,36 @@ def _sets(overrides: list[str]) -> list[str]:
     return [arg for item in overrides for arg in ("--set", item)]
 
 
-def test_the_nightly_chain_on_the_cluster_allocates_as_in_local_mode(start, start_cli, spark, make_cfg, tmp_path):
-    on_cluster = _sets([f"warehouse={tmp_path / 'cluster'}", *WORLD])
-    simulating = start("simulate", *on_cluster)
+def test_the_nightly_chain_on_a_cluster_sharing_no_folder_with_a_bucket_warehouse_allocates_as_local_mode(
+    bucket_cluster, start_on_bucket_cluster, s3_server, spark, make_cfg
+):
+    warehouse = f"s3a://{s3_server.new_bucket()}/wh"
+    on_cluster = _sets([f"warehouse={warehouse}", *WORLD])
+    simulating = start_on_bucket_cluster("simulate", *on_cluster)
     local = make_cfg(*WORLD)
     run_simulation(spark, local)
     simulating.wait(timeout=600)
-    nightly = start_cli("nightly", *on_cluster)
+    nightly = start_on_bucket_cluster("nightly", *on_cluster)
     local_report = Path(run_nightly(spark, local))  # meanwhile, the same chain in local mode
     result = nightly.wait(timeout=1200)
 
-    cluster_report = Path(re.findall(r"^report: (.+)$", result.stdout, re.MULTILINE)[-1])
-    assert cluster_report.is_file() and local_report.is_file()
+    for pid in bucket_cluster.worker_pids:  # the workers really see neither the checkout nor the driver's /tmp
+        mounts = Path(f"/proc/{pid}/mountinfo").read_text().splitlines()
+        hidden = [line.split()[4] for line in mounts if "acq-hidden" in line]
+        assert {str(PROJECT_ROOT), tempfile.gettempdir()} <= set(hidden)
     output = result.stdout + result.stderr  # spark-submit merges the Python driver's stderr into stdout
     assert "--archives" in result.stderr.splitlines()[0] and "environment/bin/python" in result.stderr.splitlines()[0]
     for stage in ("validate", "features", "train", "score", "allocation solve", "report"):
         assert f"stage {stage}" in output, f"no timing line for stage {stage!r}"
-    actual_df = spark.read.format("delta").load(str(tmp_path / "cluster" / "allocation")).select(*ALLOCATION_COLUMNS)
-    expected_df = spark.read.format("delta").load(local.table("allocation")).select(*ALLOCATION_COLUMNS)
-    assert expected_df.count() == 400
-    assert_df_equality(actual_df, expected_df, ignore_row_order=True)
+    cluster_report = re.findall(r"^report: (.+)$", result.stdout, re.MULTILINE)[-1]
+    assert cluster_report.startswith(f"{warehouse}/reports/") and local_report.is_file()
+    with use_store(spark, s3_server.environment()):
+        assert fs.is_file(cluster_report) and fs.is_file(f"{warehouse}/models/LATEST")
+        actual_df = spark.read.format("delta").load(f"{warehouse}/allocation").select(*ALLOCATION_COLUMNS).cache()
+        expected_df = spark.read.format("delta").load(local.table("allocation")).select(*ALLOCATION_COLUMNS)
+        assert expected_df.count() == 400
+        assert_df_equality(actual_df, expected_df, ignore_row_order=True)
+        actual_df.unpersist()
 
 
 # Big enough that a pass over the scores takes seconds on two 1-core executors, so the kill lands

@@ -29,3 +29,4 @@ def test_non_finite_predictions_fail_the_gate_and_the_first_model_or_no_gate_alw
     assert gate(model("new", 0.5), None, 0.02).promote
     assert gate(model("new", 0.5), model("old", 0.9), None).promote
     assert gate(model("new", None), model("old", 0.9), 0.02).artifact.version == "new"
+
