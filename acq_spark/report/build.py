@@ -42,6 +42,16 @@ def latest_run_record(cfg: Config, day: dt.date | str) -> dict[str, Any] | None:
     return fs.read_json(fs.join(folder, records[-1]), "allocation run record") if records else None
 
 
+def model_choice_reason(cfg: Config, day: dt.date | str) -> str | None:
+    """Why the newest nightly of ``day`` scored with its model (its run record's ``model_choice``), if recorded."""
+    folder = cfg.table("runs/nightly")
+    records = [name for name in fs.list_names(folder, ".json") if name.startswith(f"{day}_")]
+    if not records:
+        return None
+    record = fs.read_json(fs.join(folder, records[-1]), "nightly run record")
+    return (record.get("model_choice") or {}).get("reason")
+
+
 def sample_curves(
     spark: SparkSession, cfg: Config, day: dt.date | str, n: int
 ) -> tuple[np.ndarray, np.ndarray | None, list]:
@@ -163,7 +173,7 @@ def render_report(
             f"({record['budget'].get('source')}), used {s['budget_used']:,} (unused {s['unused']:,})",
             f"- λ* = {s['lam']:.6g} after {s['passes']} passes over the scores ({s['solver']} solver)",
             f"- objective Σr = {s['objective']:,.2f}; LP bound {_number(s['dual_bound'], ',.2f')}; "
-            f"gap {_number(s['gap'], ',.4g')} (relative {_number(s.get('relative_gap'), '.3%')})",
+            f"gap {_number(s['gap'], ',.4g')} (relative {_number(s.get('relative_gap'), '.3g')})",
             "",
         ]
         if s.get("trace"):
@@ -193,6 +203,7 @@ def render_report(
     if artifact is not None:
         m = artifact.metrics
         md += ["## Model", "", f"- version `{artifact.version}`: {m['model']}/{m['variant']}, AUC {m['auc']:.4f}"]
+        choice = choice or model_choice_reason(cfg, day)
         md += [f"- why this model: {choice}", ""] if choice else [""]
         if m.get("calibration"):
             plot_calibration(m["calibration"], out / "calibration.png")
