@@ -8,6 +8,7 @@ over, a long run kept fresh by its heartbeat, and the claim gone on release.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 
@@ -49,12 +50,13 @@ def race(warehouse: str, n: int) -> tuple[list[str], list[LockHeldError]]:
     return held, errors
 
 
-def test_of_runs_started_together_exactly_one_holds_and_the_others_name_it(warehouse):
+def test_of_runs_started_together_exactly_one_holds_and_the_others_name_a_contender(warehouse):
     for _ in range(3):
         held, errors = race(warehouse, 3)
         assert len(held) == 1 and len(errors) == 2
-        holder = fs.read_json(held[0])["run_id"]
-        assert all(f"locked by run {holder} (job nightly on host" in str(e) for e in errors)
+        # A loser names the claim it saw: the holder, or a contender that gave way after it looked
+        # (tests/test_s3_warehouse.py checks that of two nightlies the loser names the winner).
+        assert all(re.search(r"locked by run run-[012] \(job nightly on host", str(e)) for e in errors)
         assert fs.list_names(lock_folder(warehouse), ".json") == [fs.name_of(held[0])]  # the losers' claims are gone
         fs.delete(held[0])
 
@@ -73,11 +75,11 @@ def test_a_held_lock_fails_a_second_run_at_once_and_is_gone_after_release(wareho
 
 
 def test_a_killed_runs_stale_claim_is_taken_over_with_a_warning(warehouse, caplog):
-    stale = LockConfig(stale_after_minutes=1.5 / 60, heartbeat_seconds=0.5, wait_seconds=1)
+    stale = LockConfig(stale_after_minutes=4 / 60, heartbeat_seconds=0.5, wait_seconds=1)
     left = acquire(warehouse, "killed", "nightly", stale)  # never released, never refreshed: a kill -9
     with pytest.raises(LockHeldError, match="locked by run killed"):
         acquire(warehouse, "too-early", "nightly", stale)
-    time.sleep(2.5)
+    time.sleep(5)
     with caplog.at_level(logging.WARNING, logger="acq"), warehouse_lock(warehouse, "next", "nightly", stale) as claim:
         assert not fs.is_file(left)
         assert fs.read_json(claim)["run_id"] == "next"
@@ -85,10 +87,10 @@ def test_a_killed_runs_stale_claim_is_taken_over_with_a_warning(warehouse, caplo
 
 
 def test_the_heartbeat_keeps_a_long_runs_claim_fresh(warehouse):
-    short = LockConfig(stale_after_minutes=2 / 60, heartbeat_seconds=0.4, wait_seconds=0)
+    short = LockConfig(stale_after_minutes=4 / 60, heartbeat_seconds=0.5, wait_seconds=0)
     with warehouse_lock(warehouse, "long", "nightly", short) as claim:
         first = fs.read_json(claim)["refreshed_at"]
-        time.sleep(3.5)  # beyond the staleness: only the heartbeat keeps it
+        time.sleep(5)  # beyond the staleness: only the heartbeat keeps it
         with pytest.raises(LockHeldError, match="locked by run long"):
             acquire(warehouse, "other", "nightly", short)
         assert fs.read_json(claim)["refreshed_at"] > first
