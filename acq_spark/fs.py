@@ -233,12 +233,7 @@ def is_file(location: str | Path) -> bool:
 
 def list_names(folder: str | Path, suffix: str = "") -> list[str]:
     """The sorted names of the files directly in ``folder`` that end with ``suffix`` (none when no folder)."""
-    filesystem, path = resolve(folder)
-    try:
-        infos = filesystem.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-    except OSError as exc:
-        raise _store_error("list", str(folder), exc) from None
-    return sorted(i.base_name for i in infos if i.type == pafs.FileType.File and i.base_name.endswith(suffix))
+    return [name for name, _ in list_files(folder, suffix)]
 
 
 def list_files(folder: str | Path, suffix: str = "") -> list[tuple[str, dt.datetime | None]]:

@@ -76,11 +76,11 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
         features = _stage("features", lambda: run_build_features(spark, cfg, timer, clean, calendar))
         tree = _stage("tree", lambda: run_build_tree(spark, cfg, timer, clean, calendar))
     day = calendar.decision_day
+    fingerprint = input_fingerprint(spark, cfg, day)  # of the input just read; a backfill skips a day published from it
     choice = _stage("train", lambda: choose_model(spark, cfg, timer, features, tree))
     artifact = choice.artifact
     LOG.info("model %s scores: %s", artifact.version, choice.reason)
     _stage("score", lambda: run_scoring(spark, cfg, timer, artifact=artifact, features=features))
-    fingerprint = input_fingerprint(spark, cfg, day)  # in the pointer: a backfill skips a day published from it
     record = _stage(
         "allocate",
         lambda: run_allocate(
