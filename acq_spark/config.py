@@ -189,6 +189,8 @@ class LockConfig:
     wait_seconds: float = 10.0
 
     def __post_init__(self) -> None:
+        if self.stale_after_minutes <= 0:
+            return  # the range rule names the bad value
         if self.heartbeat_seconds * 2 > self.stale_after_minutes * 60:
             raise ConfigError(
                 f"lock.heartbeat_seconds: must be at most half of lock.stale_after_minutes "

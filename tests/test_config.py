@@ -53,6 +53,9 @@ def test_defaults_environment_file_and_overrides_apply_in_order(tmp_path):
         ("validation.outlier.action=drop", "validation.outlier.action: must be one of ['quarantine', 'cap', 'off']"),
         ("train.model=xgb", "train.model: must be one of ['ubtm', 'dnn', 'ziln', 'cread']"),
         ("seed=[1", "seed: not a YAML value: '[1'"),
+        ("lock.heartbeat_seconds=400", "lock.heartbeat_seconds: must be at most half of lock.stale_after_minutes"),
+        ("lock.stale_after_minutes=0", "lock.stale_after_minutes: must be a finite number > 0, got 0.0"),
+        ("train.promotion_auc_tolerance=2", "train.promotion_auc_tolerance: must be null or in [0, 1], got 2.0"),
     ],
 )
 def test_bad_configuration_names_the_key(override, message):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from acq_spark.training.artifact import ModelArtifact
 from acq_spark.training.promotion import gate
 from acq_spark.tree.cost_tree import CostTree
@@ -30,3 +32,16 @@ def test_non_finite_predictions_fail_the_gate_and_the_first_model_or_no_gate_alw
     assert gate(model("new", 0.5), model("old", 0.9), None).promote
     assert gate(model("new", None), model("old", 0.9), 0.02).artifact.version == "new"
 
+
+
+def test_a_model_of_another_feature_layout_is_refused_naming_what_differs():
+    from acq_spark.scoring.job import ModelMismatchError, check_model_reads
+
+    spec = {"levels": [1, 2], "numeric_features": ["cost_sum_1d"], "sparse_features": [{"name": "product_name"}]}
+    same = ModelArtifact("/wh/models/m", "m", spec, CostTree.__new__(CostTree), {}, {})
+    check_model_reads(same, spec, (1, 2))
+    other = ModelArtifact("/wh/models/m", "m", {**spec, "numeric_features": ["cost_sum_7d"]}, same.tree, {}, {})
+    with pytest.raises(ModelMismatchError, match=r"model m reads other numeric features .*cost_sum_1d"):
+        check_model_reads(other, spec, (1, 2))
+    with pytest.raises(ModelMismatchError, match=r"model m: levels \[1, 2\] differ from \[1, 3\]"):
+        check_model_reads(same, spec, (1, 3))
