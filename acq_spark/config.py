@@ -37,6 +37,7 @@ class ConfigError(ValueError):
 class InputConfig:
     path: str | None = None  # None: <warehouse>/creative_daily
     format: Literal["delta", "parquet"] = "delta"
+    days: Literal["needed", "all"] = "needed"  # needed: the longest window + the label days (see features.history)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,6 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
     from acq_spark.features.job import run_build_features
     from acq_spark.report.build import build_report
     from acq_spark.scoring.job import run_scoring
-    from acq_spark.summary import input_summary
     from acq_spark.training.artifact import promote_model
     from acq_spark.tree.job import run_build_tree
     from acq_spark.validation import valid_input
@@ -66,13 +65,13 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
     def validate(stack: ExitStack) -> ValidInput:
         with timer.stage("validate") as rec:
             valid = stack.enter_context(valid_input(spark, cfg))  # cached until the tree is built
-            summary = input_summary(valid.rows)
+            summary = valid.summary
             rec.figures.update(rows=summary["rows"], pairs=summary["pairs"], days=summary["days"])
             rec.figures.update(decision_day=str(valid.calendar.decision_day))
         return valid
 
     with ExitStack() as stack:
-        clean, calendar = _stage("validate", lambda: validate(stack))
+        clean, calendar, _ = _stage("validate", lambda: validate(stack))
         features = _stage("features", lambda: run_build_features(spark, cfg, timer, clean, calendar))
         tree = _stage("tree", lambda: run_build_tree(spark, cfg, timer, clean, calendar))
     day = calendar.decision_day

@@ -13,8 +13,10 @@ which the report shows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -26,7 +28,8 @@ from pyspark.sql import types as T
 from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
-from acq_spark.run_calendar import RunCalendar, input_calendar
+from acq_spark.features.windows import has_level, level_creatives
+from acq_spark.run_calendar import DayTotals, RunCalendar, input_calendar, plan_calendar
 from acq_spark.schemas import KEYS
 from acq_spark.stages import LOG
 from acq_spark.tables import read_table, reading, replace_days, write_json
@@ -63,6 +66,9 @@ class ValidationResult:
     Attributes:
         outlier_rows: rows whose cost passed ``outlier_bound`` (quarantined or capped, by ``outlier_action``).
         outlier_bound: the bound the guard used; None when it is off or no valid cost is positive.
+        per_day: per input day, the counts and the clean rows' sums :func:`split_rows` computed (see
+            :func:`_day_figures`); empty when not counted.
+        pairs: the distinct pairs of the clean rows (None when not counted).
     """
 
     clean: DataFrame
@@ -72,6 +78,37 @@ class ValidationResult:
     outlier_rows: int = 0
     outlier_bound: float | None = None
     outlier_action: str = "off"
+    per_day: Mapping[dt.date, Mapping[str, float]] = dataclasses.field(default_factory=dict, repr=False)
+    pairs: int | None = None
+
+    def day_totals(self) -> dict[dt.date, DayTotals]:
+        """The run calendar's totals of every day with clean rows."""
+        return {
+            day: DayTotals(int(f["rows"]), int(f["creatives"] or 0), int(f["labelled"]))
+            for day, f in self.per_day.items()
+            if f["rows"]
+        }
+
+    def summary(self) -> dict[str, object]:
+        """The input summary of the clean rows (as :func:`acq_spark.summary.input_summary`), from the per-day sums."""
+        days = {d: f for d, f in sorted(self.per_day.items()) if f["rows"]}
+        n = sum(int(f["rows"]) for f in days.values())
+        total, squares = (sum(float(f[k] or 0.0) for f in days.values()) for k in ("cost_sum", "cost_sq"))
+        variance = (squares - total * total / n) / (n - 1) if n > 1 else float("nan")
+        last = max(days) if days else None
+        return {
+            "rows": n,
+            "pairs": self.pairs,
+            "days": len(days),
+            "first_day": str(min(days)) if days else None,
+            "last_day": str(last) if days else None,
+            "zero_cost_share": sum(int(f["zero_cost"]) for f in days.values()) / n if n else None,
+            "mean": total / n if n else None,
+            "std": math.sqrt(max(variance, 0.0)) if n > 1 else None,
+            "max": max(float(f["cost_max"]) for f in days.values()) if days else None,
+            "mean_creatives": sum(int(f["n_creatives"] or 0) for f in days.values()) / n if n else None,
+            "creatives_last_day": int(days[last]["n_creatives"] or 0) if days else 0,
+        }
 
     @property
     def bad_share(self) -> float:
@@ -145,8 +182,7 @@ def outlier_bound(flagged: DataFrame, quantile: float, multiple: float) -> float
     Only positive costs count (most rows cost 0), and only rows without a fault, so a negative or
     non-finite cost cannot move the bound. One small aggregate is collected.
     """
-    valid = flagged.where(F.col(REASON).isNull() & (F.col("cost") > 0))
-    q = valid.agg(F.percentile_approx("cost", quantile, 10_000)).first()[0]
+    q = flagged.agg(_positive_quantile(F.col(REASON).isNull(), quantile)).first()[0]
     return None if q is None else float(multiple * q)
 
 
@@ -183,25 +219,69 @@ def validate(df: DataFrame, outlier: OutlierConfig | None = None) -> ValidationR
     return split_rows(flag_rows(df), outlier)
 
 
-def split_rows(flagged: DataFrame, outlier: OutlierConfig | None = None) -> ValidationResult:
-    """Split the :func:`flag_rows` rows into clean and quarantined ones, the outlier guard applied, and count them."""
+def split_rows(
+    flagged: DataFrame, outlier: OutlierConfig | None = None, levels: Sequence[int] | None = None
+) -> ValidationResult:
+    """Split the :func:`flag_rows` rows into clean and quarantined ones, the outlier guard applied, and count them.
+
+    Two small jobs over ``flagged``: the outlier bound with the distinct clean pairs, then one row per day
+    with every count, the run calendar's totals (by ``levels``; the default levels when None) and the
+    input summary's sums (:attr:`ValidationResult.per_day`, :meth:`ValidationResult.summary`).
+    """
     action = "off" if outlier is None else outlier.action
-    bound = None if action == "off" else outlier_bound(flagged, outlier.quantile, outlier.multiple)
-    marked = with_outliers(flagged, bound, action)
-    counts = marked.agg(
-        F.count(F.lit(1)).alias("n"),
-        F.count(REASON).alias("bad"),
-        F.count(F.when(F.col(_IS_OUTLIER), 1)).alias("outliers"),
+    fault_free = F.col(REASON).isNull()
+    first = flagged.agg(
+        F.countDistinct(F.when(fault_free, F.col("account_id")), F.col("photo_id")).alias("pairs"),
+        *([] if action == "off" else [_positive_quantile(fault_free, outlier.quantile).alias("q")]),
     ).first()
+    bound = None if action == "off" or first["q"] is None else float(outlier.multiple * first["q"])
+    marked = with_outliers(flagged, bound, action)
+    days = {r["dt"]: r.asDict() for r in marked.groupBy("dt").agg(*_day_figures(levels)).collect()}
+    outliers = sum(d["outliers"] for d in days.values())
+    pairs = int(first["pairs"]) if not outliers or action != "quarantine" else _clean_pairs(marked)
     return ValidationResult(
         clean=marked.where(F.col(REASON).isNull()).drop(REASON, _IS_OUTLIER),
         quarantine=marked.where(F.col(REASON).isNotNull()).drop(_IS_OUTLIER),
-        total_rows=int(counts["n"]),
-        bad_rows=int(counts["bad"]),
-        outlier_rows=int(counts["outliers"]),
+        total_rows=sum(d["n"] for d in days.values()),
+        bad_rows=sum(d["bad"] for d in days.values()),
+        outlier_rows=outliers,
         outlier_bound=bound,
         outlier_action=action,
+        per_day={d: {k: v for k, v in row.items() if k != "dt"} for d, row in days.items() if d is not None},
+        pairs=pairs,
     )
+
+
+def _positive_quantile(fault_free: Column, quantile: float) -> Column:
+    """The ``quantile`` of the positive costs of rows without a fault (null when there are none)."""
+    return F.percentile_approx(F.when(fault_free & (F.col("cost") > 0), F.col("cost")), quantile, 10_000)
+
+
+def _clean_pairs(marked: DataFrame) -> int:
+    """The distinct pairs of the clean rows (after outliers were quarantined)."""
+    return int(marked.where(F.col(REASON).isNull()).select(*KEYS).distinct().count())
+
+
+def _day_figures(levels: Sequence[int] | None) -> list[Column]:
+    """Per day: all rows, quarantined, outliers; of the clean rows: the calendar's totals and the summary's sums."""
+    from acq_spark.config import Config
+
+    levels = tuple(levels or Config().levels)
+    clean = F.col(REASON).isNull()
+    cost, n = F.col("cost"), F.col("n_creatives")
+    return [
+        F.count(F.lit(1)).alias("n"),
+        F.count(REASON).alias("bad"),
+        F.count(F.when(F.col(_IS_OUTLIER), 1)).alias("outliers"),
+        F.count(F.when(clean, 1)).alias("rows"),
+        F.sum(F.when(clean, level_creatives(n, levels))).alias("creatives"),
+        F.count(F.when(clean & has_level(n, levels), 1)).alias("labelled"),
+        F.count(F.when(clean & (cost == 0), 1)).alias("zero_cost"),
+        F.sum(F.when(clean, cost)).alias("cost_sum"),
+        F.sum(F.when(clean, cost * cost)).alias("cost_sq"),
+        F.max(F.when(clean, cost)).alias("cost_max"),
+        F.sum(F.when(clean, n.cast("long"))).alias("n_creatives"),
+    ]
 
 
 def write_quarantine(result: ValidationResult, path: str, run_date: dt.date) -> None:
@@ -225,17 +305,20 @@ def enforce_share(result: ValidationResult, max_bad_share: float, quarantine_pat
 
 
 class ValidInput(NamedTuple):
-    """The validated input: its clean rows and the run calendar built from them."""
+    """The validated input: its clean rows, the run calendar built from them, their summary (None: not counted)."""
 
     rows: DataFrame
     calendar: RunCalendar
+    summary: dict[str, object] | None = None
 
 
 @contextmanager
 def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterator[ValidInput]:
     """Read ``creative_daily`` and validate it; the clean rows and the run calendar, cached for the ``with`` block.
 
-    The calendar (decision day, label days, creatives per day) is built once here, from the clean rows.
+    Only the input days the run needs are read (:func:`acq_spark.features.history.days_to_read`). The calendar
+    (decision day, label days, creatives per day) and the input summary come from the validation's own
+    counts, in the same pass over the rows.
     With ``record``, this run's quarantine and validation record are written under its decision day and
     the share of bad rows is enforced; without, nothing is written (for facts about the input). The
     validated rows stay cached on the executors' disks until the block ends.
@@ -248,14 +331,16 @@ def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterat
         UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
     what = "creative_daily (input.path)"
+    from acq_spark.features.history import days_to_read
+
     raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
-    with cached(flag_rows(raw), INPUT_SIZED_CACHE) as flagged:
-        with reading(what):  # the first pass over every input file
-            result = split_rows(flagged, cfg.validation.outlier)
-            calendar = input_calendar(result.clean, cfg.levels, cfg.features.train_days, cfg.run_date)
+    with cached(flag_rows(days_to_read(raw, cfg)), INPUT_SIZED_CACHE) as flagged:
+        with reading(what):  # the first pass over every input file read
+            result = split_rows(flagged, cfg.validation.outlier, cfg.levels)
+            calendar = plan_calendar(result.day_totals(), cfg.features.train_days, cfg.run_date)
         if record:
             keep_record(result, cfg, calendar.decision_day)
-        yield ValidInput(result.clean, calendar)
+        yield ValidInput(result.clean, calendar, result.summary())
 
 
 @contextmanager

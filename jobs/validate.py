@@ -8,7 +8,7 @@ from __future__ import annotations
 from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.spark import get_spark
 from acq_spark.stages import StageTimer
-from acq_spark.summary import format_summary, input_summary
+from acq_spark.summary import format_summary
 from acq_spark.validation import valid_input
 
 
@@ -18,7 +18,7 @@ def main() -> int:
         spark = get_spark(cfg.spark, app_name="acq-validate")
         timer = StageTimer()
         with timer.stage("validate") as rec, valid_input(spark, cfg) as valid:
-            summary = input_summary(valid.rows)
+            summary = valid.summary
             rec.figures.update(rows=summary["rows"], pairs=summary["pairs"])
         print(format_summary(summary))
         return 0

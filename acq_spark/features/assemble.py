@@ -30,6 +30,7 @@ from acq_spark.features.columns import (
 from acq_spark.features.vocab import with_vocab_index
 from acq_spark.features.windows import (
     with_day_number,
+    with_history,
     with_level_idx,
     with_obs_per_level,
     with_pair_history,
@@ -52,20 +53,25 @@ def with_decision_probes(df: DataFrame, decision_day: dt.date, last_input_day: d
     return df.withColumn(PROBE, F.lit(False)).unionByName(probes.withColumn(PROBE, F.lit(True)))
 
 
-def with_point_in_time_features(df: DataFrame, windows: Sequence[int], levels: Sequence[int]) -> DataFrame:
+def with_point_in_time_features(
+    df: DataFrame, windows: Sequence[int], levels: Sequence[int], history: DataFrame | None = None
+) -> DataFrame:
     """Every feature of every row as of the row's own day, from earlier days only.
 
     Args:
         df: ``creative_daily`` rows (spec §2 schema), possibly with decision-day probes.
         windows: window lengths in days (the largest one also bounds ``obs_per_level``).
         levels: the configured creative levels (ascending).
+        history: the pair facts of the input days before ``df``'s (:mod:`acq_spark.features.history`);
+            None when ``df`` holds every earlier day.
 
     Returns:
         ``df`` with ``day``, ``level_idx`` (of the row's own n_creatives: the label side), the numeric
         features, ``<sparse>_asof``, ``obs_per_level`` and ``cost_7d``.
     """
     return (
-        df.transform(with_day_number)
+        df.transform(with_history, history)  # first: its shuffle by pair serves the pair windows too
+        .transform(with_day_number)
         .transform(with_level_idx, levels)
         .transform(with_window_stats, windows)
         .transform(with_cost_per_creative, windows)

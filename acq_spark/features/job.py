@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -37,12 +38,13 @@ from acq_spark.features.assemble import (
     with_sparse_indices,
 )
 from acq_spark.features.columns import LEVEL, OBS, PROBE, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
+from acq_spark.features.history import history_before, write_next_snapshot
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
 from acq_spark.run_calendar import RunCalendar, require_label_days
 from acq_spark.sampling import training_sample
 from acq_spark.schemas import KEYS
 from acq_spark.stages import StageTimer, current_run_id, new_run_id
-from acq_spark.tables import read_json, replace_days_or_table, write_json, written_rows
+from acq_spark.tables import read_json, read_table, replace_days_or_table, write_json, written_rows
 
 FEATURES_DIR = "artifacts/features"  # <version>/vocab.json, <version>/feature_spec.json, LATEST
 VOCAB_FILE = "vocab.json"
@@ -141,26 +143,47 @@ def run_build_features(
     """
     from acq_spark.validation import given_or_valid_input
 
-    with given_or_valid_input(spark, cfg, source, calendar) as (rows, calendar):
+    with given_or_valid_input(spark, cfg, source, calendar) as (rows, calendar, _):
         return _build_features(spark, cfg, timer or StageTimer(), rows, calendar)
 
 
 def _build_features(
     spark: SparkSession, cfg: Config, timer: StageTimer, source: DataFrame, calendar: RunCalendar
 ) -> BuiltFeatures:
-    windows, levels = tuple(cfg.features.windows), tuple(cfg.levels)
     with timer.stage("features: extract") as rec:
         require_label_days(calendar)
         source = source.where(F.col("dt") < F.lit(calendar.decision_day))
         rec.figures.update(rows=calendar.input_rows, days=len(calendar.per_day))
         rec.figures.update(decision_day=calendar.decision_day.isoformat(), label_days=len(calendar.label_days))
+    first_read = min((d for d in calendar.per_day if d < calendar.decision_day), default=None)
+    raw = read_table(spark, cfg.input_path, cfg.input.format, what="creative_daily (input.path)")
+    history = None
+    if first_read is not None:
+        with timer.stage("features: pair history") as rec:
+            history = history_before(spark, cfg, raw, first_read)
+            rec.figures.update(before=first_read.isoformat(), used=history is not None)
+    with cached(history, INPUT_SIZED_CACHE) if history is not None else nullcontext() as history:
+        return _write_features(spark, cfg, timer, source, calendar, raw, history, first_read)
+
+
+def _write_features(
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer,
+    source: DataFrame,
+    calendar: RunCalendar,
+    raw: DataFrame,
+    history: DataFrame | None,
+    first_read: dt.date | None,
+) -> BuiltFeatures:
+    windows, levels = tuple(cfg.features.windows), tuple(cfg.levels)
     with timer.stage("features: vocabularies") as rec:
         vocabs = build_vocabularies(source, calendar.label_days)
         rec.figures.update({f"{name}_size": len(values) + 1 for name, values in vocabs.items()})
     vocab_frames = {name: spark.createDataFrame(vocab_rows(values), VOCAB_SCHEMA) for name, values in vocabs.items()}
     features = (
         source.transform(with_decision_probes, calendar.decision_day, calendar.last_input_day)
-        .transform(with_point_in_time_features, windows, levels)
+        .transform(with_point_in_time_features, windows, levels, history)
         .transform(with_sparse_indices, vocab_frames)
     )
     # Only the rows written are kept: the probes (scoring rows) and the label days' examples to build.
@@ -175,6 +198,10 @@ def _build_features(
             path = cfg.table("scoring_rows")
             replace_days_or_table(select_scoring_rows(needed, windows), path, [calendar.decision_day])
             rec.figures["rows"] = written_rows(spark, path)
+    if history is not None:  # the next night reads from the day after first_read
+        with timer.stage("features: pair history snapshot") as rec:
+            write_next_snapshot(spark, cfg, raw, history, first_read)
+            rec.figures.update(as_of=first_read.isoformat())
     vocab = {"oov_index": OOV_INDEX, "vocabularies": vocabs}
     version = f"{calendar.decision_day}_{current_run_id() or new_run_id()}"
     built = BuiltFeatures(feature_spec(calendar, windows, levels, vocabs), vocab, version)
