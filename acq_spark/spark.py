@@ -104,6 +104,9 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS),
         "spark.sql.execution.arrow.maxBytesPerBatch": str(2**31 - 1),
         "spark.sql.adaptive.enabled": "true",
+        # The validated rows are partitioned by account once (validation.by_account); joins and windows on
+        # (account, pair) or (account, day) then reuse it instead of shuffling input-sized data again.
+        "spark.sql.requireAllClusterKeysForCoPartition": "false",
         "spark.ui.enabled": str(cfg.ui).lower(),
         "spark.ui.showConsoleProgress": str(cfg.progress).lower(),
         "spark.databricks.delta.snapshotPartitions": "2",

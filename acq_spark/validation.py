@@ -200,6 +200,16 @@ def with_outliers(flagged: DataFrame, bound: float | None, action: str) -> DataF
     return marked.withColumn(REASON, F.when(F.col(_IS_OUTLIER), F.lit(OUTLIER)).otherwise(F.col(REASON)))
 
 
+def by_account(df: DataFrame, partitions: int) -> DataFrame:
+    """``df`` hash-partitioned by ``account_id`` into ``partitions``: the run's one shuffle of the input.
+
+    Every later per-row-key, per-pair and per-account window, aggregate and join of the validated rows
+    is clustered by the account, so the validation's duplicate check and all the features reuse this
+    partitioning and shuffle nothing input-sized again (the cache keeps it).
+    """
+    return df.repartition(partitions, "account_id")
+
+
 def flag_rows(df: DataFrame) -> DataFrame:
     """The raw ``creative_daily`` rows, schema checked and typed, with the ``reason`` each one breaks the contract.
 
@@ -334,7 +344,8 @@ def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterat
     from acq_spark.features.history import days_to_read
 
     raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
-    with cached(flag_rows(days_to_read(raw, cfg)), INPUT_SIZED_CACHE) as flagged:
+    rows = by_account(days_to_read(raw, cfg), cfg.spark.shuffle_partitions)
+    with cached(flag_rows(rows), INPUT_SIZED_CACHE) as flagged:
         with reading(what):  # the first pass over every input file read
             result = split_rows(flagged, cfg.validation.outlier, cfg.levels)
             calendar = plan_calendar(result.day_totals(), cfg.features.train_days, cfg.run_date)

@@ -36,6 +36,7 @@ from acq_spark.features.windows import (
     with_pair_history,
     with_trailing_cost,
     with_window_stats,
+    without_history,
 )
 from acq_spark.schemas import KEYS
 
@@ -62,15 +63,15 @@ def with_point_in_time_features(
         df: ``creative_daily`` rows (spec §2 schema), possibly with decision-day probes.
         windows: window lengths in days (the largest one also bounds ``obs_per_level``).
         levels: the configured creative levels (ascending).
-        history: the pair facts of the input days before ``df``'s (:mod:`acq_spark.features.history`);
-            None when ``df`` holds every earlier day.
+        history: a row per pair standing for the input days before ``df``'s
+            (:func:`acq_spark.features.history.history_rows`); None when ``df`` holds every earlier day.
 
     Returns:
         ``df`` with ``day``, ``level_idx`` (of the row's own n_creatives: the label side), the numeric
         features, ``<sparse>_asof``, ``obs_per_level`` and ``cost_7d``.
     """
     return (
-        df.transform(with_history, history)  # first: its shuffle by pair serves the pair windows too
+        df.transform(with_history, history)
         .transform(with_day_number)
         .transform(with_level_idx, levels)
         .transform(with_window_stats, windows)
@@ -79,6 +80,7 @@ def with_point_in_time_features(
         .transform(with_obs_per_level, len(levels), max(windows))
         .transform(with_trailing_cost)
         .transform(with_account_totals, windows)
+        .transform(without_history)
     )
 
 

@@ -117,6 +117,25 @@ def merge_facts(older: DataFrame, newer: DataFrame) -> DataFrame:
     return joined.select(*KEYS, first, *latest)
 
 
+def history_rows(facts: DataFrame, partitions: int) -> DataFrame:
+    """The pair facts as input-shaped rows for :func:`acq_spark.features.windows.with_history`.
+
+    One row per pair, dated its first day, holding its latest sparse values and no metrics, partitioned
+    by account as the validated rows are (:func:`acq_spark.validation.by_account`), so adding them keeps
+    the features free of another shuffle.
+    """
+    from acq_spark.features.windows import HISTORY
+    from acq_spark.validation import by_account
+
+    rows = facts.select(
+        F.date_add(F.to_date(F.lit(EPOCH)), F.col(FIRST_DAY)).alias("dt"),
+        *KEYS,
+        *[F.col(last_col(name)).alias(name) for name in SPARSE],
+        F.lit(True).alias(HISTORY),
+    )
+    return by_account(rows, partitions)
+
+
 def _valid_rows(raw: DataFrame, after: dt.date | None, through: dt.date) -> DataFrame:
     from acq_spark.validation import REASON, flag_rows
 

@@ -38,7 +38,7 @@ from acq_spark.features.assemble import (
     with_sparse_indices,
 )
 from acq_spark.features.columns import LEVEL, OBS, PROBE, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
-from acq_spark.features.history import history_before, write_next_snapshot
+from acq_spark.features.history import history_before, history_rows, write_next_snapshot
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
 from acq_spark.run_calendar import RunCalendar, require_label_days
 from acq_spark.sampling import training_sample
@@ -177,13 +177,14 @@ def _write_features(
     first_read: dt.date | None,
 ) -> BuiltFeatures:
     windows, levels = tuple(cfg.features.windows), tuple(cfg.levels)
+    rows_before = None if history is None else history_rows(history, cfg.spark.shuffle_partitions)
     with timer.stage("features: vocabularies") as rec:
         vocabs = build_vocabularies(source, calendar.label_days)
         rec.figures.update({f"{name}_size": len(values) + 1 for name, values in vocabs.items()})
     vocab_frames = {name: spark.createDataFrame(vocab_rows(values), VOCAB_SCHEMA) for name, values in vocabs.items()}
     features = (
         source.transform(with_decision_probes, calendar.decision_day, calendar.last_input_day)
-        .transform(with_point_in_time_features, windows, levels, history)
+        .transform(with_point_in_time_features, windows, levels, rows_before)
         .transform(with_sparse_indices, vocab_frames)
     )
     # Only the rows written are kept: the probes (scoring rows) and the label days' examples to build.

@@ -87,47 +87,38 @@ def with_window_stats(df: DataFrame, windows: Sequence[int]) -> DataFrame:
     return df.withColumns(columns)
 
 
-HISTORY_FIRST_DAY = "_history_first_day"  # the pair's first day before the rows read (see with_history)
-
-
-def history_last(name: str) -> str:
-    """The pair's latest value of sparse column ``name`` before the rows read (see :func:`with_history`)."""
-    return f"_history_last_{name}"
+HISTORY = "_is_history"  # a row standing for the pair's days before the rows read (see with_history)
 
 
 def with_history(df: DataFrame, history: DataFrame | None) -> DataFrame:
-    """Join the pair facts of the days before the rows read (:mod:`acq_spark.features.history`) onto ``df``.
+    """Add one row per pair of ``history`` (:func:`acq_spark.features.history.history_rows`) to ``df``.
 
-    Adds :data:`HISTORY_FIRST_DAY` and :func:`history_last` per sparse column, null for a pair first seen
-    in ``df``, which :func:`with_pair_history` reads. None: ``df`` holds every earlier day; nothing added.
+    Such a row is dated the pair's first day and holds its latest sparse values, with no metrics, so
+    the pair windows give the age and the as-of values of every day as if ``df`` held all earlier days,
+    and the metric windows, which end later, see nothing. :func:`without_history` drops the rows.
+    None: ``df`` holds every earlier day; nothing added.
     """
     if history is None:
         return df
-    from acq_spark.features.history import FIRST_DAY, last_col
+    return df.withColumn(HISTORY, F.lit(False)).unionByName(history, allowMissingColumns=True)
 
-    facts = history.select(
-        *KEYS, F.col(FIRST_DAY).alias(HISTORY_FIRST_DAY), *[F.col(last_col(n)).alias(history_last(n)) for n in SPARSE]
-    )
-    return df.join(facts, on=list(KEYS), how="left")
+
+def without_history(df: DataFrame) -> DataFrame:
+    """``df`` without the rows :func:`with_history` added."""
+    return df.where(~F.col(HISTORY)).drop(HISTORY) if HISTORY in df.columns else df
 
 
 def with_pair_history(df: DataFrame) -> DataFrame:
     """Add ``pair_age_days`` and the pair's latest sparse values (``<name>_asof``), both from days < t.
 
-    The age is t minus the day of the pair's first earlier row, 0 for a pair without one. Where ``df``
-    does not reach back to the pair's first day, the facts :func:`with_history` joined on fill in.
+    The age is t minus the day of the pair's first earlier row, 0 for a pair without one.
     """
     before = pair_window(Window.unboundedPreceding)
     first_day = F.min(F.col(DAY)).over(before)
-    joined = HISTORY_FIRST_DAY in df.columns
-    if joined:
-        first_day = F.coalesce(F.col(HISTORY_FIRST_DAY), first_day)
     columns = {PAIR_AGE: F.coalesce((F.col(DAY) - first_day).cast("double"), F.lit(0.0))}
     for name in SPARSE:
-        latest = F.last(F.col(name), ignorenulls=True).over(before)
-        columns[asof_col(name)] = F.coalesce(latest, F.col(history_last(name))) if joined else latest
-    out = df.withColumns(columns)
-    return out.drop(HISTORY_FIRST_DAY, *[history_last(n) for n in SPARSE]) if joined else out
+        columns[asof_col(name)] = F.last(F.col(name), ignorenulls=True).over(before)
+    return df.withColumns(columns)
 
 
 def with_obs_per_level(df: DataFrame, n_levels: int, window: int) -> DataFrame:
