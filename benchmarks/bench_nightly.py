@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> list[str]:
     ap.add_argument("--driver-memory", default="8g")
     ap.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB reference of the feature stage")
     ap.add_argument("--lambda-sample", type=float, default=None, metavar="F", help="estimate λ on this share")
-    args = ap.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args = ap.parse_args(given)
     warehouse = Path(args.warehouse or f"/tmp/acq_bench/nightly_{args.pairs}")
     common = [
         "--config", str(ROOT / "conf" / "local.yaml"),
@@ -55,9 +57,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     simulated = ""
     if not (warehouse / "creative_daily" / "_delta_log").is_dir():
         warehouse.mkdir(parents=True, exist_ok=True)
-        status, wall, peak = measure([python, str(ROOT / "jobs" / "simulate.py"), *common], warehouse / "simulate.log")
-        if status:
-            raise SystemExit(f"simulate failed (exit {status}); see {warehouse / 'simulate.log'}")
+        wall, peak = run("simulate", [python, str(ROOT / "jobs" / "simulate.py"), *common], warehouse / "simulate.log")
         simulated = f"Simulation (not in the chain): {wall:.1f} s wall, peak {peak / 2**30:.2f} GiB.\n"
     nightly = [python, str(ROOT / "jobs" / "nightly.py")]
     if args.submit:
@@ -65,16 +65,11 @@ def main(argv: list[str] | None = None) -> list[str]:
         nightly = [python, "-m", "acq_spark.cluster", "submit", *submit, "nightly"]
     load = load_average()
     log = warehouse / "bench_nightly.log"
-    status, wall, peak = measure([*nightly, *common], log)
-    if status:
-        raise SystemExit(f"nightly failed (exit {status}); see {log}")
+    wall, peak = run("nightly", [*nightly, *common], log)
     lines = [
         f"## The nightly chain at {args.pairs:,} pairs, per stage ({stamp()})\n",
-        f"Machine: {machine()}. Command: `python benchmarks/bench_nightly.py --pairs {args.pairs}"
-        + (f" --submit '{args.submit}'" if args.submit else "")
-        + f" --driver-memory {args.driver_memory}"
-        + "".join(f" --set {o}" for o in args.overrides)
-        + f"`. Load before {load}, after {load_average()}.",
+        f"Machine: {machine()}. Command: `python benchmarks/bench_nightly.py {shlex.join(given)}`. "
+        f"Load before {load}, after {load_average()}.",
         simulated + f"Whole chain: **{wall:.1f} s wall, peak memory {peak / 2**30:.2f} GiB** (process tree).\n",
         "| stage | seconds | figures |",
         "|---|---:|---|",
@@ -93,13 +88,19 @@ def main(argv: list[str] | None = None) -> list[str]:
     return lines
 
 
+def run(name: str, cmd: list[str], log: Path) -> tuple[float, int]:
+    """``cmd`` under :func:`measure`, output in ``log``: (wall seconds, peak bytes); exits naming the log on failure."""
+    status, wall, peak = measure(cmd, log)
+    if status:
+        raise SystemExit(f"{name} failed (exit {status}); see {log}")
+    return wall, peak
+
+
 def duckdb_reference(python: str, warehouse: Path, features: float) -> str:
     """The DuckDB reference on the run's files, and the Spark feature stages' time over its time."""
     log = warehouse / "duckdb_features.log"
     cmd = [python, str(HERE / "duckdb_features.py"), "--warehouse", str(warehouse), "--threads", "2"]
-    status, wall, peak = measure(cmd, log)
-    if status:
-        raise SystemExit(f"duckdb reference failed (exit {status}); see {log}")
+    wall, peak = run("duckdb reference", cmd, log)
     match = re.search(r"duckdb features: ([0-9,]+) rows in ([0-9.]+) s", log.read_text())
     rows, seconds = match[1], float(match[2])
     return (
@@ -113,9 +114,7 @@ def lambda_sample(python: str, common: list[str], warehouse: Path, fraction: flo
     """``jobs/estimate_lambda.py`` on ``fraction`` of the pairs: its wall time and the line it prints."""
     log = warehouse / "estimate_lambda.log"
     cmd = [python, str(ROOT / "jobs" / "estimate_lambda.py"), *common, "--sample-fraction", str(fraction)]
-    status, wall, _peak = measure(cmd, log)
-    if status:
-        raise SystemExit(f"estimate_lambda failed (exit {status}); see {log}")
+    wall, _peak = run("estimate_lambda", cmd, log)
     found = [t for t in log.read_text().splitlines() if "budget error" in t]
     return f"λ from a {fraction:.0%} sample: {wall:.1f} s wall (process, Spark start-up included): {found[-1].strip()}"
 
