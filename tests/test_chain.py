@@ -242,6 +242,9 @@ def test_pinning_yesterdays_model_scores_today_with_it_trains_nothing_and_leaves
     assert sorted(p.name for p in Path(cfg.table("models")).iterdir()) == models_before, "nothing trained"
     assert Path(cfg.table("models"), "LATEST").read_text() == latest
     assert f"why this model: pinned by score.model_version={pin}" in report.read_text()
+    assert f"- version `{pin}`" in report.read_text()
+    rebuilt = Path(build_report(spark, pinned, cfg.run_date)).read_text()  # later, as jobs/report.py does it
+    assert f"- version `{pin}`" in rebuilt and f"pinned by score.model_version={pin}" in rebuilt
     assert allocation.agg(F.sum("n_creatives")).first()[0] > 0
 
 

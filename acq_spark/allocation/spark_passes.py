@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from pyspark.sql import DataFrame
 
 from acq_spark.allocation.kernels.hull import Steps, StepSource
 from acq_spark.allocation.kernels.keys import PairKeys
-from acq_spark.allocation.kernels.ties import FillPlan, assign_levels
+from acq_spark.allocation.kernels.ties import FillPlan, TieStats, assign_levels, tie_stats
 from acq_spark.allocation.passes import Kernel, Passes, combine
 from acq_spark.schemas import KEYS
 
@@ -69,6 +70,10 @@ class SparkPasses(Passes):
         self.source = source
 
     def fold(self, kernel: Kernel) -> Any:
+        return combine(kernel, self.partition_results(kernel))
+
+    def partition_results(self, kernel: Kernel) -> list[Any]:
+        """One pass: each partition's ``+`` of ``kernel`` over its blocks, shipped to the driver."""
         source = self.source
 
         def per_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -76,7 +81,22 @@ class SparkPasses(Passes):
             yield pa.RecordBatch.from_pydict({"payload": [pickle.dumps(part, protocol=5)]})
 
         table = self.df.mapInArrow(per_partition, "payload binary").toArrow()
-        return combine(kernel, (pickle.loads(p) for p in table.column("payload").to_pylist()))
+        return [pickle.loads(p) for p in table.column("payload").to_pylist()]
+
+    def tie_stats(self, lam: float, limit: int) -> TieStats:
+        """The totals at λ and the tied pairs per hash bucket; the pairs themselves when at most ``limit``."""
+        return combine(lambda steps, keys: tie_stats(steps, keys, lam, limit), self.tie_stats_by_partition(lam, limit))
+
+    def tie_stats_by_partition(self, lam: float, limit: int) -> list[TieStats]:
+        """Each partition's :class:`TieStats` at λ, as shipped to the driver.
+
+        A partition ships its tied pairs only when they are at most ``limit`` / partitions, so the
+        driver never receives more than ``limit`` of them: with a limit per partition, P partitions could
+        ship P × ``limit`` (the rule-based baseline ties every pair of equal 7-day cost at the same level).
+        """
+        share = max(1, limit // self.df.rdd.getNumPartitions())
+        parts = self.partition_results(lambda steps, keys: tie_stats(steps, keys, lam, share))
+        return [replace(part, limit=limit) for part in parts]
 
     def assign(self, plan: FillPlan, levels: Sequence[int]) -> DataFrame:
         """The allocation (account_id, photo_id, level, n_creatives, r), computed lazily under ``plan``."""

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import allocate, day_and_budget
 from acq_spark.allocation.tables import with_truth_values
-from acq_spark.caching import cached
+from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError
 from acq_spark.publish import read_versions
@@ -116,7 +116,13 @@ def run_table4(
     scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
     truth = truth.where(F.col("dt") == F.lit(day)).select(*KEYS, "expected_cost")
     results: dict[str, dict[str, Any]] = {}
-    with cached(scores) as scores, cached(truth) as truth, cached(with_truth_values(scores, truth)) as on_truth:
+    # three pair-sized frames held through three solves: on local disk, not in the JVM heap (see caching)
+    on_disk = INPUT_SIZED_CACHE
+    with (
+        cached(scores, on_disk) as scores,
+        cached(truth, on_disk) as truth,
+        cached(with_truth_values(scores, truth), on_disk) as on_truth,
+    ):
         for method in METHODS:
             with timer.stage(f"table 4: {method}") as rec:
                 if allocation is not None and allocation["method"] == method:

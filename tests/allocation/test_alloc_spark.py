@@ -114,3 +114,28 @@ def test_sampled_pairs_do_not_depend_on_the_layout(spark, scores):
     first = sample_partitions(df, 0.1, seed=3)[0].select("photo_id").toPandas()["photo_id"]
     again = sample_partitions(df.repartition(7), 0.1, seed=3)[0].select("photo_id").toPandas()["photo_id"]
     assert len(first) > 0 and sorted(first) == sorted(again)
+
+
+def test_spark_tied_pairs_reach_the_driver_only_within_the_limit_in_all(spark):
+    from acq_spark.allocation.solver import step_source
+    from acq_spark.allocation.spark_passes import SparkPasses
+
+    n = 1200
+    account, photo = np.arange(n) % 97, np.arange(n)
+    flat = np.ones((n, len(LEVELS)))
+    df = to_df(spark, flat, account, photo, np.zeros(n), partitions=3)  # about 400 tied pairs per partition
+    passes = SparkPasses(df, step_source("acq", LEVELS))
+    shipped = passes.tie_stats_by_partition(0.0, 2 * n)  # a share of 2n / 3 each: every partition ships its pairs
+    assert len(shipped) == 3 and all(p.tied is not None and p.limit == 2 * n for p in shipped)
+    assert sum(len(p.tied) for p in shipped) == sum(p.n_tied for p in shipped) == n
+    assert len(passes.tie_stats(0.0, 2 * n).tied) == n
+    held = passes.tie_stats_by_partition(0.0, n // 2)  # a share of n / 6 each: no partition ships its ~n / 3
+    assert all(p.tied is None for p in held) and sum(p.n_tied for p in held) == n
+    combined = passes.tie_stats(0.0, n // 2)
+    assert combined.tied is None and combined.bucket_count.sum() == n
+    budget = 9 * n + 5
+    level, rec = solve_numpy(flat, LEVELS, budget, keys=(account, photo), tie_limit=n // 2)
+    alloc, srec = solve(df, LEVELS, budget, tie_limit=n // 2)
+    assert srec.fill_passes == rec.fill_passes == 2  # the cut pair's hash bucket is fetched in a pass of its own
+    np.testing.assert_array_equal(levels_by_photo(alloc, photo)["level"].to_numpy(), level)
+    df.unpersist()
