@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from acq_spark import fs
 from acq_spark.config import Config, table_path
 from acq_spark.errors import AcqError, InputNotFoundError
+from acq_spark.publish import read_pointer
 from acq_spark.evaluation.table4 import table4_markdown, truth_covers
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
@@ -124,8 +125,8 @@ def build_report(
         record: the allocation's run record (the nightly's); None reads the newest of ``day``.
         table4: the Table-4 summary (:func:`~acq_spark.evaluation.table4.run_table4`'s); None reads it
             from the day's report folder when it is there.
-        artifact: the model the day's scores came from; None loads the version the record's scores
-            name, else the one ``models/LATEST`` names.
+        artifact: the model the day's scores came from; None loads the version the day's publish pointer
+            names, else the one ``models/LATEST`` names.
         choice: why that model scored (pinned, passed or failed the promotion gate), for the Model section.
     """
     folder = report_dir(cfg, day)
@@ -195,7 +196,9 @@ def render_report(
     md += ["## Table 2: cost models on the validation day", ""]
     md += [table2] if table2 else ["Not built for this day (`jobs/evaluate_models.py` builds it).", ""]
     if artifact is None:
-        version = ((record or {}).get("outputs") or {}).get("scores", {}).get("model_version")
+        # the day's publish pointer names the model its scores came from (a pinned one too); LATEST is the fallback
+        pointer = read_pointer(cfg.warehouse, day) or {}
+        version = (pointer.get("scores") or {}).get("model_version")
         try:
             artifact = load_artifact(cfg.warehouse, version)
         except AcqError:  # the report still renders what exists
