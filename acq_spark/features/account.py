@@ -37,7 +37,7 @@ def with_account_totals(df: DataFrame, windows: Sequence[int]) -> DataFrame:
 def with_cost_per_creative(df: DataFrame, windows: Sequence[int]) -> DataFrame:
     """Add ``cost_per_creative_<w>d`` = cost sum / n_creatives sum over the window, 0 when there were none.
 
-    Needs the window sums of :func:`acq_spark.features.windows.with_window_stats`.
+    Needs the window sums of :func:`acq_spark.features.windows.window_stats_columns`.
     """
     columns = {}
     for w in windows:

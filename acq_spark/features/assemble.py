@@ -32,10 +32,7 @@ from acq_spark.features.windows import (
     with_day_number,
     with_history,
     with_level_idx,
-    with_obs_per_level,
-    with_pair_history,
-    with_trailing_cost,
-    with_window_stats,
+    with_pair_windows,
     without_history,
 )
 from acq_spark.schemas import KEYS
@@ -74,11 +71,8 @@ def with_point_in_time_features(
         df.transform(with_history, history)
         .transform(with_day_number)
         .transform(with_level_idx, levels)
-        .transform(with_window_stats, windows)
+        .transform(with_pair_windows, windows, len(levels))
         .transform(with_cost_per_creative, windows)
-        .transform(with_pair_history)
-        .transform(with_obs_per_level, len(levels), max(windows))
-        .transform(with_trailing_cost)
         .transform(with_account_totals, windows)
         .transform(without_history)
     )

@@ -69,12 +69,10 @@ def level_creatives(n: Column, levels: Sequence[int]) -> Column:
     return mapped
 
 
-def with_window_stats(df: DataFrame, windows: Sequence[int]) -> DataFrame:
-    """Add, per window w, the sums and means (sum / w calendar days) of :data:`METRICS` and ``days_active``.
+def window_stats_columns(windows: Sequence[int]) -> dict[str, Column]:
+    """Per window w, the sums and means (sum / w calendar days) of :data:`METRICS` and ``days_active``.
 
-    Args:
-        df: rows with ``account_id``, ``photo_id``, ``day`` and the metric columns.
-        windows: window lengths in days.
+    The columns need ``account_id``, ``photo_id``, ``day`` and the metric columns.
     """
     columns: dict[str, Column] = {}
     for w in windows:
@@ -84,7 +82,7 @@ def with_window_stats(df: DataFrame, windows: Sequence[int]) -> DataFrame:
             columns[sum_col(metric, w)] = total
             columns[mean_col(metric, w)] = total / F.lit(float(w))
         columns[days_active_col(w)] = window_sum(F.when(F.col("n_creatives") > 0, 1).otherwise(0), frame)
-    return df.withColumns(columns)
+    return columns
 
 
 HISTORY = "_is_history"  # a row standing for the pair's days before the rows read (see with_history)
@@ -108,8 +106,8 @@ def without_history(df: DataFrame) -> DataFrame:
     return df.where(~F.col(HISTORY)).drop(HISTORY) if HISTORY in df.columns else df
 
 
-def with_pair_history(df: DataFrame) -> DataFrame:
-    """Add ``pair_age_days`` and the pair's latest sparse values (``<name>_asof``), both from days < t.
+def pair_history_columns() -> dict[str, Column]:
+    """``pair_age_days`` and the pair's latest sparse values (``<name>_asof``), both from days < t.
 
     The age is t minus the day of the pair's first earlier row, 0 for a pair without one.
     """
@@ -118,11 +116,11 @@ def with_pair_history(df: DataFrame) -> DataFrame:
     columns = {PAIR_AGE: F.coalesce((F.col(DAY) - first_day).cast("double"), F.lit(0.0))}
     for name in SPARSE:
         columns[asof_col(name)] = F.last(F.col(name), ignorenulls=True).over(before)
-    return df.withColumns(columns)
+    return columns
 
 
-def with_obs_per_level(df: DataFrame, n_levels: int, window: int) -> DataFrame:
-    """Add ``obs_per_level`` (array<int>, ``n_levels`` entries): days in ``[t - window, t - 1]`` at each level.
+def obs_per_level_columns(n_levels: int, window: int) -> dict[str, Column]:
+    """``obs_per_level`` (array<int>, ``n_levels`` entries): days in ``[t - window, t - 1]`` at each level.
 
     Needs ``level_idx`` (see :func:`with_level_idx`); rows without a level count at no level.
     """
@@ -131,9 +129,26 @@ def with_obs_per_level(df: DataFrame, n_levels: int, window: int) -> DataFrame:
         F.coalesce(F.sum(F.when(F.col(LEVEL) == k, 1).otherwise(0)).over(frame), F.lit(0)).cast("int")
         for k in range(n_levels)
     ]
-    return df.withColumn(OBS, F.array(*counts))
+    return {OBS: F.array(*counts)}
 
 
-def with_trailing_cost(df: DataFrame, days: int = TRAILING_COST_DAYS, name: str = TRAILING_COST) -> DataFrame:
-    """Add ``cost_7d``: the pair's cost summed over ``[t - days, t - 1]`` (the rule-based baseline's input)."""
-    return df.withColumn(name, window_sum(F.col("cost"), pair_window(-days)))
+def trailing_cost_columns(days: int = TRAILING_COST_DAYS, name: str = TRAILING_COST) -> dict[str, Column]:
+    """``cost_7d``: the pair's cost summed over ``[t - days, t - 1]`` (the rule-based baseline's input)."""
+    return {name: window_sum(F.col("cost"), pair_window(-days))}
+
+
+def with_pair_windows(df: DataFrame, windows: Sequence[int], n_levels: int) -> DataFrame:
+    """Add every per-pair window feature: :func:`window_stats_columns`, :func:`pair_history_columns`,
+    :func:`obs_per_level_columns` (over the largest window) and :func:`trailing_cost_columns`.
+
+    All in one projection, so that Spark computes them in one window operator over one sort of the
+    rows (one operator per feature group carried every wider row through each buffer: 2x the time).
+    """
+    return df.withColumns(
+        {
+            **window_stats_columns(windows),
+            **pair_history_columns(),
+            **obs_per_level_columns(n_levels, max(windows)),
+            **trailing_cost_columns(),
+        }
+    )
