@@ -155,6 +155,9 @@ def duckdb_features(
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     con.execute("SET preserve_insertion_order = false")
+    # Bounded like the Spark run (16 GiB target): DuckDB spills beyond this to a folder beside its output.
+    con.execute("SET memory_limit = '12GB'")
+    con.execute(f"SET temp_directory = '{out.parent / 'duckdb_tmp'}'")
     start = time.perf_counter()
     con.execute(f"COPY ({keep}) TO '{out}' (FORMAT parquet)")
     seconds = time.perf_counter() - start
