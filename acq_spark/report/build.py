@@ -21,8 +21,8 @@ from pyspark.sql import functions as F
 from acq_spark import fs
 from acq_spark.config import Config, table_path
 from acq_spark.errors import AcqError, InputNotFoundError
-from acq_spark.publish import read_pointer
 from acq_spark.evaluation.table4 import table4_markdown, truth_covers
+from acq_spark.publish import read_pointer
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
 from acq_spark.report.quality import churn_lines, drift_lines, quarantine_lines
