@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+# uv installs from its cache by hard links: a fresh venv in ~40 s where pip takes ~200 s (BENCHMARKS.md)
+UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 JARS := .jars/MANIFEST
 CONFIG ?= conf/local.yaml
@@ -21,8 +23,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
 	@command -v java >/dev/null || { echo "need a Java 17+ runtime (java) on PATH for Spark"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt uv
+	$(UV) pip install -q --python $(PY) -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 $(JARS): $(STAMP)
@@ -60,14 +62,17 @@ backfill: setup ## the nightly for each day FROM..TO (YYYY-MM-DD), in order; pub
 maintain: setup ## Delta maintenance of every warehouse table: retention properties, OPTIMIZE (Z-order), VACUUM
 	$(PY) jobs/maintain.py $(JOB_ARGS)
 
+# Two workers on two cores: the suite waits more than it computes (JVM and TensorFlow start-up, the cluster's
+# applications), and a module's tests stay on one worker (tests/conftest.py groups them; BENCHMARKS.md).
+XDIST := -n 2 --dist loadgroup
 test: setup $(DIST) ## the default test suite (what CI runs; builds dist/ for the cluster tests)
-	$(PY) -m pytest -m "not slow" -q --durations=15
+	$(PY) -m pytest -m "not slow" -q --durations=15 $(XDIST)
 
 test-slow: setup $(DIST) ## the slow tests only (large data, long runs)
-	$(PY) -m pytest -m slow -q
+	$(PY) -m pytest -m slow -q $(XDIST)
 
 test-all: setup $(DIST) ## every test, slow ones included
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 lint: setup ## ruff over the code
 	$(VENV)/bin/ruff check acq_spark jobs tests benchmarks deploy

@@ -110,6 +110,20 @@ def test_submit_print_ships_the_s3a_jars_only_to_a_job_whose_warehouse_is_in_a_b
     assert local_job[local_job.index("--jars") + 1].split(",") == [str(j) for j in dist.jars]
 
 
+def test_submit_print_with_dist_installed_on_the_hosts_ships_no_archive_and_no_sdk():
+    # the cluster tests run their applications this way (tests/cluster/conftest.py's ``installed``)
+    dist = Dist.load()
+    line = _print_submit("--installed", "/opt/acq", "--master", "spark://h:7077", "nightly",
+                         "--set", "warehouse=s3a://bucket/wh")
+
+    assert "--archives" not in line
+    assert line[line.index("--jars") + 1].split(",") == [str(j) for j in dist.jars]  # Delta's, not the SDK
+    confs = dict(line[i + 1].split("=", 1) for i, arg in enumerate(line) if arg == "--conf")
+    assert confs["spark.pyspark.python"] == "/opt/acq/environment/bin/python"
+    assert confs["spark.executor.extraClassPath"] == "/opt/acq/jars/s3a/*"
+    assert line[line.index("--driver-class-path") + 1].split(":") == [str(j) for j in dist.s3a_jars]
+
+
 def test_submit_print_in_cluster_mode_ships_the_config_file_too():
     line = _print_submit("--master", "yarn", "--deploy-mode", "cluster", "nightly", "--config", str(TEST_CONFIG))
 

@@ -1,6 +1,6 @@
 """The warehouse lock (:mod:`acq_spark.lock`) on a local folder and in a bucket (moto's server).
 
-Two nightlies started together on one warehouse are in ``tests/test_s3_warehouse.py``; here the lock itself:
+A second nightly on a warehouse another holds is in ``tests/cluster/test_cluster_chain.py``; here the lock itself:
 one holder among runs that start together, the holder named to the others, a killed run's stale claim taken
 over, a long run kept fresh by its heartbeat, and the claim gone on release.
 """
@@ -55,7 +55,7 @@ def test_of_runs_started_together_exactly_one_holds_and_the_others_name_a_conten
         held, errors = race(warehouse, 3)
         assert len(held) == 1 and len(errors) == 2
         # A loser names the claim it saw: the holder, or a contender that gave way after it looked
-        # (tests/test_s3_warehouse.py checks that of two nightlies the loser names the winner).
+        # (tests/cluster/test_cluster_chain.py checks that a second nightly names the one holding the warehouse).
         assert all(re.search(r"locked by run run-[012] \(job nightly on host", str(e)) for e in errors)
         assert fs.list_names(lock_folder(warehouse), ".json") == [fs.name_of(held[0])]  # the losers' claims are gone
         fs.delete(held[0])

@@ -2,6 +2,7 @@
 
     python -m acq_spark.cluster submit --master yarn --executor-memory 4g nightly --config conf/cluster.yaml
     python -m acq_spark.cluster submit --print --master spark://HOST:7077 nightly   # show the line only
+    python -m acq_spark.cluster submit --installed /opt/acq --master spark://HOST:7077 nightly  # dist on the hosts
     python -m acq_spark.cluster start [--workers 2 --cores 1 --memory 1g]   # prints the master URL
     python -m acq_spark.cluster submit simulate --config conf/local.yaml    # to that cluster: driver here
     python -m acq_spark.cluster stop
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     submit.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting; repeatable")
     submit.add_argument("--print", action="store_true", help="print the spark-submit line, do not run it")
     submit.add_argument("--dist", type=Path, default=None, help="the make dist folder (default: <checkout>/dist)")
+    submit.add_argument("--installed", default=None, metavar="DIR",
+                        help="every host has dist installed at DIR (python -m acq_spark.cluster.dist --install DIR): "
+                             "executors run DIR/environment/bin/python, no archive is shipped")
     submit.add_argument("job", help="a job name (simulate, nightly, ...) or a path to a .py script")
     submit.add_argument("job_args", nargs=argparse.REMAINDER, help="the job's own arguments (--config, --set)")
     args = parser.parse_args(argv)
@@ -103,6 +107,7 @@ def _submit(args: argparse.Namespace, running: StandaloneCluster | None) -> int:
         executor_memory=args.executor_memory,
         deploy_mode=args.deploy_mode,
         dist=Dist.load(args.dist) if args.dist else None,
+        installed=args.installed,
     )
     if args.print:
         print(shlex.join(command))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyspark
 
-from acq_spark.cluster.dist import Dist, DistError
+from acq_spark.cluster.dist import ENV_ALIAS, Dist, DistError
 from acq_spark.cluster.processes import ClusterError, kill_session, tail
 from acq_spark.config import PROJECT_ROOT
 from acq_spark.jars import local_delta_jars, local_s3a_jars
@@ -79,6 +79,7 @@ def submit_command(
     executor_memory: str | None = None,
     deploy_mode: str = "client",
     dist: Dist | None = None,
+    installed: str | Path | None = None,
 ) -> list[str]:
     """The ``spark-submit`` command line for ``jobs/<script>.py`` on ``master``.
 
@@ -91,6 +92,8 @@ def submit_command(
         executor_memory: ``--executor-memory``; None leaves it to spark-defaults.
         deploy_mode: ``client`` (the driver here) or ``cluster`` (YARN, Kubernetes: the driver on the cluster).
         dist: the built ``dist/`` (default: ``<project>/dist``); needed for every master but ``local``.
+        installed: where every host of the cluster has ``dist/`` installed (:meth:`Dist.install`): executors
+            run its environment and load its s3a jars in place, and no archive is shipped.
 
     Raises:
         DistError: a cluster master and no complete ``dist/``.
@@ -118,11 +121,17 @@ def submit_command(
         dist = dist or Dist.load()
         jars, log4j = list(dist.jars), dist.log4j
         if uses_s3a(args):
-            jars += dist.s3a_jars
+            if installed:
+                settings["spark.executor.extraClassPath"] = f"{Path(installed) / 'jars' / 's3a'}/*"
+            else:
+                jars += dist.s3a_jars
             if deploy_mode == "client":
                 command += ["--driver-class-path", os.pathsep.join(str(j) for j in dist.s3a_jars)]
-        command += ["--archives", dist.archives_arg]
-        settings["spark.pyspark.python"] = dist.executor_python
+        if installed:
+            settings["spark.pyspark.python"] = str(Path(installed) / ENV_ALIAS / "bin" / "python")
+        else:
+            command += ["--archives", dist.archives_arg]
+            settings["spark.pyspark.python"] = dist.executor_python
         if deploy_mode == "client":
             settings["spark.pyspark.driver.python"] = sys.executable
         else:
@@ -194,14 +203,18 @@ class SubmittedJob:
         )
 
 
-def start_process(command: Sequence[str], env: Mapping[str, str], log_dir: str | Path | None = None) -> SubmittedJob:
-    """Start ``command`` in the background in its own session, its output in ``log_dir/stdout|stderr``."""
+def start_process(
+    command: Sequence[str], env: Mapping[str, str], log_dir: str | Path | None = None, cwd: str | Path | None = None
+) -> SubmittedJob:
+    """Start ``command`` in the background in its own session, its output in ``log_dir/stdout|stderr``, from the
+    working folder ``cwd`` (default: this process's)."""
     folder = Path(log_dir or tempfile.mkdtemp(prefix="acq-submit-"))
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
         process = subprocess.Popen(
-            list(command), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=dict(env), start_new_session=True
-        )
+            list(command), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=dict(env), cwd=cwd,
+            start_new_session=True,
+        )  # fmt: skip
     return SubmittedJob(list(command), process, folder, owns_dir=log_dir is None)
 
 

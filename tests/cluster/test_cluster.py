@@ -39,18 +39,18 @@ def expected_squares(spark, rows: int):
     return spark.createDataFrame([(i, i * i) for i in range(rows)], SQUARES_SCHEMA)
 
 
-def test_two_foreign_workers_run_a_job_in_the_shipped_environment(standalone_cluster, submit, spark, tmp_path):
+def test_two_foreign_workers_run_a_job_in_the_shipped_environment(standalone_cluster, submit, spark, shared_path):
     workers = standalone_cluster.master_state()["workers"]
     alive_workers = [w for w in workers if w["state"] == "ALIVE"]
     assert [(w["cores"], w["memory"]) for w in alive_workers] == [(1, 1024), (1, 1024)]
     pids = standalone_cluster.worker_pids
     assert len(set(pids)) == 2 and standalone_cluster.master.pid not in pids and all(map(alive, pids))
 
-    markers, probe = tmp_path / "markers", PROJECT_ROOT / "pyproject.toml"
+    markers, probe = shared_path / "markers", PROJECT_ROOT / "pyproject.toml"
     options = ["--markers", str(markers), "--sleep", "0.5", "--probe", str(probe)]
-    result = submit(SQUARES_JOB, "--set", f"warehouse={tmp_path}", *options)
+    result = submit(SQUARES_JOB, "--set", f"warehouse={shared_path}", *options, ship=True)
 
-    assert json.loads(result.stdout.splitlines()[-1]) == {"table": str(tmp_path / "squares")}
+    assert json.loads(result.stdout.splitlines()[-1]) == {"table": str(shared_path / "squares")}
     tasks = read_markers(markers, ".done")
     assert {worker_slot(standalone_cluster, t["folder"]) for t in tasks.values()} == {0, 1}
     # every task ran the archive's Python and its installed acq_spark, and could not see the checkout
@@ -59,7 +59,7 @@ def test_two_foreign_workers_run_a_job_in_the_shipped_environment(standalone_clu
         assert Path(t["python"]).is_relative_to(t["folder"]) and "site-packages" in Path(t["acq_spark"]).parts, t
         assert not t["sees_probe"] and probe.is_file(), t
         assert t["default_levels"] == list(load_config().levels), t
-    actual_df = spark.read.format("delta").load(str(tmp_path / "squares"))
+    actual_df = spark.read.format("delta").load(str(shared_path / "squares"))
     assert_df_equality(actual_df, expected_squares(spark, 400), ignore_row_order=True)
     finished = standalone_cluster.master_state()["completedapps"]
     assert [app["state"] for app in finished if app["name"] == "acq-cluster-squares"][-1:] == ["FINISHED"]
