@@ -18,6 +18,7 @@ def make_test_config(tmp_path: Path, *overrides: str) -> Config:
     return load_config(TEST_CONFIG, [f"warehouse={tmp_path / 'warehouse'}", *overrides])
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``pytest -n N --dist loadgroup`` (``make test``) a module's tests stay on one worker, so its module
     fixtures (a simulated world, a trained model) are built once; the cluster tests share one group and so one

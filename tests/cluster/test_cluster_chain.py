@@ -21,8 +21,6 @@ import datetime as dt
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +39,7 @@ from acq_spark import fs
 from acq_spark.allocation.solver import solve_numpy
 from acq_spark.cluster import ClusterError, StandaloneCluster, SubmittedJob
 from acq_spark.cluster.processes import alive
+from acq_spark.cluster.submit import start_process
 from acq_spark.config import PROJECT_ROOT, load_config
 from acq_spark.errors import EXIT_LOCKED
 from acq_spark.nightly import run_nightly
@@ -59,21 +58,15 @@ def _sets(overrides: list[str]) -> list[str]:
     return [arg for item in overrides for arg in ("--set", item)]
 
 
-def start_local_job(job: str, warehouse: str, store_env: dict[str, str], cwd: Path, *extra: str) -> subprocess.Popen:
+def start_local_job(
+    job: str, warehouse: str, store_env: dict[str, str], cwd: Path, log_dir: Path, *extra: str
+) -> SubmittedJob:
     """``python jobs/<job>.py`` in local mode with the test config, ``warehouse``, ``extra`` settings and only the
-    store's AWS environment."""
+    store's AWS environment, from ``cwd``; its output in ``log_dir``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | store_env
     sets = _sets([f"warehouse={warehouse}", *WORLD, *extra])
     command = [sys.executable, str(PROJECT_ROOT / "jobs" / f"{job}.py"), "--config", str(TEST_CONFIG), *sets]
-    return subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-
-
-def finish(process: subprocess.Popen, timeout: float = 900) -> str:
-    out, _ = process.communicate(timeout=timeout)
-    assert process.returncode == 0, out[-3000:]
-    return out
+    return start_process(command, env, log_dir, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +91,8 @@ def bucket_chain(_session_cluster: StandaloneCluster, installed: Path, s3_server
         nightly = submit_cli(cluster.master_url, "nightly", on_cluster, env, logs / "nightly", work, installed)
         try:
             _wait_for_line(nightly, "lock: run ")
-            second = start_local_job("nightly", warehouse, env, work)
-            lost = (second.wait(timeout=300), second.communicate()[0])
+            second = start_local_job("nightly", warehouse, env, work, logs / "second").wait(timeout=300, check=False)
+            lost = (second.returncode, second.stdout + second.stderr)
             run_nightly(spark, local)  # meanwhile, the same chain in local mode
             result = nightly.wait(timeout=1200)
         finally:
@@ -173,7 +166,9 @@ def _records(warehouse: str) -> list[tuple[str, str]]:
     return [tuple(f.path.removeprefix(root + "/").split("/", 1)) for f in files if f.type == pafs.FileType.File]
 
 
-def test_an_allocation_killed_during_its_write_leaves_the_published_day_and_a_rerun_succeeds(spark, bucket_chain):
+def test_an_allocation_killed_during_its_write_leaves_the_published_day_and_a_rerun_succeeds(
+    spark, bucket_chain, tmp_path
+):
     """kill -9 of the nightly's allocation stage (``jobs/allocate.py`` in local mode, the same ``run_allocate``, on
     the scores the cluster nightly left) while its new data files are being written to the bucket."""
     warehouse, env, work = bucket_chain.warehouse, bucket_chain.env, bucket_chain.work
@@ -190,14 +185,15 @@ def test_an_allocation_killed_during_its_write_leaves_the_published_day_and_a_re
 
     old_files = data_files()
     quick = ["lock.stale_after_minutes=0.05", "lock.heartbeat_seconds=1"]  # a killed run's claim is stale in 3 s
-    allocating = start_local_job("allocate", warehouse, env, work, *quick)
-    deadline = time.monotonic() + 600
+    allocating = start_local_job("allocate", warehouse, env, work, tmp_path / "killed", *quick)
+    # moto answers one request at a time: list the table only once the write has started, not all along
+    _wait_for_line(allocating, "stage allocation write: started", timeout=600)
+    deadline = time.monotonic() + 300
     while not data_files() - old_files:  # the allocation's new data files are being written
-        assert allocating.poll() is None, "the job ended before its allocation write"
+        assert allocating.running, "the job ended before its allocation write"
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    os.killpg(allocating.pid, signal.SIGKILL)
-    allocating.communicate(timeout=60)
+    allocating.kill()
     killed_at = time.monotonic()
 
     assert read_pointer(warehouse, day) == before
@@ -205,8 +201,8 @@ def test_an_allocation_killed_during_its_write_leaves_the_published_day_and_a_re
     assert sorted(read_published(spark, warehouse, day)[0].select(*ALLOCATION_COLUMNS).collect()) == expected_rows
 
     time.sleep(max(0.0, killed_at + 5 - time.monotonic()))  # the killed run's claim is stale (3 s) by now
-    rerun = finish(start_local_job("allocate", warehouse, env, work, *quick))
-    assert "taking over the stale lock of run" in rerun
+    rerun = start_local_job("allocate", warehouse, env, work, tmp_path / "rerun", *quick).wait(timeout=900)
+    assert "taking over the stale lock of run" in rerun.stdout + rerun.stderr
     after = read_pointer(warehouse, day)
     assert after["run_id"] != before["run_id"]
     assert after["versions"]["allocation"] > before["versions"]["allocation"]
