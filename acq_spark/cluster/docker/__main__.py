@@ -27,8 +27,10 @@ def build_images(spark_image: str) -> None:
     """The base (``local``: built here once, see :class:`BaseImage`; else an image to pull) and the project image."""
     base = BaseImage(debian_mirror()).ensure() if spark_image == LOCAL else spark_image
     started = time.perf_counter()
-    # docker build, not compose build: compose v1 would build the one image once per service
-    run(["docker", "build", "-q", "--build-arg", f"SPARK_IMAGE={base}", "-t", PROJECT_IMAGE, str(PROJECT_ROOT)], 1800)
+    # docker build, not compose build: compose v1 would build the one image once per service;
+    # --force-rm: a failed build leaves no container behind
+    build = ["docker", "build", "-q", "--force-rm", "--build-arg", f"SPARK_IMAGE={base}", "-t", PROJECT_IMAGE]
+    run([*build, str(PROJECT_ROOT)], 1800)
     seconds = time.perf_counter() - started
     print(f"docker: project image {PROJECT_IMAGE} on {base} built in {seconds:.0f} s "
           f"({image_size_mb(PROJECT_IMAGE):,.0f} MB)", flush=True)  # fmt: skip
