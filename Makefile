@@ -62,7 +62,7 @@ maintain: setup ## Delta maintenance of every warehouse table: retention propert
 	$(PY) jobs/maintain.py $(JOB_ARGS)
 
 test: setup $(DIST) ## the default test suite (what CI runs; builds dist/ for the cluster tests)
-	$(PY) -m pytest -m "not slow" -q --durations=15
+	$(PY) -m pytest -m "not slow and not compose" -q --durations=15
 
 test-slow: setup $(DIST) ## the slow tests only (large data, long runs)
 	$(PY) -m pytest -m slow -q

@@ -32,6 +32,22 @@ SPARK_ARGS = [
 ]  # fmt: skip
 
 
+# Wall times of the jobs, printed at the end of the run (README's and BENCHMARKS' figures).
+TIMINGS: dict[str, float] = {}
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if TIMINGS:
+        figures = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in TIMINGS.items())
+        terminalreporter.write_line(f"compose: {figures}")
+
+
+@pytest.fixture(scope="session")
+def timings() -> dict[str, float]:
+    """Where a test puts the wall time of a job, by name, for the summary line."""
+    return TIMINGS
+
+
 def leftovers(project: str = PROJECT) -> dict[str, list[str]]:
     """The project's containers, networks and volumes that Docker still has."""
     label = f"label=com.docker.compose.project={project}"
@@ -51,7 +67,7 @@ def compose() -> Iterator[Compose]:
         pytest.fail(f"no image {PROJECT_IMAGE}: run `make compose-test` (it builds it)", pytrace=False)
     (port,) = free_ports(1)
     env = {"COMPOSE_PROJECT_NAME": PROJECT, "ACQ_S3_PORT": str(port), "ACQ_WORKER_CORES": "1",
-           "ACQ_WORKER_MEMORY": "1g"}  # fmt: skip
+           "ACQ_WORKER_MEMORY": "1g", "ACQ_WORKER_CLEANUP_S": "60"}  # fmt: skip
     cluster = Compose(env)
     try:
         cluster.up()

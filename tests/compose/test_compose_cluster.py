@@ -62,23 +62,24 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def undisturbed(compose: Compose, submit_in_compose) -> Run:
+def undisturbed(compose: Compose, submit_in_compose, timings) -> Run:
     """simulate, then the nightly, into s3a://acq/undisturbed; the nightly's output and wall time."""
-    submit_in_compose("simulate", *_sets(f"warehouse={UNDISTURBED}", *WORLD)).wait(timeout=900)
     started = time.perf_counter()
+    submit_in_compose("simulate", *_sets(f"warehouse={UNDISTURBED}", *WORLD)).wait(timeout=900)
+    timings["simulate"] = time.perf_counter() - started
     result = submit_in_compose("nightly", *_sets(f"warehouse={UNDISTURBED}", *WORLD)).wait(timeout=1500)
-    return Run(result.stdout + result.stderr, time.perf_counter() - started)
+    timings["nightly"] = time.perf_counter() - started - timings["simulate"]
+    return Run(result.stdout + result.stderr, timings["nightly"])
 
 
 def test_the_nightly_in_the_compose_allocates_every_pair_with_the_warehouse_only_in_the_bucket(
     compose: Compose, undisturbed: Run, spark
 ):
-    print(f"\nthe nightly in the compose: {undisturbed.seconds:.1f} s")
     submit_line = next(line for line in undisturbed.output.splitlines() if line.startswith("submit: "))
     assert re.search(r"--archives '?/opt/acq/dist/acq-spark-env\.tar\.gz#environment", submit_line), submit_line
     assert "spark.pyspark.python=./environment/bin/python" in submit_line
-    for stage in STAGES:
-        assert f"stage {stage}: done" in undisturbed.output, f"no timing line for stage {stage!r}"
+    for stage in STAGES:  # features and train log their steps: "stage train: extract: done ..."
+        assert re.search(rf"stage {stage}(: [\w /]+)?: done", undisturbed.output), f"no timing line for stage {stage!r}"
     report = re.findall(r"^report: (.+)$", undisturbed.output, re.MULTILINE)[-1]
     assert report.startswith(f"{UNDISTURBED}/reports/")
 
@@ -87,12 +88,13 @@ def test_the_nightly_in_the_compose_allocates_every_pair_with_the_warehouse_only
         assert json.loads(_docker("inspect", "--format", "{{json .Mounts}}", container)) == [], service
     for worker in WORKERS:
         # the workers see no /opt/acq and their own Python has no pyspark: every Python task of every
-        # executor ran the shipped ./environment, unpacked in each application's work folder
+        # executor ran the shipped ./environment, unpacked in the application's work folder (the nightly's
+        # is there still; the simulation's may have been cleaned up already)
         check = compose.run("exec", "-T", worker, "sh", "-c",
                             "ls -A /opt/acq; python3.11 -c 'import pyspark' 2>/dev/null && echo importable; "
                             "ls -d /tmp/spark-work/app-*/*/environment/bin/python", check=False)  # fmt: skip
         shipped = check.stdout.split()
-        assert len(shipped) == 2 and all(p.endswith("/environment/bin/python") for p in shipped), (worker, check)
+        assert shipped and all(p.endswith("/environment/bin/python") for p in shipped), (worker, check)
 
     with use_store(spark, _store(compose)):
         assert fs.is_file(report), report
@@ -102,9 +104,10 @@ def test_the_nightly_in_the_compose_allocates_every_pair_with_the_warehouse_only
 
 
 def test_a_worker_killed_during_the_allocation_changes_nothing_in_it(
-    compose: Compose, undisturbed: Run, submit_in_compose, spark
+    compose: Compose, undisturbed: Run, submit_in_compose, spark, timings
 ):
     disturbed = f"s3a://{BUCKET}/disturbed"  # the same input: the undisturbed run's creative_daily
+    started = time.perf_counter()
     job = submit_in_compose(
         "nightly", *_sets(f"warehouse={disturbed}", f"input.path={UNDISTURBED}/creative_daily", *WORLD)
     )
@@ -117,6 +120,7 @@ def test_a_worker_killed_during_the_allocation_changes_nothing_in_it(
     _docker("kill", victim)
     assert "stage allocation write: done" not in _output(job), "the kill landed after the allocation"
     result = job.wait(timeout=1500)
+    timings["nightly with a worker killed"] = time.perf_counter() - started
 
     assert _docker("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", victim).split() == ["exited", "137"]
     assert "stage allocation write: done" in result.stdout + result.stderr
