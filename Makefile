@@ -15,6 +15,7 @@ JOB_ARGS := --config $(CONFIG) $(SET)
 .DEFAULT_GOAL := help
 .PHONY: help setup dist run evaluate-models simulate validate backfill maintain test test-slow test-all lint bench clean
 .PHONY: cluster-image cluster-up cluster-submit cluster-down cluster-local-up cluster-local-submit cluster-local-down
+.PHONY: docker-engine-down compose-test
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,13 +67,13 @@ maintain: setup ## Delta maintenance of every warehouse table: retention propert
 # applications), and a module's tests stay on one worker (tests/conftest.py groups them; BENCHMARKS.md).
 XDIST := -n 2 --dist loadgroup
 test: setup $(DIST) ## the default test suite (what CI runs; builds dist/ for the cluster tests)
-	$(PY) -m pytest -m "not slow" -q --durations=15 $(XDIST)
+	$(PY) -m pytest -m "not slow and not compose" -q --durations=15 $(XDIST)
 
 test-slow: setup $(DIST) ## the slow tests only (large data, long runs)
 	$(PY) -m pytest -m slow -q $(XDIST)
 
-test-all: setup $(DIST) ## every test, slow ones included
-	$(PY) -m pytest -q $(XDIST)
+test-all: setup $(DIST) ## every test, slow ones included (the Docker cluster's: make compose-test)
+	$(PY) -m pytest -m "not compose" -q $(XDIST)
 
 lint: setup ## ruff over the code
 	$(VENV)/bin/ruff check acq_spark jobs tests benchmarks deploy
@@ -86,24 +87,51 @@ clean: ## remove the warehouse and caches (keeps the virtualenv, jars and dist/)
 # --- Spark standalone cluster: in Docker (Dockerfile, docker-compose.yml) or as local JVMs (python -m acq_spark.cluster) ---
 # `make cluster-submit JOB=simulate SET="--set simulate.n_pairs=20000"`; JOB names jobs/<JOB>.py.
 JOB ?= nightly
-COMPOSE := ACQ_UID=$$(id -u) ACQ_GID=$$(id -g) docker compose
-IN_IMAGE_SUBMIT := /opt/entrypoint.sh /opt/acq/driver-env/bin/python -m acq_spark.cluster submit --dist /opt/acq/dist
+# compose v2 or v1, whichever is installed; engine-up starts dockerd by hand where none answers (no systemd)
+DOCKER_CLI := $(PY) -m acq_spark.cluster.docker
+COMPOSE := $(DOCKER_CLI) compose
+# local: the base image built here (debootstrap); where a registry is reachable, e.g.
+# SPARK_IMAGE=apache/spark:4.2.0-scala2.13-java17-python3-ubuntu
+SPARK_IMAGE ?= local
+DIST_DOCKER := dist/docker/MANIFEST.json
+S3SERVER := dist/s3server/.installed
 
-cluster-image: setup ## build the project image: make dist for the image's Python (/usr), then docker compose build
+$(DIST_DOCKER): $(JARS) $(DIST_SOURCES)
 	$(PY) -m acq_spark.cluster.dist --out dist/docker --python-prefix /usr
-	$(COMPOSE) build
 
-cluster-up: ## start the Docker Spark cluster (after cluster-image): master spark://localhost:7077, UI :8080
-	mkdir -p warehouse
-	$(COMPOSE) up -d --wait
+# moto's S3 server for the compose's S3 service (the S3 backend and the server's Flask only: 115 MB, not
+# moto[server]'s every backend), pinned by constraints.txt, run by the image's /usr/bin/python3.11
+$(S3SERVER): constraints.txt
+	rm -rf dist/s3server
+	$(PY) -m pip install -q --disable-pip-version-check --target dist/s3server -c constraints.txt 'moto[s3]' flask flask-cors
+	touch $(S3SERVER)
+
+cluster-image: setup $(DIST_DOCKER) $(S3SERVER) ## the base image (once; SPARK_IMAGE=local) and the project image; starts dockerd if needed
+	$(DOCKER_CLI) engine-up $(if $(filter local,$(SPARK_IMAGE)),,--no-debootstrap)
+	$(DOCKER_CLI) image --spark-image $(SPARK_IMAGE)
+
+cluster-up: ## start the Docker Spark cluster (after cluster-image) with its S3 server on 127.0.0.1:9000
+	$(DOCKER_CLI) up
 
 # The driver runs in the master's container (client mode), submitted as on any cluster (archive, jars).
 cluster-submit: ## submit jobs/<JOB>.py (JOB=nightly; JOB=simulate first) to the Docker cluster with conf/cluster.yaml
-	$(COMPOSE) exec spark-master $(IN_IMAGE_SUBMIT) --master spark://spark-master:7077 \
-		--driver-memory 2g --executor-memory 2g /opt/acq/jobs/$(JOB).py --config /opt/acq/conf/cluster.yaml $(SET)
+	$(COMPOSE) exec -T spark-master /opt/acq/driver-env/bin/python -m acq_spark.cluster submit --dist /opt/acq/dist \
+		--master spark://spark-master:7077 --driver-memory 2g --executor-memory 2g \
+		/opt/acq/jobs/$(JOB).py --config /opt/acq/conf/cluster.yaml $(SET)
 
-cluster-down: ## stop and remove the Docker cluster
-	$(COMPOSE) down
+cluster-down: ## remove the Docker cluster (containers, networks, volumes); the engine keeps running
+	$(DOCKER_CLI) down
+
+docker-engine-down: ## stop the dockerd that cluster-image or compose-test started (no other)
+	$(DOCKER_CLI) engine-down
+
+# Installs what is missing, starts dockerd if none answers (and stops only that one), builds the images,
+# then the compose tests (tests/compose: a cluster up, the chain, a worker killed, everything down).
+compose-test: setup $(DIST_DOCKER) $(S3SERVER) ## the Docker cluster's integration test (not in make test: minutes)
+	@$(DOCKER_CLI) engine-up $(if $(filter local,$(SPARK_IMAGE)),,--no-debootstrap)
+	@status=0; $(DOCKER_CLI) image --spark-image $(SPARK_IMAGE) \
+		&& $(PY) -m pytest -m compose tests/compose -q --durations=5 || status=$$?; \
+		$(DOCKER_CLI) engine-down; exit $$status
 
 cluster-local-up: setup ## start a standalone master + 2 worker JVMs on 127.0.0.1 (no Docker needed)
 	$(PY) -m acq_spark.cluster start

@@ -21,6 +21,7 @@ where the cluster's hosts have it (``/usr`` for ``/usr/bin/python3.11``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +161,31 @@ def build_env(env: Path, wheel: Path, python: str) -> None:
     stamp.write_text(key)
 
 
+@contextlib.contextmanager
+def python_links_for_venv_pack(env: Path) -> Iterator[None]:
+    """While packing with ``--python-prefix``: ``env/bin``'s links to ``<home>/python3.11`` point at ``<home>/python``.
+
+    venv-pack 0.2.0 rewrites the start ``<home>/python`` of a link's target into ``<prefix>/bin/python3.11``,
+    so a link to ``<home>/python3.11`` (what ``python3.11 -m venv`` makes) would come out as
+    ``<prefix>/bin/python3.113.11``; a target of exactly ``<home>/python`` comes out right. The links are put
+    back afterwards (``<home>/python`` need not exist: only the archive's copy of the link is used).
+    """
+    home = next(line.split("=", 1)[1].strip() for line in (env / "pyvenv.cfg").read_text().splitlines()
+                if line.split("=", 1)[0].strip() == "home")  # fmt: skip
+    stem = os.path.join(home, "python")
+    changed = [(link, os.readlink(link)) for link in (env / "bin").iterdir()
+               if link.is_symlink() and os.readlink(link).startswith(stem) and os.readlink(link) != stem]  # fmt: skip
+    try:
+        for link, _ in changed:
+            link.unlink()
+            link.symlink_to(stem)
+        yield
+    finally:
+        for link, target in changed:
+            link.unlink(missing_ok=True)
+            link.symlink_to(target)
+
+
 def pack_env(env: Path, archive: Path, python_prefix: str | None, compress_level: int) -> None:
     """venv-pack ``env`` into ``archive`` (written beside it, then renamed: never half there)."""
     tmp = archive.with_name(f".tmp-{archive.name}")  # venv-pack infers the format from the suffix
@@ -168,7 +195,11 @@ def pack_env(env: Path, archive: Path, python_prefix: str | None, compress_level
         command += ["--exclude", pattern]
     if python_prefix:
         command += ["--python-prefix", python_prefix]
-    _run(command)
+        with python_links_for_venv_pack(env):
+            _run(command)
+    else:
+        _run(command)
+    tmp.chmod(0o644)  # venv-pack leaves it private; a cluster's other users (an image's `spark`) read it too
     os.replace(tmp, archive)
 
 
