@@ -64,8 +64,8 @@ maintain: setup ## Delta maintenance of every warehouse table: retention propert
 	$(PY) jobs/maintain.py $(JOB_ARGS)
 
 # Two workers on two cores: the suite waits more than it computes (JVM and TensorFlow start-up, the cluster's
-# applications), and a module's tests stay on one worker (tests/conftest.py groups them; BENCHMARKS.md).
-XDIST := -n 2 --dist loadgroup
+# applications), and a module's tests stay on one worker (tests/conftest.py schedules them; BENCHMARKS.md).
+XDIST := -n 2
 test: setup $(DIST) ## the default test suite (what CI runs; builds dist/ for the cluster tests)
 	$(PY) -m pytest -m "not slow and not compose" -q --durations=15 $(XDIST)
 

@@ -18,15 +18,16 @@ def make_test_config(tmp_path: Path, *overrides: str) -> Config:
     return load_config(TEST_CONFIG, [f"warehouse={tmp_path / 'warehouse'}", *overrides])
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``pytest -n N --dist loadgroup`` (``make test``) a module's tests stay on one worker, so its module
-    fixtures (a simulated world, a trained model) are built once; the cluster tests share one group and so one
-    cluster."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            group = "cluster" if item.get_closest_marker("cluster") else item.nodeid.split("::", 1)[0]
-            item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under ``pytest -n N`` (``make test``): a module's tests on one worker, so its module fixtures (a simulated
+    world, a trained model) are built once, and every cluster test on one worker, so one cluster serves them."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/cluster" if nodeid.startswith("tests/cluster/") else nodeid.split("::", 1)[0]
+
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
