@@ -65,7 +65,8 @@ maintain: setup ## Delta maintenance of every warehouse table: retention propert
 
 # Two workers on two cores: the suite waits more than it computes (JVM and TensorFlow start-up, the cluster's
 # applications), and a module's tests stay on one worker (tests/conftest.py schedules them; BENCHMARKS.md).
-XDIST := -n 2
+# --no-loadscope-reorder: modules in collection order, so the cluster's (the longest) starts among the first
+XDIST := -n 2 --no-loadscope-reorder
 test: setup $(DIST) ## the default test suite (what CI runs; builds dist/ for the cluster tests)
 	$(PY) -m pytest -m "not slow and not compose" -q --durations=15 $(XDIST)
 
