@@ -124,6 +124,14 @@ def test_submit_print_with_dist_installed_on_the_hosts_ships_no_archive_and_no_s
     assert line[line.index("--driver-class-path") + 1].split(":") == [str(j) for j in dist.s3a_jars]
 
 
+def test_installing_a_dist_that_was_never_built_says_to_build_it(tmp_path):
+    command = [sys.executable, "-m", "acq_spark.cluster.dist", "--out", str(tmp_path / "dist"), "--install",
+               str(tmp_path / "acq")]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1].startswith("error: no ")
+    assert "run `make dist`" in done.stderr and not (tmp_path / "acq").exists()
+
+
 def test_submit_print_in_cluster_mode_ships_the_config_file_too():
     line = _print_submit("--master", "yarn", "--deploy-mode", "cluster", "nightly", "--config", str(TEST_CONFIG))
 

@@ -263,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="install the built dist at DIR as a cluster host holds it (for submit --installed DIR)")
     args = parser.parse_args(argv)
     if args.install:
-        print(f"dist: installed at {Dist.load(args.out).install(args.install)}")
+        try:
+            print(f"dist: installed at {Dist.load(args.out).install(args.install)}")
+        except DistError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         return 0
     manifest = build(args.out, args.python_prefix, args.compress_level)
     size = manifest["bytes"][ENV_ARCHIVE] / 2**20  # type: ignore[index]
