@@ -1,15 +1,15 @@
 """Fixtures for tests against a real Spark standalone cluster on "foreign hosts" (master + 2 worker JVMs).
 
-One cluster serves the whole session. It runs from a Spark installation outside the checkout, and each
-worker starts in a private mount namespace where the checkout (and so its ``.venv``) is an empty folder
-and the system temporary folder is a private ``/tmp`` of its own: executors and their Python workers can
-only run what the submitted application ships, ``make dist``'s environment archive, and share no folder
-with the driver's temporary files. A test that needs storage both sides see either puts its warehouse in
-a bucket (moto's server) or uses :func:`shared_path`, a folder of the hosts outside ``/tmp`` (as a shared
-filesystem would be). ``standalone_cluster`` replaces any worker a test killed before handing the cluster
-to the next test. Jobs run through ``spark-submit`` subprocesses (the test process already holds the
-local ``spark`` session; a JVM holds one SparkContext only), and their Delta output is then read back
-with that local session. Mark cluster tests ``@pytest.mark.cluster``.
+One cluster serves the whole session. It runs from a Spark installation outside the checkout, and each worker
+starts in a private mount namespace where the checkout (and so its ``.venv``) is an empty folder and the
+system temporary folder is a private ``/tmp`` of its own: executors and their Python workers can only run
+``make dist``'s environment, shipped with the application (``--archives``) or installed once on the hosts
+(:func:`installed`), and share no folder with the driver's temporary files. A test that needs storage both
+sides see either puts its warehouse in a bucket (moto's server) or uses :func:`shared_path`, a folder of the
+hosts outside ``/tmp`` (as a shared filesystem would be). ``standalone_cluster`` replaces any worker a test
+killed before handing the cluster to the next test. Jobs run through ``spark-submit`` subprocesses (the test
+process already holds the local ``spark`` session; a JVM holds one SparkContext only), and their Delta output
+is then read back with that local session. Mark cluster tests ``@pytest.mark.cluster``.
 """
 
 from __future__ import annotations
