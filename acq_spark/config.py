@@ -50,6 +50,7 @@ class SparkConfig:
     ui: bool = True
     log_level: str = "WARN"
     progress: bool = True
+    java_options: str = ""
     conf: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -122,7 +122,15 @@ def vacuum(spark: SparkSession, path: str, retention_days: float) -> int | None:
     from delta.tables import DeltaTable
 
     table = DeltaTable.forPath(spark, path)
-    table.vacuum(retention_days * 24)
+    # VACUUM lists the table's folders in jobs of this many tasks. Spark's default (10,000, sized for a
+    # warehouse's file index) gave 170,000 tasks and 40 s for a three-day table of nine files.
+    listing = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+    before = spark.conf.get(listing, None)
+    spark.conf.set(listing, str(4 * spark.sparkContext.defaultParallelism))
+    try:
+        table.vacuum(retention_days * 24)
+    finally:
+        spark.conf.unset(listing) if before is None else spark.conf.set(listing, before)
     last = table.history(1).select("operation", "operationMetrics").first()
     if last is not None and last["operation"] == "VACUUM END":
         return int(last["operationMetrics"].get("numDeletedFiles", 0))

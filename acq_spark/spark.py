@@ -67,7 +67,7 @@ def under_spark_submit() -> bool:
 def spark_conf(cfg: SparkConfig, app_name: str | None = None) -> dict[str, str]:
     """Every Spark setting the project wants when it launches the JVM itself (``python jobs/<job>.py``)."""
     python = sys.executable
-    log4j = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
+    java_options = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} {cfg.java_options}".strip()
     s3a_jars = [str(p) for p in local_s3a_jars()]
     # In local mode the executors are the driver's JVM: its class path is enough, and saves copying the
     # AWS SDK (650 MiB) into every application's work folder.
@@ -82,8 +82,8 @@ def spark_conf(cfg: SparkConfig, app_name: str | None = None) -> dict[str, str]:
         "spark.executorEnv.PYSPARK_PYTHON": python,
         "spark.driver.memory": cfg.driver_memory,
         "spark.executor.memory": cfg.executor_memory,
-        "spark.driver.extraJavaOptions": log4j,
-        "spark.executor.extraJavaOptions": log4j,
+        "spark.driver.extraJavaOptions": java_options,
+        "spark.executor.extraJavaOptions": java_options,
         **session_conf(cfg),
     }
     conf.update(cfg.conf)

@@ -16,6 +16,15 @@ def test_session_has_delta_and_pinned_python(spark):
     assert conf.get("spark.ui.enabled") == "false"
 
 
+def test_the_configured_java_options_reach_the_driver_jvm(spark):
+    """``spark.java_options`` (conf/test.yaml: the C1 JIT and the serial GC) is in the running JVM's arguments,
+    beside the project's log4j file."""
+    runtime = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    arguments = set(runtime.getInputArguments())
+    assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= arguments
+    assert any(a.startswith("-Dlog4j2.configurationFile=file:") for a in arguments)
+
+
 def test_delta_round_trip_and_day_replacement(spark, tmp_path):
     schema = T.StructType([T.StructField("dt", T.DateType()), T.StructField("x", T.LongType())])
     d1, d2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
