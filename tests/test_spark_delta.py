@@ -41,3 +41,19 @@ def test_delta_round_trip_and_day_replacement(spark, tmp_path):
     assert_df_equality(actual_df, expected_df, ignore_row_order=True, ignore_column_order=True)
     assert delta_version(spark, path) == 1
     assert delta_version(spark, str(tmp_path / "none")) is None
+
+
+def test_delta_version_is_the_latest_commit_past_a_checkpoint_and_none_without_a_table(spark, tmp_path):
+    from delta.tables import DeltaTable
+
+    path = str(tmp_path / "t")
+    assert delta_version(spark, path) is None
+    (tmp_path / "t" / "_delta_log").mkdir(parents=True)
+    assert delta_version(spark, path) is None, "a log folder without commits is no table"
+    spark.range(1).write.format("delta").save(path)
+    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ('delta.checkpointInterval' = '2')")
+    for i in range(2):  # past a checkpoint: 00..02.checkpoint.parquet in the log
+        spark.range(i + 2).write.format("delta").mode("overwrite").save(path)
+    assert any(p.name.endswith(".checkpoint.parquet") for p in (tmp_path / "t" / "_delta_log").iterdir())
+    history = DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+    assert delta_version(spark, path) == history == 3
