@@ -16,6 +16,7 @@ Where ``/proc`` says (Linux), the claim also names its process's start (boot id,
 clock ticks since boot), so a run on the claim's own host knows at once when that process is gone (its pid
 runs nothing, or a later process) and takes the lock over without waiting for staleness. A claim of
 another host or container, or one written without these fields, is judged by staleness only.
+:func:`release` is the on-call's way to delete a run's claim (``python -m acq_spark.unlock``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 
 from acq_spark import fs
 from acq_spark.config import LockConfig, table_path
-from acq_spark.errors import AcqError, LockHeldError
+from acq_spark.errors import AcqError, LockHeldError, NoSuchClaimError
 from acq_spark.process_start import ended, this_process
 from acq_spark.stages import LOG
 
@@ -183,3 +184,57 @@ def warehouse_lock(warehouse: str, run_id: str, job: str, cfg: LockConfig) -> It
         fs.delete(claim)
         LOG.info("lock: run %s released %s", run_id, claim)
 
+
+def release(warehouse: str, run_id: str, cfg: LockConfig) -> list[str]:
+    """Delete the claims of ``run_id``, the on-call's way to free a crashed run's lock; returns their locations.
+
+    A claim is deleted when its last write is older than ``cfg.stale_after_minutes`` or its process is known
+    to have ended (see :func:`~acq_spark.process_start.ended`); else nothing is deleted.
+
+    Raises:
+        LockHeldError: a claim of the run is fresh and its process may still run; names the run and its age.
+        NoSuchClaimError: the run has no claim on ``warehouse``.
+    """
+    folder = lock_folder(warehouse)
+    stale_after = dt.timedelta(minutes=cfg.stale_after_minutes)
+    now = dt.datetime.now(dt.UTC)
+    claims = [(name, modified) for name, modified in _claims(folder) if name.endswith(f"-{run_id}.json")]
+    if not claims:
+        held = ", ".join(_claims_runs(folder)) or "none"
+        raise NoSuchClaimError(
+            f"warehouse {warehouse} has no lock claim of run {run_id} (the runs with a claim: {held})"
+        )
+    reasons = {}
+    for name, modified in claims:
+        claim = _read_claim(folder, name)
+        if modified is not None and now - modified > stale_after:
+            reasons[name] = (
+                f"{_describe(claim, name)}: its claim was last refreshed {_age(now - modified)} ago "
+                f"(stale after {cfg.stale_after_minutes:g} min)"
+            )
+        elif gone := ended(claim):
+            reasons[name] = f"{_describe(claim, name)}: its process is gone ({gone})"
+        else:
+            age = "at a time the store does not give" if modified is None else f"{_age(now - modified)} ago"
+            raise LockHeldError(
+                f"refusing to release the lock of {_describe(claim, name)}: its heartbeat is fresh (last written "
+                f"{age}, stale after {cfg.stale_after_minutes:g} min) and its process may still run; if that run "
+                f"is dead, retry once its claim is stale, or run this on host {(claim or {}).get('host')}"
+            )
+    released = []
+    for name, _ in claims:
+        location = fs.join(folder, name)
+        LOG.warning("lock: releasing the lock of %s; deleting %s", reasons[name], location)
+        fs.delete(location)
+        released.append(location)
+    return released
+
+
+def _claims_runs(folder: str) -> list[str]:
+    """The run ids the claims in ``folder`` name (``<UTC start>-<run id>.json``)."""
+    return [name.split("-", 1)[-1].removesuffix(".json") for name, _ in _claims(folder)]
+
+
+def _age(age: dt.timedelta) -> str:
+    seconds = age.total_seconds()
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
