@@ -13,7 +13,7 @@ SET ?=
 JOB_ARGS := --config $(CONFIG) $(SET)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dist run evaluate-models simulate validate backfill maintain test test-slow test-all lint bench clean
+.PHONY: help setup dist run evaluate-models simulate validate backfill maintain unlock test test-slow test-all lint bench clean
 .PHONY: cluster-image cluster-up cluster-submit cluster-down cluster-local-up cluster-local-submit cluster-local-down
 .PHONY: docker-engine-down compose-test
 
@@ -62,6 +62,10 @@ backfill: setup ## the nightly for each day FROM..TO (YYYY-MM-DD), in order; pub
 
 maintain: setup ## Delta maintenance of every warehouse table: retention properties, OPTIMIZE (Z-order), VACUUM
 	$(PY) jobs/maintain.py $(JOB_ARGS)
+
+unlock: $(STAMP) ## delete the lock claim of run RUN a crashed run left; refuses while its heartbeat is fresh
+	@test -n "$(RUN)" || { echo "usage: make unlock RUN=<run id> [CONFIG=...] [SET=...]"; exit 2; }
+	$(PY) -m acq_spark.unlock --run-id $(RUN) $(JOB_ARGS)
 
 # Two workers on two cores: the suite waits more than it computes (JVM and TensorFlow start-up, the cluster's
 # applications), and a module's tests stay on one worker (tests/conftest.py schedules them; BENCHMARKS.md).

@@ -182,8 +182,9 @@ class LockConfig:
     """``lock.*``: the warehouse lock every writing job takes (:mod:`acq_spark.lock`).
 
     The holder refreshes its claim every ``heartbeat_seconds``; a claim not refreshed for
-    ``stale_after_minutes`` was left by a killed run and is taken over. ``wait_seconds``: how long a
-    run that started together with another waits for the other to give way.
+    ``stale_after_minutes`` was left by a killed run and is taken over (at once by a run on its host that
+    sees its process gone). ``wait_seconds``: how long a run that started together with another waits for
+    the other to give way.
     """
 
     stale_after_minutes: float = 10.0

@@ -39,6 +39,10 @@ class LockHeldError(AcqError):
     """Another run holds the warehouse's lock (:mod:`acq_spark.lock`); nothing has been written."""
 
 
+class NoSuchClaimError(AcqError, LookupError):
+    """The run named to :func:`acq_spark.lock.release` has no claim on the warehouse's lock."""
+
+
 class StageError(AcqError):
     """A stage of the nightly chain failed; the message names the stage and the cause."""
 

@@ -11,6 +11,12 @@ Two runs can never both hold it: each holds only after a listing that shows no o
 writer's listing always shows the earlier's claim. While it runs, the holder rewrites its claim every
 ``lock.heartbeat_seconds``; a claim whose last write is older than ``lock.stale_after_minutes`` was left by
 a killed run, and the next run deletes it, saying so, and takes the lock. The claim is deleted on release.
+
+Where ``/proc`` says (Linux), the claim also names its process's start (boot id, pid namespace, start in
+clock ticks since boot), so a run on the claim's own host knows at once when that process is gone (its pid
+runs nothing, or a later process) and takes the lock over without waiting for staleness. A claim of
+another host or container, or one written without these fields, is judged by staleness only.
+:func:`release` is the on-call's way to delete a run's claim (``python -m acq_spark.unlock``).
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from typing import Any
 
 from acq_spark import fs
 from acq_spark.config import LockConfig, table_path
-from acq_spark.errors import AcqError, LockHeldError
+from acq_spark.errors import AcqError, LockHeldError, NoSuchClaimError
+from acq_spark.process_start import ended, this_process
 from acq_spark.stages import LOG
 
 LOCK_FOLDER = "_lock"
@@ -42,11 +49,18 @@ def _claims(folder: str) -> list[tuple[str, dt.datetime | None]]:
     return fs.list_files(folder, ".json")
 
 
-def _describe(folder: str, name: str) -> str:
-    """``run R (job J on host H, pid P, started S)`` from the claim's content, or its name when unreadable."""
+def _read_claim(folder: str, name: str) -> dict[str, Any] | None:
+    """The claim's content, or None when it cannot be read (gone since the listing, half-written, not JSON)."""
     try:
         claim = fs.read_json(fs.join(folder, name), what="lock claim")
     except AcqError:
+        return None
+    return claim if isinstance(claim, dict) else None
+
+
+def _describe(claim: dict[str, Any] | None, name: str) -> str:
+    """``run R (job J on host H, pid P, started S)`` from the claim's content, or its name when unreadable."""
+    if claim is None:
         return f"the claim {name}"
     return (
         f"run {claim.get('run_id')} (job {claim.get('job')} on host {claim.get('host')}, "
@@ -55,32 +69,37 @@ def _describe(folder: str, name: str) -> str:
 
 
 def _live(folder: str, mine: str | None, stale_after: dt.timedelta) -> list[str]:
-    """The names of the claims other than ``mine`` that are not stale; stale ones are deleted, with a warning."""
+    """The names of the claims other than ``mine`` still held; stale or dead ones are deleted, with a warning."""
     now = dt.datetime.now(dt.UTC)
     live = []
     for name, modified in _claims(folder):
         if name == mine:
             continue
+        claim = _read_claim(folder, name)
         if modified is not None and now - modified > stale_after:
-            holder = _describe(folder, name)
             LOG.warning(
                 "lock: taking over the stale lock of %s: its claim was last refreshed %s, %.0f min ago "
                 "(stale after %g min)",
-                holder,
+                _describe(claim, name),
                 modified.isoformat(timespec="seconds"),
                 (now - modified).total_seconds() / 60,
                 stale_after.total_seconds() / 60,
             )
-            fs.delete(fs.join(folder, name))
+        elif gone := ended(claim):
+            LOG.warning("lock: taking over the lock of %s: its process is gone (%s)", _describe(claim, name), gone)
+        else:
+            live.append(name)
             continue
-        live.append(name)
+        fs.delete(fs.join(folder, name))
     return live
 
 
 def _held_error(warehouse: str, folder: str, name: str) -> LockHeldError:
+    holder = _describe(_read_claim(folder, name), name)
     return LockHeldError(
-        f"warehouse {warehouse} is locked by {_describe(folder, name)}; one run at a time per warehouse "
-        "(a killed run's lock is taken over once stale, see lock.stale_after_minutes; "
+        f"warehouse {warehouse} is locked by {holder}; one run at a time per warehouse "
+        "(a killed run's lock is taken over at once by a run on its host, by a run elsewhere once stale, see "
+        "lock.stale_after_minutes; "
         f"the claim is {fs.join(folder, name)})"
     )
 
@@ -120,6 +139,7 @@ def _claim_body(run_id: str, job: str, started: dt.datetime) -> dict[str, Any]:
         "job": job,
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        **this_process(),
         "started_at": started.isoformat(timespec="seconds"),
         "refreshed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
@@ -163,3 +183,58 @@ def warehouse_lock(warehouse: str, run_id: str, job: str, cfg: LockConfig) -> It
         heartbeat.join(timeout=5)
         fs.delete(claim)
         LOG.info("lock: run %s released %s", run_id, claim)
+
+
+def release(warehouse: str, run_id: str, cfg: LockConfig) -> list[str]:
+    """Delete the claims of ``run_id``, the on-call's way to free a crashed run's lock; returns their locations.
+
+    A claim is deleted when its last write is older than ``cfg.stale_after_minutes`` or its process is known
+    to have ended (see :func:`~acq_spark.process_start.ended`); else nothing is deleted.
+
+    Raises:
+        LockHeldError: a claim of the run is fresh and its process may still run; names the run and its age.
+        NoSuchClaimError: the run has no claim on ``warehouse``.
+    """
+    folder = lock_folder(warehouse)
+    stale_after = dt.timedelta(minutes=cfg.stale_after_minutes)
+    now = dt.datetime.now(dt.UTC)
+    claims = [(name, modified) for name, modified in _claims(folder) if name.endswith(f"-{run_id}.json")]
+    if not claims:
+        held = ", ".join(_claims_runs(folder)) or "none"
+        raise NoSuchClaimError(
+            f"warehouse {warehouse} has no lock claim of run {run_id} (the runs with a claim: {held})"
+        )
+    reasons = {}
+    for name, modified in claims:
+        claim = _read_claim(folder, name)
+        if modified is not None and now - modified > stale_after:
+            reasons[name] = (
+                f"{_describe(claim, name)}: its claim was last refreshed {_age(now - modified)} ago "
+                f"(stale after {cfg.stale_after_minutes:g} min)"
+            )
+        elif gone := ended(claim):
+            reasons[name] = f"{_describe(claim, name)}: its process is gone ({gone})"
+        else:
+            age = "at a time the store does not give" if modified is None else f"{_age(now - modified)} ago"
+            raise LockHeldError(
+                f"refusing to release the lock of {_describe(claim, name)}: its heartbeat is fresh (last written "
+                f"{age}, stale after {cfg.stale_after_minutes:g} min) and its process may still run; if that run "
+                f"is dead, retry once its claim is stale, or run this on host {(claim or {}).get('host')}"
+            )
+    released = []
+    for name, _ in claims:
+        location = fs.join(folder, name)
+        LOG.warning("lock: releasing the lock of %s; deleting %s", reasons[name], location)
+        fs.delete(location)
+        released.append(location)
+    return released
+
+
+def _claims_runs(folder: str) -> list[str]:
+    """The run ids the claims in ``folder`` name (``<UTC start>-<run id>.json``)."""
+    return [name.split("-", 1)[-1].removesuffix(".json") for name, _ in _claims(folder)]
+
+
+def _age(age: dt.timedelta) -> str:
+    seconds = age.total_seconds()
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
