@@ -21,9 +21,9 @@ from pyspark.sql import functions as F
 
 from acq_spark.config import Config
 from acq_spark.errors import AcqError
+from acq_spark.input_days import read_input
 from acq_spark.publish import read_pointer
 from acq_spark.stages import LOG, current_run_id, set_run_id
-from acq_spark.tables import read_table
 
 
 class BackfillError(AcqError):
@@ -58,7 +58,7 @@ def input_fingerprint(spark: SparkSession, cfg: Config, day: dt.date) -> str:
     read); for Parquet, the files listed. A day's input that is rewritten, appended to or deleted from
     gets another fingerprint; a day after ``day`` being added does not change it.
     """
-    rows = read_table(spark, cfg.input_path, cfg.input.format, what="creative_daily (input.path)")
+    rows = read_input(spark, cfg)
     files = sorted(rows.where(F.col("dt") < F.lit(day)).inputFiles())
     digest = hashlib.sha256("\n".join(files).encode()).hexdigest()[:20]
     return f"{len(files)}-files-{digest}"

@@ -114,6 +114,9 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
         "spark.ui.enabled": str(cfg.ui).lower(),
         "spark.ui.showConsoleProgress": str(cfg.progress).lower(),
         "spark.databricks.delta.snapshotPartitions": "2",
+        # Parquet TIMESTAMP(NANOS) (pandas' datetime64[ns]) is otherwise unreadable; as a long of nanoseconds,
+        # input_days turns an input dt of it into its date.
+        "spark.sql.legacy.parquet.nanosAsLong": "true",
     }
 
 

@@ -29,10 +29,11 @@ from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
 from acq_spark.features.windows import has_level, level_creatives
+from acq_spark.input_days import WHAT, read_input
 from acq_spark.run_calendar import DayTotals, RunCalendar, input_calendar, plan_calendar
 from acq_spark.schemas import KEYS
 from acq_spark.stages import LOG
-from acq_spark.tables import read_table, reading, replace_days, write_json
+from acq_spark.tables import reading, replace_days, write_json
 
 ROW_KEY = ("dt", *KEYS)  # one input row per pair and day
 SCHEMA = T.StructType(
@@ -335,18 +336,17 @@ def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterat
 
     Raises:
         InputNotFoundError: no table at ``input.path``.
-        InputSchemaError: a missing column or a wrong type (nothing written).
+        InputSchemaError: a missing column, a wrong type or a dt off midnight (nothing written).
         InputRowsError: the share of bad rows passes ``validation.max_bad_share``, or no input day lies
             before the decision day.
         UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
-    what = "creative_daily (input.path)"
     from acq_spark.features.history import days_to_read
 
-    raw = read_table(spark, cfg.input_path, cfg.input.format, what=what)
+    raw = read_input(spark, cfg, check=True)
     rows = by_account(days_to_read(raw, cfg), cfg.spark.shuffle_partitions)
     with cached(flag_rows(rows), INPUT_SIZED_CACHE) as flagged:
-        with reading(what):  # the first pass over every input file read
+        with reading(WHAT):  # the first pass over every input file read
             result = split_rows(flagged, cfg.validation.outlier, cfg.levels)
             calendar = plan_calendar(result.day_totals(), cfg.features.train_days, cfg.run_date)
         if record:

@@ -1,4 +1,7 @@
-"""``input.path`` as a Delta table, a Parquet folder (Hive-style ``dt=`` too, any file names) or one Parquet file."""
+"""``input.path`` as a Delta table, a Parquet folder (Hive-style ``dt=`` too, any file names) or one Parquet file.
+
+``dt`` as a date, or as a timestamp of any unit at midnight (pandas' default ``datetime64[ns]`` among them).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,17 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import types as T
+from test_cli import job_main, run_job
 
 from acq_spark import has_input
 from acq_spark.config import PROJECT_ROOT
-from acq_spark.errors import InputNotFoundError
+from acq_spark.errors import InputNotFoundError, InputSchemaError
+from acq_spark.input_days import NANOS_PER_DAY, check_days, with_dt_as_date
 from acq_spark.storage import inspect_path
 from acq_spark.validation import SCHEMA, valid_input
 
@@ -129,3 +136,71 @@ def test_has_input_checks_other_file_systems_through_spark(spark, source_df, tmp
     assert has_input_status(tmp_path / "delta", "delta") == 0
     assert has_input_status(tmp_path / "missing", "parquet") == 1
     assert not spark.sparkContext._jsc.sc().isStopped()  # the active session was used, not stopped
+
+
+def write_with_pandas(df, path: Path, dtype: str, shifted: dt.timedelta = dt.timedelta(0)) -> Path:
+    """``df`` written by pandas as one Parquet file, ``dt`` of pandas' ``dtype``; the last row's ``dt`` ``shifted``."""
+    frame = df.toPandas()
+    days = pd.to_datetime(frame["dt"]).astype("datetime64[ns]")
+    days.iloc[-1] += shifted
+    frame["dt"] = days.dt.tz_localize("UTC").astype(dtype) if "UTC" in dtype else days.astype(dtype)
+    frame.to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("dtype", "parquet_type"),
+    [
+        ("datetime64[ns]", "timestamp[ns]"),  # pandas' default: Parquet TIMESTAMP(NANOS)
+        ("datetime64[us]", "timestamp[us]"),
+        ("datetime64[ms, UTC]", "timestamp[ms, tz=UTC]"),
+    ],
+)
+def test_a_pandas_timestamp_dt_at_midnight_is_read_as_its_day(
+    spark, make_cfg, source_df, tmp_path, dtype, parquet_type
+):
+    path = write_with_pandas(source_df, tmp_path / "creative_daily.parquet", dtype)
+    assert str(pq.read_schema(path).field("dt").type) == parquet_type
+    valid = validated(spark, make_cfg(f"input.path={path}", "input.format=parquet"))
+    assert valid.rows.schema["dt"].dataType == T.DateType()
+    assert_df_equality(valid.rows, source_df, ignore_row_order=True)
+    assert sorted(valid.calendar.per_day) == [D1, D2]
+
+
+def test_a_dt_with_a_time_of_day_exits_3_naming_the_column_a_value_and_the_fix(
+    spark, source_df, tmp_path, monkeypatch, capsys
+):
+    path = write_with_pandas(source_df, tmp_path / "creative_daily.parquet", "datetime64[ns]", dt.timedelta(hours=14.5))
+    main = job_main("validate", monkeypatch, tmp_path / "wh", f"input.path={path}", "input.format=parquet")
+    status, lines = run_job(main, capsys)
+    assert status == 3
+    assert lines[-1] == (
+        "error: creative_daily: column 'dt' holds times of day (e.g. 2026-01-02 14:30:00), not days; "
+        "write dt as a date, or as a timestamp at midnight UTC"
+    )
+
+
+def test_dt_as_timestamp_or_nanoseconds_becomes_its_date_and_a_date_stays_as_it_is(spark, source_df):
+    midnight = dt.datetime(2026, 1, 2)
+    source_ts = spark.createDataFrame([(midnight, 1), (None, 2)], "dt timestamp_ntz, n int")
+    source_ns = spark.createDataFrame([(20455 * NANOS_PER_DAY, 1), (None, 2)], "dt long, n int")
+    expected_df = spark.createDataFrame([(D2, 1), (None, 2)], "dt date, n int")
+    assert_df_equality(with_dt_as_date(source_ts), expected_df, ignore_row_order=True)
+    assert_df_equality(with_dt_as_date(source_ns), expected_df, ignore_row_order=True)
+    assert with_dt_as_date(source_ns, longs_are_nanos=False) is source_ns  # Delta: a long dt is a long
+    assert with_dt_as_date(source_df) is source_df
+    check_days(source_ts)
+    check_days(source_ns)
+
+
+@pytest.mark.parametrize(
+    ("value", "dtype", "shown"),
+    [
+        (dt.datetime(2026, 1, 2, 0, 0, 0, 1), "timestamp_ntz", "2026-01-02 00:00:00.000001"),
+        (20455 * NANOS_PER_DAY + 1, "long", "2026-01-02 00:00:00"),  # one nanosecond past midnight
+    ],
+)
+def test_check_days_refuses_any_time_of_day_other_than_midnight(spark, value, dtype, shown):
+    source_df = spark.createDataFrame([(None,), (value,)], f"dt {dtype}")
+    with pytest.raises(InputSchemaError, match=rf"column 'dt' holds times of day \(e\.g\. {re.escape(shown)}\)"):
+        check_days(source_df)

@@ -40,11 +40,12 @@ from acq_spark.features.assemble import (
 from acq_spark.features.columns import LEVEL, OBS, PROBE, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
 from acq_spark.features.history import history_before, history_rows, write_next_snapshot
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
+from acq_spark.input_days import read_input
 from acq_spark.run_calendar import RunCalendar, require_label_days
 from acq_spark.sampling import training_sample
 from acq_spark.schemas import KEYS
 from acq_spark.stages import StageTimer, current_run_id, new_run_id
-from acq_spark.tables import read_json, read_table, replace_days_or_table, write_json, written_rows
+from acq_spark.tables import read_json, replace_days_or_table, write_json, written_rows
 
 FEATURES_DIR = "artifacts/features"  # <version>/vocab.json, <version>/feature_spec.json, LATEST
 VOCAB_FILE = "vocab.json"
@@ -156,7 +157,7 @@ def _build_features(
         rec.figures.update(rows=calendar.input_rows, days=len(calendar.per_day))
         rec.figures.update(decision_day=calendar.decision_day.isoformat(), label_days=len(calendar.label_days))
     first_read = min((d for d in calendar.per_day if d < calendar.decision_day), default=None)
-    raw = read_table(spark, cfg.input_path, cfg.input.format, what="creative_daily (input.path)")
+    raw = read_input(spark, cfg)
     history = None
     if first_read is not None:
         with timer.stage("features: pair history") as rec:

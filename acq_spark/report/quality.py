@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 
 from acq_spark.config import Config
 from acq_spark.errors import AcqError
+from acq_spark.input_days import read_input
 from acq_spark.publish import latest_pointer_before, read_pointer, read_versions
 from acq_spark.schemas import KEYS
 from acq_spark.tables import read_table, table_exists
@@ -60,7 +61,7 @@ def day_figures(rows: DataFrame) -> dict[str, float]:
 def drift_lines(spark: SparkSession, cfg: Config, day: dt.date) -> list[str]:
     """The last input day before ``day`` against the input day before it."""
     try:
-        rows = read_table(spark, cfg.input_path, cfg.input.format, what="creative_daily (input.path)")
+        rows = read_input(spark, cfg)
     except AcqError:
         return []
     days = [r["dt"] for r in rows.where(F.col("dt") < F.lit(day)).select("dt").distinct().orderBy(F.desc("dt"))
