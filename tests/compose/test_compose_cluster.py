@@ -5,7 +5,7 @@
   pair, the report in the bucket, and the workers could run no Python but the shipped environment.
 * A worker's container killed (``docker kill``) during the allocation: the nightly completes, and its
   allocation equals the undisturbed run's on the same input.
-* ``up`` refuses a port that is taken, with one line naming it.
+* ``up`` refuses a port that is taken, and a disk without the room the workers need, with one line each.
 """
 
 from __future__ import annotations
@@ -139,3 +139,14 @@ def test_up_refuses_a_port_that_is_taken():
         compose = Compose({"COMPOSE_PROJECT_NAME": "acq-compose-port-test", "ACQ_S3_PORT": str(port)})
         with pytest.raises(DockerError, match=rf"^port 127\.0\.0\.1:{port} is already taken: set ACQ_S3_PORT"):
             compose.up()
+
+
+def test_up_refuses_a_disk_without_the_room_the_workers_need():
+    (port,) = free_ports(1)
+    project = "acq-compose-disk-test"
+    compose = Compose({"COMPOSE_PROJECT_NAME": project, "ACQ_S3_PORT": str(port), "ACQ_MIN_FREE_GB": "1e9"})
+    with pytest.raises(DockerError, match=r"^[\d.]+ GB free under /\S+, where Docker keeps .* needs about 1e\+09 GB"):
+        compose.up()
+    label = f"label=com.docker.compose.project={project}"
+    assert _docker("ps", "-a", "-q", "--filter", label) == "", "no container was started"
+    assert _docker("network", "ls", "-q", "--filter", label) == "", "no network was made"

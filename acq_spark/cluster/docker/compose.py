@@ -8,6 +8,7 @@ answers, and makes the bucket; :meth:`Compose.down` removes the containers, netw
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -25,6 +26,9 @@ PROJECT_IMAGE = "acq-spark:latest"
 WORKERS = ("spark-worker-1", "spark-worker-2")
 BUCKET = "acq"  # conf/cluster.yaml's warehouse is s3a://acq/warehouse
 DEFAULTS = {"ACQ_S3_PORT": "9000", "COMPOSE_PROJECT_NAME": "acq-spark"}
+# Each worker keeps an application's jars and unpacked environment (about 3 GB) in its container until
+# cleaned up, and the next application's may arrive first: without the room, tar fails mid-job inside a worker.
+MIN_FREE_GB = 8.0
 # The driver runs in the master's container and submits as on any cluster: the archive, the jars.
 SUBMIT = ["/opt/acq/driver-env/bin/python", "-m", "acq_spark.cluster", "submit", "--dist", "/opt/acq/dist",
           "--master", "spark://spark-master:7077"]  # fmt: skip
@@ -94,6 +98,7 @@ class Compose:
         port = int(self.env["ACQ_S3_PORT"])
         if not port_is_free(port):
             raise DockerError(f"port 127.0.0.1:{port} is already taken: set ACQ_S3_PORT to a free port")
+        require_free_disk(docker_root(), float(self.env.get("ACQ_MIN_FREE_GB", MIN_FREE_GB)))
         self.run("up", "-d")
         deadline = time.monotonic() + timeout
         while not (self._workers_alive() and self._s3_answers()):
@@ -128,6 +133,21 @@ class Compose:
     def down(self) -> None:
         """Remove the containers, the networks and the volumes (none is declared; anonymous ones too)."""
         self.run("down", "--volumes", "--remove-orphans", "--timeout", "5")
+
+
+def docker_root() -> str:
+    """Where the engine keeps images and the containers' files (``docker info``'s DockerRootDir)."""
+    return run(["docker", "info", "--format", "{{.DockerRootDir}}"], 60).stdout.strip()
+
+
+def require_free_disk(folder: str, need_gb: float) -> None:
+    """Raises DockerError when ``folder``'s file system has less than ``need_gb`` GB (10^9 bytes) free."""
+    free = shutil.disk_usage(folder).free / 1e9
+    if free < need_gb:
+        raise DockerError(
+            f"{free:.1f} GB free under {folder}, where Docker keeps the containers' files: the compose cluster "
+            f"needs about {need_gb:g} GB (each worker unpacks about 3 GB per application); free some space"
+        )
 
 
 def image_exists(tag: str = PROJECT_IMAGE) -> bool:
