@@ -24,7 +24,7 @@ from pyspark.sql import types as T
 
 from acq_spark.config import MaintenanceConfig
 from acq_spark.stages import LOG, StageTimer
-from acq_spark.storage import DELTA_LOG
+from acq_spark.storage import DELTA_LOG, hadoop_filesystem
 
 # Tables that readers look up by key (an account's allocation, its rules, a pair's scores).
 ZORDER: Mapping[str, tuple[str, ...]] = {
@@ -55,8 +55,7 @@ def interval(days: float) -> str:
 def delta_tables(spark: SparkSession, warehouse: str) -> list[str]:
     """The names of the Delta tables directly under ``warehouse`` (any URI scheme Spark reads), sorted."""
     hadoop_path = spark._jvm.org.apache.hadoop.fs.Path
-    root = hadoop_path(warehouse)
-    fs = root.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf())
+    fs, root = hadoop_filesystem(spark, warehouse)
     if not fs.exists(root):
         return []
     names = [

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
@@ -42,15 +42,20 @@ def is_hidden(name: str) -> bool:
     return (name.startswith("_") and "=" not in name) or name.startswith(".") or name.endswith("._COPYING_")
 
 
+def hadoop_filesystem(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    """Hadoop's FileSystem for ``path`` (any scheme the session can read) and ``path`` as a Hadoop Path."""
+    root = spark._jvm.org.apache.hadoop.fs.Path(path)
+    # The session's Hadoop configuration also carries runtime settings such as s3a credentials.
+    return root.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf()), root
+
+
 def inspect_path(spark: SparkSession, path: str) -> PathContents:
     """Look at ``path`` through Hadoop's FileSystem (any scheme the session can read).
 
     The listing stops at the first data file, so a large table costs one listing call or a few.
     """
     hadoop_path = spark._jvm.org.apache.hadoop.fs.Path
-    root = hadoop_path(path)
-    # The session's Hadoop configuration also carries runtime settings such as s3a credentials.
-    fs = root.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf())
+    fs, root = hadoop_filesystem(spark, path)
     if not fs.exists(root):
         return PathContents(exists=False)
     status = fs.getFileStatus(root)

@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from acq_spark.errors import InputNotFoundError, UnreadableFileError
 from acq_spark.fs import read_json, read_pointer, read_text, write_json, write_text  # noqa: F401  (re-exported)
-from acq_spark.storage import DELTA_LOG, PathContents, inspect_path
+from acq_spark.storage import DELTA_LOG, PathContents, hadoop_filesystem, inspect_path
 
 
 def table_exists(spark: SparkSession, path: str, fmt: str = "delta") -> bool:
@@ -168,9 +168,7 @@ def delta_version(spark: SparkSession, path: str) -> int | None:
     the latest). One listing through Hadoop's FileSystem: ``DeltaTable.history`` ran a Spark job per call,
     and a nightly asks about thirty times (BENCHMARKS.md).
     """
-    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path
-    log = hadoop_path(hadoop_path(path), DELTA_LOG)
-    filesystem = log.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf())
+    filesystem, log = hadoop_filesystem(spark, f"{path.rstrip('/')}/{DELTA_LOG}")
     if not filesystem.exists(log):
         return None
     names = [status.getPath().getName() for status in filesystem.listStatus(log)]
