@@ -6,6 +6,12 @@ PY := $(VENV)/bin/python
 # uv installs from its cache by hard links: a fresh venv in ~40 s where pip takes ~200 s (BENCHMARKS.md)
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
+# pyspark is published as a source distribution only, and uv builds it again (about 1 min, 1.4 GB of its cache)
+# whenever its HTTP cache revalidates: every fresh clone did, twice (the venv and dist/'s environment). Its wheel
+# is built once per machine into this folder, where every uv install here finds it first.
+WHEELHOUSE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/acq-spark/wheels
+export UV_FIND_LINKS := $(WHEELHOUSE)
+PYSPARK_PIN := $(shell grep -m1 '^pyspark==' constraints.txt)
 JARS := .jars/MANIFEST
 CONFIG ?= conf/local.yaml
 SET ?=
@@ -25,6 +31,10 @@ $(STAMP): pyproject.toml constraints.txt
 	@command -v java >/dev/null || { echo "need a Java 17+ runtime (java) on PATH for Spark"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt uv
+	@ls $(WHEELHOUSE)/pyspark-$(PYSPARK_PIN:pyspark==%=%)-*.whl >/dev/null 2>&1 || { mkdir -p $(WHEELHOUSE) \
+		&& tmp=$$(mktemp -d $(WHEELHOUSE)/.build-XXXXXX) \
+		&& $(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w $$tmp '$(PYSPARK_PIN)' \
+		&& mv $$tmp/*.whl $(WHEELHOUSE)/ && rmdir $$tmp; }
 	$(UV) pip install -q --python $(PY) -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
