@@ -18,6 +18,32 @@ def make_test_config(tmp_path: Path, *overrides: str) -> Config:
     return load_config(TEST_CONFIG, [f"warehouse={tmp_path / 'warehouse'}", *overrides])
 
 
+# The modules that take longest, longest first (BENCHMARKS.md, issue 26). Under ``make test`` xdist hands the
+# modules out in collection order, so these start first and the two workers finish together, instead of one
+# starting the chain's module when the other is nearly done.
+LONGEST_FIRST = (
+    "tests/cluster/",
+    "tests/test_chain.py",
+    "tests/features/test_history.py",
+    "tests/allocation/test_alloc_job.py",
+    "tests/features/test_feature_sample.py",
+    "tests/features/test_duckdb_reference.py",
+    "tests/features/test_feature_job.py",
+    "tests/test_simulate.py",
+    "tests/test_maintenance.py",
+    "tests/test_launch.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every process collects the same order: :data:`LONGEST_FIRST`, then the rest as found (a stable sort)."""
+
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """Under ``pytest -n N`` (``make test``): a module's tests on one worker, so its module fixtures (a simulated
     world, a trained model) are built once, and every cluster test on one worker, so one cluster serves them."""
