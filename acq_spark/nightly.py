@@ -23,6 +23,7 @@ from acq_spark.config import Config
 from acq_spark.errors import StageError
 from acq_spark.features.job import BuiltFeatures
 from acq_spark.lineage import input_lineage, run_lineage, table_versions
+from acq_spark.outage import store_outage
 from acq_spark.stages import LOG, StageTimer, current_run_id, setup_logging
 from acq_spark.tables import table_exists, write_json
 from acq_spark.training.promotion import ModelChoice, takes_latest
@@ -37,7 +38,8 @@ def _stage(name: str, fn: Callable[[], T]) -> T:
     except StageError:
         raise
     except Exception as exc:
-        raise StageError(f"nightly stage '{name}' failed: {type(exc).__name__}: {exc}") from exc
+        cause = store_outage(exc) or exc  # a store that stopped answering, not Spark's wrapping of it
+        raise StageError(f"nightly stage '{name}' failed: {type(cause).__name__}: {cause}") from cause
 
 
 def run_nightly(spark: SparkSession, cfg: Config) -> str:

@@ -170,9 +170,13 @@ def _close(sock: socket.socket) -> None:
 
 
 @contextlib.contextmanager
-def use_store(spark, environ: Mapping[str, str]) -> Iterator[None]:
-    """Point the Python side and the running session's Hadoop configuration at the store ``environ`` names."""
-    settings = s3a.derived_settings(environ)
+def use_store(spark, environ: Mapping[str, str], extra: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Point the Python side and the running session's Hadoop configuration at the store ``environ`` names.
+
+    ``extra``: further ``fs.s3a.*`` settings for the block. A bucket's s3a file system is made (and cached)
+    by its first use, so they hold for the buckets first used inside the block.
+    """
+    settings = {**s3a.derived_settings(environ), **(extra or {})}
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     before = {key: hadoop.get(key) for key in settings}
     for key, value in settings.items():
