@@ -79,11 +79,13 @@ def job_lock(cfg: Config, job: str) -> Iterator[None]:
 def run_main(main: Callable[[], int | None]) -> None:
     """Run a job's ``main`` as one run and exit with its status (0, or :func:`~acq_spark.errors.exit_status`).
 
-    A failure logs its full traceback, then ends with one line on stderr, ``error: <what and why>``;
+    A failure logs its full traceback, then ends with one line on stderr, ``error: <what and why>`` (for a
+    store that stopped answering, the store, the operation and the object: :mod:`acq_spark.outage`);
     the status tells a scheduler what kind of failure it was (3 bad input, 4 infeasible budget, 5 the
     warehouse is locked by another run, 1 other).
     """
     from acq_spark.errors import AcqError, exit_status
+    from acq_spark.outage import store_outage
     from acq_spark.stages import LOG, set_run_id, setup_logging
 
     setup_logging()
@@ -91,7 +93,8 @@ def run_main(main: Callable[[], int | None]) -> None:
     try:
         status = main()
     except Exception as exc:
-        summary = first_line(str(exc) if isinstance(exc, AcqError) else f"{type(exc).__name__}: {exc}")
+        said = exc if isinstance(exc, AcqError) else store_outage(exc)
+        summary = first_line(str(said) if said is not None else f"{type(exc).__name__}: {exc}")
         LOG.error("run failed: %s", summary, exc_info=exc)  # the full traceback, causes included
         print(f"error: {summary}", file=sys.stderr)
         sys.exit(exit_status(exc))

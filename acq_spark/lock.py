@@ -14,8 +14,10 @@ a killed run, and the next run deletes it, saying so, and takes the lock. The cl
 
 Where ``/proc`` says (Linux), the claim also names its process's start (boot id, pid namespace, start in
 clock ticks since boot), so a run on the claim's own host knows at once when that process is gone (its pid
-runs nothing, or a later process) and takes the lock over without waiting for staleness. A claim of
-another host or container, or one written without these fields, is judged by staleness only.
+runs nothing, or a later process) and takes the lock over without waiting for staleness; a claim of this
+very process that none of its runs holds (a run whose delete failed while the store was away) is taken
+over too. A claim of another host or container, or one written without these fields, is judged by
+staleness only.
 :func:`release` is the on-call's way to delete a run's claim (``python -m acq_spark.unlock``).
 """
 
@@ -38,6 +40,7 @@ from acq_spark.stages import LOG
 
 LOCK_FOLDER = "_lock"
 _POLL_SECONDS = 0.5
+_HELD: set[str] = set()  # the claims this process's runs hold: any other claim naming this process was left behind
 
 
 def lock_folder(warehouse: str) -> str:
@@ -87,11 +90,24 @@ def _live(folder: str, mine: str | None, stale_after: dt.timedelta) -> list[str]
             )
         elif gone := ended(claim):
             LOG.warning("lock: taking over the lock of %s: its process is gone (%s)", _describe(claim, name), gone)
+        elif _left_here(claim, fs.join(folder, name)):
+            LOG.warning(
+                "lock: taking over the lock of %s: its run ended in this process without deleting its claim",
+                _describe(claim, name),
+            )
         else:
             live.append(name)
             continue
         fs.delete(fs.join(folder, name))
     return live
+
+
+def _left_here(claim: dict[str, Any] | None, location: str) -> bool:
+    """Whether ``claim`` is this process's own, written by a run that no longer holds it (its delete failed)."""
+    if claim is None or location in _HELD or claim.get("pid") != os.getpid():
+        return False
+    here = {"host": socket.gethostname(), **this_process()}
+    return "process_start" in here and all(claim.get(key) == value for key, value in here.items())
 
 
 def _held_error(warehouse: str, folder: str, name: str) -> LockHeldError:
@@ -118,19 +134,24 @@ def acquire(warehouse: str, run_id: str, job: str, cfg: LockConfig) -> str:
     started = dt.datetime.now(dt.UTC)
     name = f"{started:%Y%m%dT%H%M%S%fZ}-{run_id}.json"
     claim = fs.join(folder, name)
-    fs.write_json(claim, _claim_body(run_id, job, started))
-    deadline = time.monotonic() + cfg.wait_seconds
-    while True:
-        others = _live(folder, name, stale_after)
-        if not others:
-            LOG.info("lock: run %s holds %s", run_id, claim)
-            return claim
-        first = min([*others, name])
-        if first != name or time.monotonic() >= deadline:
-            error = _held_error(warehouse, folder, min(others))
-            fs.delete(claim)
-            raise error
-        time.sleep(_POLL_SECONDS)
+    _HELD.add(claim)
+    try:
+        fs.write_json(claim, _claim_body(run_id, job, started))
+        deadline = time.monotonic() + cfg.wait_seconds
+        while True:
+            others = _live(folder, name, stale_after)
+            if not others:
+                LOG.info("lock: run %s holds %s", run_id, claim)
+                return claim
+            first = min([*others, name])
+            if first != name or time.monotonic() >= deadline:
+                error = _held_error(warehouse, folder, min(others))
+                fs.delete(claim)
+                raise error
+            time.sleep(_POLL_SECONDS)
+    except BaseException:
+        _HELD.discard(claim)
+        raise
 
 
 def _claim_body(run_id: str, job: str, started: dt.datetime) -> dict[str, Any]:
@@ -181,8 +202,21 @@ def warehouse_lock(warehouse: str, run_id: str, job: str, cfg: LockConfig) -> It
     finally:
         heartbeat.stopped.set()
         heartbeat.join(timeout=5)
+        _HELD.discard(claim)
+        _release(claim, run_id)
+
+
+def _release(claim: str, run_id: str) -> None:
+    """Delete the claim; when the store does not answer, leave it, saying who can take it over."""
+    try:
         fs.delete(claim)
-        LOG.info("lock: run %s released %s", run_id, claim)
+    except fs.StoreError as exc:  # the run's own error, if any, is the one to report
+        LOG.warning(
+            "lock: could not delete the claim of run %s (%s); a run on this host takes it over once this process "
+            "has ended, a run elsewhere once it is stale (lock.stale_after_minutes)", run_id, exc,
+        )
+        return
+    LOG.info("lock: run %s released %s", run_id, claim)
 
 
 def release(warehouse: str, run_id: str, cfg: LockConfig) -> list[str]:

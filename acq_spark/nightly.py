@@ -1,7 +1,8 @@
 """The nightly chain (spec §1) as one Spark application: validate → features → tree → train → score →
 allocate → evaluate → report, each stage logged with its timing and row counts.
 
-A failing stage stops the chain with :class:`StageError` naming the stage and the cause. Every
+A failing stage stops the chain with :class:`StageError` naming the stage and the cause; a run the
+publish guard would stop for its calendar or budget alone stops once validation has the calendar. Every
 output is written whole (Delta commits; artifacts through :mod:`acq_spark.fs`), and ``allocation`` /
 ``account_rules`` are replaced for the decision day only and published together through the
 pointer ``published/<dt>.json`` (:mod:`acq_spark.publish`), after the publish guard's checks, so a
@@ -22,6 +23,7 @@ from acq_spark.config import Config
 from acq_spark.errors import StageError
 from acq_spark.features.job import BuiltFeatures
 from acq_spark.lineage import input_lineage, run_lineage, table_versions
+from acq_spark.outage import store_outage
 from acq_spark.stages import LOG, StageTimer, current_run_id, setup_logging
 from acq_spark.tables import table_exists, write_json
 from acq_spark.training.promotion import ModelChoice, takes_latest
@@ -36,7 +38,8 @@ def _stage(name: str, fn: Callable[[], T]) -> T:
     except StageError:
         raise
     except Exception as exc:
-        raise StageError(f"nightly stage '{name}' failed: {type(exc).__name__}: {exc}") from exc
+        cause = store_outage(exc) or exc  # a store that stopped answering, not Spark's wrapping of it
+        raise StageError(f"nightly stage '{name}' failed: {type(cause).__name__}: {cause}") from cause
 
 
 def run_nightly(spark: SparkSession, cfg: Config) -> str:
@@ -48,7 +51,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
     The new model becomes ``models/LATEST`` only after the allocation is
     published, so a run that fails or is killed before that leaves ``LATEST`` as it was.
     """
-    from acq_spark.allocation.job import run_allocate
+    from acq_spark.allocation.job import check_run_start, run_allocate
     from acq_spark.backfill import input_fingerprint
     from acq_spark.evaluation.table4 import run_table4
     from acq_spark.features.job import run_build_features
@@ -68,6 +71,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
             summary = valid.summary
             rec.figures.update(rows=summary["rows"], pairs=summary["pairs"], days=summary["days"])
             rec.figures.update(decision_day=str(valid.calendar.decision_day))
+            check_run_start(cfg, valid.calendar)  # a run the publish guard would stop fails here, not after training
         return valid
 
     with ExitStack() as stack:

@@ -93,7 +93,7 @@ def spark_conf(cfg: SparkConfig, app_name: str | None = None) -> dict[str, str]:
 def session_conf(cfg: SparkConfig) -> dict[str, str]:
     """The settings that are the project's whoever launched the JVM (Delta, Arrow, shuffle, UI, AWS environment)."""
     return {
-        **s3a.spark_settings(s3a.derived_settings(os.environ)),
+        **s3a.spark_settings({**s3a.RETRIES, **s3a.derived_settings(os.environ)}),
         "spark.sql.extensions": DELTA_EXTENSION,
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),

@@ -1,4 +1,9 @@
-"""An S3-compatible store for the tests: moto's server on loopback, and a way to point a session at it."""
+"""An S3-compatible store for the tests: moto's server on loopback, a way to point a session at it, and an outage.
+
+moto keeps its buckets in memory, so stopping its server loses them. :class:`Outage` is a network outage
+in front of it instead: a TCP proxy the test can cut (live connections closed, new ones refused) and
+restore, the data kept, as when a store's load balancer or the network to it goes away.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -81,10 +87,96 @@ class MotoServer:
         self.process.wait(timeout=10)
 
 
+class Outage:
+    """A TCP proxy ``127.0.0.1:port`` → ``127.0.0.1:target``: :meth:`cut` closes its connections and refuses new
+    ones (connection refused, as from a host whose server is down), :meth:`restore` listens again on the same port."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._live: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self.restore()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def restore(self) -> None:
+        """Accept and forward connections again (on the same port); nothing to do while not cut."""
+        if self._listener is not None:
+            return
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        with self._lock:
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        """Stop listening (new connections are refused) and close every live connection."""
+        with self._lock:
+            listener, self._listener = self._listener, None
+            live, self._live = self._live, set()
+        if listener is not None:
+            _close(listener)  # shutdown() wakes the accept() blocked in the other thread; close() alone would not
+        for sock in live:
+            _close(sock)
+
+    def close(self) -> None:
+        self.cut()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by cut()
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                _close(client)
+                continue
+            with self._lock:
+                cut = self._listener is not listener
+                if not cut:
+                    self._live.update((client, server))
+            if cut:
+                _close(client)
+                _close(server)
+                return
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._live.difference_update((source, sink))
+            _close(source)
+            _close(sink)
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
 @contextlib.contextmanager
-def use_store(spark, environ: Mapping[str, str]) -> Iterator[None]:
-    """Point the Python side and the running session's Hadoop configuration at the store ``environ`` names."""
-    settings = s3a.derived_settings(environ)
+def use_store(spark, environ: Mapping[str, str], extra: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Point the Python side and the running session's Hadoop configuration at the store ``environ`` names.
+
+    ``extra``: further ``fs.s3a.*`` settings for the block. A bucket's s3a file system is made (and cached)
+    by its first use, so they hold for the buckets first used inside the block.
+    """
+    settings = {**s3a.derived_settings(environ), **(extra or {})}
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     before = {key: hadoop.get(key) for key in settings}
     for key, value in settings.items():

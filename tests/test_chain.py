@@ -148,14 +148,25 @@ def test_evaluate_models_writes_table_2_for_every_model_of_the_plan(spark, world
     assert load_artifact(cfg.warehouse).version == world[1].version  # no model is saved or promoted
 
 
-def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world):
+def test_nightly_failure_names_the_stage_and_keeps_published_tables(spark, world, monkeypatch):
     cfg, artifact, _ = world
     before = {t: delta_version(spark, cfg.table(t)) for t in ("allocation", "account_rules")}
+    examples = delta_version(spark, cfg.table("training_examples"))
     latest = Path(table_path(cfg.warehouse, "models/LATEST"))
     infeasible = dataclasses.replace(cfg, budget=dataclasses.replace(cfg.budget, total_creatives=10))
-    infeasible = dataclasses.replace(infeasible, train=dataclasses.replace(cfg.train, epochs=1))
-    with pytest.raises(StageError, match=r"nightly stage 'allocate' failed: InfeasibleBudgetError: .*10"):
+    # doomed from its start (600 pairs take at least 600 creatives): it stops once validated, building nothing
+    with pytest.raises(StageError, match=r"nightly stage 'validate' failed: InfeasibleBudgetError: .*10"):
         run_nightly(spark, infeasible)
+    assert {t: delta_version(spark, cfg.table(t)) for t in before} == before
+    assert delta_version(spark, cfg.table("training_examples")) == examples
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the allocation's write failed")
+
+    monkeypatch.setattr("acq_spark.allocation.job.publish_day", fails)
+    with pytest.raises(StageError, match=r"nightly stage 'allocate' failed: RuntimeError: the allocation's write"):
+        run_nightly(spark, dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, epochs=1)))
+    monkeypatch.undo()
     assert {t: delta_version(spark, cfg.table(t)) for t in before} == before
     # The failed run trained and scored with a new model, but LATEST moves only after a publish, and the
     # day's pointer still names the scores and the model its allocation was solved from.

@@ -127,3 +127,40 @@ def test_an_infeasible_budget_exits_4(spark, tmp_path, monkeypatch, capsys):
     status, lines = run_job(job_main("allocate", monkeypatch, warehouse, *overrides), capsys)
     assert status == 4
     assert lines[-1].startswith("error: budget of 2 creatives is below the minimum 3")
+
+
+DOOMED = [
+    pytest.param(
+        "run_date=2027-01-03",
+        3,
+        "PublishGuardError: publish guard: the last input day 2026-01-03 is 365 days before the decision day "
+        "2027-01-03, more than publish.max_input_age_days=2: the features would be stale; nothing is published (to "
+        "publish anyway: --set publish.max_input_age_days=null)",
+        id="input a year old",
+    ),
+    pytest.param(
+        "budget.total_creatives=3",
+        4,
+        "InfeasibleBudgetError: budget of 3 creatives is below the minimum 4 (4 pairs at their smallest level); "
+        "raise budget.total_creatives or budget.ratio_of_last_day",
+        id="budget below the pairs",
+    ),
+]
+
+
+@pytest.mark.parametrize(("override", "status", "error"), DOOMED)
+def test_a_run_doomed_from_its_start_fails_once_validated_before_any_feature_is_built(
+    spark, tmp_path, monkeypatch, capsys, override, status, error
+):
+    """Input 4 pairs × 3 days (the last 2026-01-03): each case would have failed at the allocation, after training."""
+    days = [D1 + dt.timedelta(days=d) for d in range(3)]
+    rows = [(day, 1, 10 + p, "p", "a", None, 2, 1.5, 2.0, 1, 100) for day in days for p in range(4)]
+    path = tmp_path / "daily"
+    spark.createDataFrame(rows, SCHEMA).write.partitionBy("dt").parquet(str(path))
+    warehouse = tmp_path / "wh"
+    main = job_main("nightly", monkeypatch, warehouse, f"input.path={path}", "input.format=parquet", override)
+    code, lines = run_job(main, capsys)
+    assert (code, lines[-1]) == (status, f"error: nightly stage 'validate' failed: {error}")
+    log = "\n".join(lines)
+    assert "stage validate: started" in log and "stage features" not in log
+    assert not (warehouse / "training_examples").exists() and not (warehouse / "models").exists()

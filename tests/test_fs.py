@@ -105,8 +105,11 @@ def test_a_job_checks_its_stores_before_it_starts_and_explicit_spark_settings_wi
         check_stores(cfg)
     check_stores(load_config(None, [f"warehouse=s3a://{bucket}/wh"]))
 
-    explicit = load_config(None, ["spark.conf.spark.hadoop.fs.s3a.endpoint=http://elsewhere:9000"])
+    explicit = load_config(None, ["spark.conf.spark.hadoop.fs.s3a.endpoint=http://elsewhere:9000",
+                                  "spark.conf.spark.hadoop.fs.s3a.retry.limit=7"])
     conf = spark_conf(explicit.spark)
     assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://elsewhere:9000"
+    assert conf["spark.hadoop.fs.s3a.retry.limit"] == "7"  # the project's is s3a.RETRIES (4)
+    assert spark_conf(load_config(None).spark)["spark.hadoop.fs.s3a.retry.limit"] == s3a.RETRIES["fs.s3a.retry.limit"]
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"  # the rest still from the environment
     assert conf["spark.hadoop.fs.s3a.secret.key"] == CREDENTIALS["AWS_SECRET_ACCESS_KEY"]

@@ -3,7 +3,8 @@
 A second nightly on a warehouse another holds is in ``tests/cluster/test_cluster_chain.py``; here the lock itself:
 one holder among runs that start together, the holder named to the others, a killed run's stale claim taken
 over, a crashed run's claim taken over at once on its own host, a long run kept fresh by its heartbeat, the
-claim gone on release, and the on-call's ``python -m acq_spark.unlock``.
+claim gone on release, a claim the store would not let its run delete, and the on-call's
+``python -m acq_spark.unlock``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from acq_spark import fs
+from acq_spark import fs, s3a
 from acq_spark.config import PROJECT_ROOT, LockConfig
 from acq_spark.errors import EXIT_LOCKED, LockHeldError, exit_status
 from acq_spark.lock import acquire, lock_folder, warehouse_lock
@@ -152,6 +153,35 @@ def test_a_claim_is_held_while_its_process_runs_and_taken_over_once_its_pid_is_a
         f"lock: taking over the lock of run running (job nightly on host {socket.gethostname()}, pid {pid}, "
         f"started {body['started_at']}): its process is gone (pid {pid} now belongs to another process)"
     ) in caplog.messages
+
+
+@needs_proc
+def test_a_run_whose_store_went_away_keeps_its_own_error_and_leaves_a_claim_taken_over_here_at_once(
+    s3_server, caplog
+):
+    from s3_store import Outage
+
+    outage = Outage(s3_server.port)
+    fs.configure(s3a.derived_settings({**s3_server.environment(), "AWS_ENDPOINT_URL": outage.endpoint}))
+    try:
+        warehouse = f"s3a://{s3_server.new_bucket()}/wh"
+        with caplog.at_level(logging.WARNING, logger="acq"), pytest.raises(RuntimeError, match="store went away"):
+            with warehouse_lock(warehouse, "cut-off", "nightly", QUICK) as claim:
+                outage.cut()
+                raise RuntimeError("the store went away")  # the run's own error, not the failed delete's
+        assert "lock: could not delete the claim of run cut-off (cannot delete s3a://" in caplog.text
+        outage.restore()
+        body = fs.read_json(claim)
+        with caplog.at_level(logging.WARNING, logger="acq"), warehouse_lock(warehouse, "next", "nightly", QUICK):
+            assert not fs.is_file(claim)
+        assert (
+            f"lock: taking over the lock of run cut-off (job nightly on host {body['host']}, pid {os.getpid()}, "
+            f"started {body['started_at']}): its run ended in this process without deleting its claim"
+        ) in caplog.messages
+        assert fs.list_names(lock_folder(warehouse), ".json") == []
+    finally:
+        outage.close()
+        fs.configure(None)
 
 
 def unlock(monkeypatch, capsys, warehouse: str, *args: str) -> tuple[int, list[str]]:

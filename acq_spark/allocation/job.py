@@ -17,12 +17,18 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.guard import PublishFacts, check_before_solve, check_budget_used
+from acq_spark.allocation.guard import (
+    PublishFacts,
+    check_before_solve,
+    check_budget_used,
+    check_run_calendar,
+    utc_today,
+)
 from acq_spark.allocation.kernels.rule_based import alpha_of
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
 from acq_spark.caching import cached
-from acq_spark.config import AllocationConfig, Config
+from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError
 from acq_spark.publish import latest_pointer_before, publish_day
 from acq_spark.run_calendar import RunCalendar
@@ -50,7 +56,7 @@ def publish_facts(cfg: Config, day: dt.date, scores: DataFrame, budget_info: dic
         last_input_day=dt.date.fromisoformat(last) if last else None,
         previous_day=dt.date.fromisoformat(previous["dt"]) if previous else None,
         previous_pairs=previous.get("pairs"),
-        today=dt.datetime.now(dt.UTC).date(),
+        today=utc_today(),
     )
 
 
@@ -154,13 +160,7 @@ def day_and_budget(
     if calendar is not None and cfg.run_date is not None and calendar.decision_day != cfg.run_date:
         raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {calendar.decision_day}")
     day = calendar.decision_day if calendar is not None else cfg.run_date
-    last_day_creatives = calendar.last_day_creatives if calendar is not None else None
-    if cfg.budget.total_creatives is not None:
-        budget, source = int(cfg.budget.total_creatives), "total_creatives"
-    elif last_day_creatives is None:
-        raise InputRowsError("budget: ratio_of_last_day needs the input's last day, which has no rows")
-    else:  # C = round(ratio_of_last_day × creatives on the last input day)
-        budget, source = round(cfg.budget.ratio_of_last_day * last_day_creatives), "ratio_of_last_day"
+    budget, source = budget_of(cfg.budget, calendar)
     info: dict[str, Any] = {"source": source}
     if calendar is not None:
         info.update(
@@ -171,3 +171,32 @@ def day_and_budget(
         )
     return day, budget, info
 
+
+
+def budget_of(budget: BudgetConfig, calendar: RunCalendar | None) -> tuple[int, str]:
+    """The budget C and the key it came from: ``total_creatives``, else ``ratio_of_last_day`` of the calendar's day.
+
+    Raises:
+        InputRowsError: a ratio budget without the last input day's creatives.
+    """
+    if budget.total_creatives is not None:
+        return int(budget.total_creatives), "total_creatives"
+    last_day_creatives = calendar.last_day_creatives if calendar is not None else None
+    if last_day_creatives is None:
+        raise InputRowsError("budget: ratio_of_last_day needs the input's last day, which has no rows")
+    return round(budget.ratio_of_last_day * last_day_creatives), "ratio_of_last_day"  # C = ratio × last day's
+
+
+def check_run_start(cfg: Config, calendar: RunCalendar) -> None:
+    """Stop a run the publish guard would stop at its end, from the run calendar and configuration alone.
+
+    The nightly calls it once validation has the calendar, before any stage builds anything; the
+    allocation makes the same checks again at publish time (:func:`~.guard.check_run_calendar`).
+
+    Raises:
+        PublishGuardError: the input is too old for the decision day, the day too far behind today, or
+            the budget beyond what the pairs to score can use.
+        InfeasibleBudgetError: the budget is below every pair to score at the smallest level.
+    """
+    budget, _ = budget_of(cfg.budget, calendar)
+    check_run_calendar(calendar, budget, cfg.levels, cfg.publish, utc_today())
