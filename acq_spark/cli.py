@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from acq_spark import fs, s3a
 from acq_spark.config import Config, ConfigError, load_config
+from acq_spark.errors import EXIT_USAGE
 
 
 def job_parser(description: str) -> argparse.ArgumentParser:
@@ -45,7 +46,7 @@ def parse_job_args(
     try:
         cfg = load_config(args.config, args.overrides)
     except ConfigError as exc:
-        parser.exit(2, f"{parser.prog}: configuration error: {exc}\n")
+        parser.exit(EXIT_USAGE, f"{parser.prog}: configuration error: {exc}\n")
     check_stores(cfg)
     return args, cfg
 

@@ -17,9 +17,9 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlparse
 
+from acq_spark.config import PROJECT_ROOT
 from acq_spark.errors import AcqError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JARS_DIR = PROJECT_ROOT / ".jars"
 MANIFEST = JARS_DIR / "MANIFEST"
 S3A_DIR = JARS_DIR / "s3a"

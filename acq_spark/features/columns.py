@@ -71,6 +71,3 @@ def numeric_feature_columns(windows: Sequence[int]) -> list[str]:
     names.append(PAIR_AGE)
     return names
 
-
-def sparse_index_columns() -> list[str]:
-    return [idx_col(c) for c in SPARSE]

@@ -142,7 +142,7 @@ def with_pair_windows(df: DataFrame, windows: Sequence[int], n_levels: int) -> D
     :func:`obs_per_level_columns` (over the largest window) and :func:`trailing_cost_columns`.
 
     All in one projection, so that Spark computes them in one window operator over one sort of the
-    rows (one operator per feature group carried every wider row through each buffer: 1.36x the time at 1M).
+    rows (one operator per feature group would carry every wider row through each buffer; BENCHMARKS.md).
     """
     return df.withColumns(
         {
