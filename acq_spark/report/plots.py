@@ -124,3 +124,41 @@ def plot_churn(
     ax.set_title("Allocation churn (pairs)")
     fig.colorbar(image, ax=ax, label="pairs")
     return _save(plt, fig, path)
+
+
+def plot_closed_loop(days: Sequence[str], shares: Mapping[str, Sequence[float | None]], path: Path) -> Path:
+    """Share of the oracle night by night, one line per method (a missing night is a gap)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    x = np.arange(len(days))
+    for method, values in shares.items():
+        ax.plot(x, [np.nan if v is None else 100 * v for v in values], "o-", label=method)
+    ax.set_xticks(x, days, rotation=45, ha="right", fontsize=7)
+    ax.set_ylabel("% of the oracle's true cost")
+    ax.set_title("Closed loop: share of the oracle by night")
+    ax.legend(fontsize=8)
+    return _save(plt, fig, path)
+
+
+def plot_uplift(
+    days: Sequence[str],
+    measured: Sequence[tuple[float | None, float | None, float | None]],
+    true: Sequence[float | None],
+    path: Path,
+) -> Path:
+    """The holdout's measured uplift (estimate and 95% interval) by decision day, and the true uplift beside it."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    x = np.arange(len(days))
+    est = np.array([np.nan if m[0] is None else 100 * m[0] for m in measured])
+    low = np.array([np.nan if m[1] is None else 100 * m[1] for m in measured])
+    high = np.array([np.nan if m[2] is None else 100 * m[2] for m in measured])
+    ax.errorbar(x, est, yerr=[est - low, high - est], fmt="o", capsize=3, label="measured (95% CI)")
+    if any(t is not None for t in true):
+        ax.plot(x + 0.1, [np.nan if t is None else 100 * t for t in true], "s", color="tab:orange", label="true")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(x, days, rotation=45, ha="right", fontsize=7)
+    ax.set_ylabel("uplift of cost per pair, %")
+    ax.set_title("Holdout: treatment over control")
+    ax.legend(fontsize=8)
+    return _save(plt, fig, path)
