@@ -146,19 +146,28 @@ def plot_uplift(
     true: Sequence[float | None],
     path: Path,
 ) -> Path:
-    """The holdout's measured uplift (estimate and 95% interval) by decision day, and the true uplift beside it."""
+    """The holdout's measured uplift (estimate and 95% interval) by decision day, and the true uplift beside it.
+
+    Drawn as the ratio 1 + u on a log scale, where the interval (the log ratio's) is symmetric and a small
+    control arm's wild day does not flatten the others.
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     x = np.arange(len(days))
-    est = np.array([np.nan if m[0] is None else 100 * m[0] for m in measured])
-    low = np.array([np.nan if m[1] is None else 100 * m[1] for m in measured])
-    high = np.array([np.nan if m[2] is None else 100 * m[2] for m in measured])
+
+    def ratio(value: float | None) -> float:
+        return np.nan if value is None else 1.0 + value
+
+    est = np.array([ratio(m[0]) for m in measured])
+    low = np.array([ratio(m[1]) for m in measured])
+    high = np.array([ratio(m[2]) for m in measured])
     ax.errorbar(x, est, yerr=[est - low, high - est], fmt="o", capsize=3, label="measured (95% CI)")
     if any(t is not None for t in true):
-        ax.plot(x + 0.1, [np.nan if t is None else 100 * t for t in true], "s", color="tab:orange", label="true")
-    ax.axhline(0, color="grey", lw=0.8)
+        ax.plot(x + 0.1, [ratio(t) for t in true], "s", color="tab:orange", label="true")
+    ax.axhline(1, color="grey", lw=0.8)
+    ax.set_yscale("log")
     ax.set_xticks(x, days, rotation=45, ha="right", fontsize=7)
-    ax.set_ylabel("uplift of cost per pair, %")
-    ax.set_title("Holdout: treatment over control")
+    ax.set_ylabel("treatment / control, cost per pair")
+    ax.set_title("Holdout: treatment over control (1 + uplift)")
     ax.legend(fontsize=8)
     return _save(plt, fig, path)
