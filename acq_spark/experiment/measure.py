@@ -65,7 +65,7 @@ RESULT_COLUMNS = (
     "dt date, control_method string, "
     + ", ".join(
         f"{arm}_accounts long, {arm}_pairs long, {arm}_creatives long, {arm}_cost double, "
-        f"{arm}_cost_per_pair double, {arm}_cost_per_creative double"
+        f"{arm}_paying_accounts long, {arm}_cost_per_pair double, {arm}_cost_per_creative double"
         for arm in ARMS
     )
     + ", uplift double, uplift_se double, ci_low double, ci_high double, true_uplift double"
@@ -117,7 +117,8 @@ def measure(
         rows = [r for r in accounts if r["arm"] == arm]
         y = np.array([r["cost"] for r in rows], dtype=np.float64)
         n = np.array([r["pairs"] for r in rows], dtype=np.float64)
-        arms[arm] = ArmTotals(len(rows), int(n.sum()), int(sum(r["creatives"] for r in rows)), float(y.sum()))
+        creatives = int(sum(r["creatives"] for r in rows))
+        arms[arm] = ArmTotals(len(rows), int(n.sum()), creatives, float(y.sum()), int((y > 0).sum()))
         sums[arm] = (y, n)
     uplift = relative_uplift(*sums[TREATMENT], *sums[CONTROL])
     true = None
@@ -156,7 +157,7 @@ def measure_days(
         day_truth = {arm: truth[(day, arm)] for arm in ARMS if (day, arm) in truth}
         results.append(measure(rows, day, pointer["experiment"]["control_method"], day_truth))
     frame = spark.createDataFrame([m.to_row() for m in results], RESULT_COLUMNS)
-    replace_days(frame, cfg.table(TABLE), list(pointers))
+    replace_days(frame, cfg.table(TABLE), list(pointers), merge_schema=True)
     return results
 
 

@@ -18,15 +18,20 @@ import numpy as np
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
+#: Below this many accounts with a cost in an arm, the interval is flagged: the delta method's variance
+#: comes from the accounts that spent, and a handful of them (mostly zero-cost days) understates it.
+MIN_PAYING_ACCOUNTS = 30
+
 
 @dataclass(frozen=True)
 class ArmTotals:
-    """One arm on one day: its accounts, pairs, creatives run and realised cost."""
+    """One arm on one day: its accounts (and those with a positive cost), pairs, creatives run and realised cost."""
 
     accounts: int
     pairs: int
     creatives: int
     cost: float
+    paying_accounts: int = 0
 
     @property
     def cost_per_pair(self) -> float:

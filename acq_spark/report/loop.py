@@ -18,6 +18,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.config import Config
+from acq_spark.experiment.uplift import MIN_PAYING_ACCOUNTS
 from acq_spark.report.plots import plot_closed_loop, plot_uplift
 from acq_spark.tables import table_exists
 
@@ -76,14 +77,21 @@ def experiment_lines(spark: SparkSession, cfg: Config, day: dt.date, out: Path) 
         "| day | control | accounts t / c | cost per pair t / c | cost per creative t / c | uplift [95% CI] | true |",
         "|---|---|---|---|---|---|---|",
     ]
+    few = []
     for r in rows:
+        paying = [r.asDict().get(f"{arm}_paying_accounts") for arm in ("treatment", "control")]
+        flag = " ⚠" if None not in paying and min(paying) < MIN_PAYING_ACCOUNTS else ""
+        few += [str(r["dt"])] if flag else []
         md.append(
-            f"| {r['dt']} | {r['control_method']} | {r['treatment_accounts']:,} / {r['control_accounts']:,} | "
+            f"| {r['dt']}{flag} | {r['control_method']} | {r['treatment_accounts']:,} / {r['control_accounts']:,} | "
             f"{shown(r['treatment_cost_per_pair'], ',.3f')} / {shown(r['control_cost_per_pair'], ',.3f')} | "
             f"{shown(r['treatment_cost_per_creative'], ',.3f')} / {shown(r['control_cost_per_creative'], ',.3f')} | "
             f"{shown(r['uplift'], '+.2%')} [{shown(r['ci_low'], '+.2%')}, {shown(r['ci_high'], '+.2%')}] | "
             f"{shown(r['true_uplift'], '+.2%')} |"
         )
+    if few:
+        md += ["", f"⚠ {', '.join(few)}: an arm had fewer than {MIN_PAYING_ACCOUNTS} accounts with a cost; the "
+               "interval comes from those accounts' spread and understates the uncertainty (a larger holdout helps)."]
     measured = [(r["uplift"], r["ci_low"], r["ci_high"]) for r in rows]
     plot_uplift([str(r["dt"]) for r in rows], measured, [r["true_uplift"] for r in rows], out / "uplift.png")
     return [*md, "", "![holdout uplift](uplift.png)", ""]

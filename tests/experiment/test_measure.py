@@ -40,6 +40,7 @@ def test_each_arm_is_measured_from_its_accounts_logs_and_valued_on_the_truth(spa
     assert true == {(DAY, TREATMENT): (3, 4.0 + 1.0 + 2.0), (DAY, CONTROL): (2, 1.0 + 2.0)}
     day = measure(accounts, DAY, "rule_based", {arm: true[(DAY, arm)] for arm in (TREATMENT, CONTROL)})
     assert day.arms[TREATMENT].cost_per_pair == 3.0 and day.arms[CONTROL].cost_per_pair == 0.75
+    assert (day.arms[TREATMENT].paying_accounts, day.arms[CONTROL].paying_accounts) == (2, 1)
     assert day.arms[TREATMENT].cost_per_creative == 1.5 and day.arms[CONTROL].cost_per_creative == 1.5
     assert day.uplift.estimate == pytest.approx(3.0 / 0.75 - 1)
     assert day.true_uplift == pytest.approx((7.0 / 3) / (3.0 / 2) - 1)
