@@ -169,7 +169,12 @@ def run_training(
     }
     if champion is not None:
         with timer.stage("train: champion on the same rows") as rec:
-            metrics["champion"] = champion_metrics(champion, champion.load_model(), data.val, data.spec, data.vocab)
+            from acq_spark.models.training import predict
+
+            loaded = champion.load_model()
+            metrics["champion"] = champion_metrics(
+                champion, lambda arrays: predict(loaded, arrays)["y"], data.val, data.spec, data.vocab
+            )
             rec.figures.update(champion=champion.version, auc=metrics["champion"]["auc"])
     artifact = save_artifact(
         cfg.warehouse,

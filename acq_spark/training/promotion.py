@@ -13,7 +13,7 @@ takes ``LATEST`` from a later day's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +74,7 @@ def gate(new: ModelArtifact, champion: ModelArtifact | None, tolerance: float | 
 
 def champion_metrics(
     champion: ModelArtifact,
-    model: Any,
+    predict_y: Callable[[Mapping[str, np.ndarray]], np.ndarray],
     val: Mapping[str, np.ndarray],
     spec: Mapping[str, Any],
     rows_vocab: dict[str, Any],
@@ -83,12 +83,11 @@ def champion_metrics(
 
     Args:
         champion: the champion's artifact (its vocabularies).
-        model: the champion's loaded model.
+        predict_y: the champion's predictions ``y`` [N, K] of model inputs (``numeric``, ``sparse``).
         val: the validation arrays, their sparse indices built with ``rows_vocab``.
         spec: the feature spec of ``val`` (the order of its sparse columns).
         rows_vocab: the vocabularies ``val`` was built with; each sparse index is mapped to the champion's.
     """
-    from acq_spark.models.training import predict
     from acq_spark.scoring.job import vocab_maps
     from acq_spark.training.evaluate import table2_row
 
@@ -98,8 +97,7 @@ def champion_metrics(
         if feature["name"] in maps:
             mapping = np.asarray(maps[feature["name"]], dtype=sparse.dtype)
             sparse[:, j] = mapping[np.clip(sparse[:, j], 0, mapping.size - 1)]
-    y = predict(model, {**val, "sparse": sparse})["y"]
-    return {"version": champion.version, **table2_row(y, val)}
+    return {"version": champion.version, **table2_row(predict_y({**val, "sparse": sparse}), val)}
 
 
 def champion_for(warehouse: str, spec: dict[str, Any], levels: tuple[int, ...]) -> ModelArtifact | None:

@@ -292,7 +292,9 @@ def test_a_holdout_splits_the_budget_and_solves_each_arm_at_its_own_share(spark,
     from acq_spark.experiment import CONTROL, TREATMENT
 
     cfg = warehouse("experiment.enabled=true", "experiment.holdout_share=0.4", "budget.ratio_of_last_day=1.5")
-    exp = run_allocate(spark, cfg, run_id="run-holdout")["experiment"]
+    # the calendar validation would build (40 pairs × 2 creatives on Jan 5), handed on as the nightly does
+    calendar = RunCalendar(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=80)
+    exp = run_allocate(spark, cfg, run_id="run-holdout", calendar=calendar)["experiment"]
     allocation, rules = read_published(spark, cfg.warehouse, D2)
     rows = allocation.collect()
     pairs = {arm: [r for r in rows if r["arm"] == arm] for arm in (TREATMENT, CONTROL)}

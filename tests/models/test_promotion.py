@@ -40,15 +40,10 @@ def test_the_gate_compares_the_champion_on_the_same_rows_when_training_scored_it
     assert "recorded on its own day" in gate(new, model("older", 0.70), tolerance=0.02).reason
 
 
-class LinearModel:
-    """A stand-in for a loaded Keras model: y[:, k] = (k + 1) × the first sparse index, so the input rows show."""
-
-    n_levels = 2
-
-    def predict(self, x, batch_size, verbose):
-        first = x["sparse"][:, 0].astype(np.float32)
-        y = np.stack([first, 2 * first], axis=1)
-        return {"y": y, "std": np.zeros_like(y)}
+def first_index_model(arrays):
+    """A stand-in for the champion's predictions: y[:, k] = (k + 1) × the first sparse index, so the rows show."""
+    first = arrays["sparse"][:, 0].astype(np.float32)
+    return np.stack([first, 2 * first], axis=1)
 
 
 def test_the_champion_is_scored_on_the_same_rows_with_its_own_vocabularies():
@@ -64,7 +59,7 @@ def test_the_champion_is_scored_on_the_same_rows_with_its_own_vocabularies():
         "account_id": np.array([1, 1, 2, 2]),
         "photo_id": np.arange(4),
     }
-    metrics = champion_metrics(champion, LinearModel(), val, spec, ours)
+    metrics = champion_metrics(champion, first_index_model, val, spec, ours)
     # in the champion's vocabularies a → 2, b → 0 (unknown), c → 1, unknown → 0: predictions 2, 0, 1, 0 at the level
     assert metrics["version"] == "old"
     assert metrics["auc"] == 1.0 and metrics["mse"] == pytest.approx(((1 - 2) ** 2 + 0 + (3 - 1) ** 2 + 0) / 4)
