@@ -18,6 +18,7 @@ from acq_spark.config import PROJECT_ROOT
 from acq_spark.errors import InputExistsError
 from acq_spark.simulate import simulate_daily, simulate_day, simulate_pairs, simulate_truth
 from acq_spark.simulate.job import run_simulation, world_params
+from acq_spark.simulate.world import arrivals_per_day
 from acq_spark.summary import input_summary
 from acq_spark.tables import delta_version, table_exists
 from acq_spark.validation import SCHEMA, validate
@@ -138,10 +139,10 @@ def test_truth_is_non_decreasing_and_concave_in_creatives(default_world):
 
 def test_a_day_logged_under_an_allocation_runs_exactly_its_creatives(spark, cfg):
     world = world_params(make_test_config_for(cfg, 300))
-    pairs = simulate_pairs(spark, world)
-    day = world.n_days  # the decision day: every pair has started
-    # two thirds of the pairs get a level, alternately the smallest and the largest; the rest have no row
-    given = pairs.where(F.col("pair_id") % 3 != 0).select(
+    day = world.n_days  # the decision day: every pair of the window has started, and new ones arrive
+    pairs = simulate_pairs(spark, world, through_day=day + 1)
+    # two thirds of the window's pairs get a level, alternately the smallest and the largest; the rest have no row
+    given = pairs.where((F.col("pair_id") % 3 != 0) & (F.col("pair_id") < world.n_pairs)).select(
         "account_id", "photo_id", F.when(F.col("pair_id") % 2 == 0, 1).otherwise(100).alias("given")
     )
     policy = simulate_day(pairs, world, day).select("account_id", "photo_id", F.col("n_creatives").alias("policy"))
@@ -152,11 +153,18 @@ def test_a_day_logged_under_an_allocation_runs_exactly_its_creatives(spark, cfg)
         .select("dt", "n_creatives", "given", "policy")
         .collect()
     )
-    assert len(rows) == world.n_pairs and {r["dt"] for r in rows} == {world.decision_date}
+    # the window's pairs and the day's arrivals (at the window's rate of late starts), not the next day's
+    assert len(rows) == world.n_pairs + arrivals_per_day(world) > world.n_pairs
+    assert {r["dt"] for r in rows} == {world.decision_date}
     with_row = [r for r in rows if r["given"] is not None]
-    assert len(with_row) == 200 and all(r["n_creatives"] == r["given"] for r in with_row)
-    # a pair without a row runs the logging policy's creatives of that day, as with no allocation at all
+    assert len(with_row) == 200
+    assert all(r["n_creatives"] == r["given"] for r in with_row)
+    # a pair without a row (an arrival too) runs the logging policy's creatives of that day
     assert all(r["n_creatives"] == r["policy"] for r in rows if r["given"] is None)
+    # the window's pairs are the world's own, the same with or without arrivals
+    own = simulate_pairs(spark, world).select("pair_id", "a", "start_day").collect()
+    later = pairs.where(F.col("pair_id") < world.n_pairs).select("pair_id", "a", "start_day").collect()
+    assert sorted(own) == sorted(later)
 
 
 def test_more_creatives_cost_at_least_as_much_pair_by_pair_and_in_expectation(spark, cfg):

@@ -89,9 +89,10 @@ def load_world(cfg: Config) -> WorldParams:
 def log_published_day(spark: SparkSession, cfg: Config, day: dt.date, timer: StageTimer | None = None) -> int:
     """The world logs ``day`` under the allocation published for it, and its truth moves to the next day.
 
-    Each pair runs exactly the creatives the published ``allocation`` gave it (a pair without a row runs
-    the logging policy's), with the world's curves, seasonality, noise and arrivals; the day replaces its
-    rows in ``creative_daily``, and the truth of ``day + 1`` is added for the next decision.
+    Each pair runs exactly the creatives the published ``allocation`` gave it (a pair without a row, such as
+    one arriving that day, runs the logging policy's), with the world's curves, seasonality, noise and
+    arrivals (new pairs keep arriving at the window's rate); the day replaces its rows in
+    ``creative_daily``, and the truth of ``day + 1`` is added for the next decision.
 
     Returns:
         The rows logged.
@@ -106,14 +107,14 @@ def log_published_day(spark: SparkSession, cfg: Config, day: dt.date, timer: Sta
             f"simulate: the world logs a day into a Delta creative_daily only; input.format is {cfg.input.format!r}"
         )
     world = load_world(cfg)
-    pairs = simulate_pairs(spark, world)
+    following = day + dt.timedelta(days=1)
+    pairs = simulate_pairs(spark, world, through_day=world.day_of(following))  # the arrivals up to the next day
     allocation, _ = read_published(spark, cfg.warehouse, day)
     with timer.stage("simulate logged day") as rec:
         replace_days(simulate_day(pairs, world, world.day_of(day), allocation), cfg.input_path, [day])
         rows = written_rows(spark, cfg.input_path)
         rec.figures.update(day=str(day), rows=rows)
     with timer.stage("simulate truth") as rec:
-        following = day + dt.timedelta(days=1)
         replace_days(simulate_truth(pairs, world, world.day_of(following)), cfg.table("truth"), [following])
         rec.figures.update(day=str(following))
     return rows

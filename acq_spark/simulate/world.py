@@ -76,12 +76,24 @@ def _level_at(levels: tuple[int, ...], index: Column) -> Column:
     return F.element_at(F.array(*[F.lit(v) for v in levels]), index.cast("int") + 1)
 
 
-def simulate_pairs(spark: SparkSession, p: WorldParams) -> DataFrame:
-    """One row per pair with its keys, sparse attributes and latent parameters (a_i, mu_i, s_i, habit)."""
+def arrivals_per_day(p: WorldParams) -> int:
+    """Pairs that start on each day after the world's window: the rate at which late pairs start inside it."""
+    return round(p.n_pairs * p.new_pair_share / max(1, p.n_days - 1))
+
+
+def simulate_pairs(spark: SparkSession, p: WorldParams, through_day: int | None = None) -> DataFrame:
+    """One row per pair with its keys, sparse attributes and latent parameters (a_i, mu_i, s_i, habit).
+
+    The world's ``n_pairs``; with ``through_day`` past the window (a day the closed loop logs), also the
+    pairs that arrive on each day from ``n_days`` to it, :func:`arrivals_per_day` a day, drawn as the others
+    (ids after ``n_pairs``, in the same accounts).
+    """
     s = p.seed
     n_accounts = max(1, math.ceil(p.n_pairs / p.pairs_per_account))
     pid = F.col("pair_id")
-    pairs = spark.range(0, p.n_pairs, numPartitions=p.partitions).withColumnRenamed("id", "pair_id")
+    per_day = arrivals_per_day(p)
+    later = max(0, through_day - p.n_days + 1) * per_day if through_day is not None else 0
+    pairs = spark.range(0, p.n_pairs + later, numPartitions=p.partitions).withColumnRenamed("id", "pair_id")
     pairs = pairs.withColumn("account_id", (uniform(s, "account", pid) * n_accounts).cast("long") + 100_000)
     acc = F.col("account_id")
     pairs = (
@@ -112,6 +124,9 @@ def simulate_pairs(spark: SparkSession, p: WorldParams) -> DataFrame:
     ).cast("int")
     starts_late = uniform(s, "new", pid) < p.new_pair_share
     start_day = F.when(starts_late, 1 + (uniform(s, "start", pid) * (p.n_days - 1)).cast("int")).otherwise(0)
+    if later:
+        arrival = F.lit(p.n_days) + ((pid - p.n_pairs) / F.lit(max(1, per_day))).cast("int")
+        start_day = F.when(pid >= p.n_pairs, arrival).otherwise(start_day)
     return pairs.select(
         "pair_id", "account_id", "photo_id", "product_name", "industry_l1", "industry_l2",
         F.exp(log_a).alias("a"),
