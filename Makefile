@@ -19,7 +19,7 @@ SET ?=
 JOB_ARGS := --config $(CONFIG) $(SET)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup dist run evaluate-models simulate validate backfill maintain unlock test test-slow test-all lint bench clean
+.PHONY: help setup dist run evaluate-models simulate validate backfill closed-loop maintain unlock test test-slow test-all lint bench clean
 .PHONY: cluster-image cluster-up cluster-submit cluster-down cluster-local-up cluster-local-submit cluster-local-down
 .PHONY: docker-engine-down compose-test
 
@@ -69,6 +69,10 @@ evaluate-models: setup ## Table 2 on demand: every UBTM variant and baseline on 
 backfill: setup ## the nightly for each day FROM..TO (YYYY-MM-DD), in order; published days are skipped (SET=--force)
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD [SET=--force]"; exit 2; }
 	$(PY) jobs/backfill.py --from $(FROM) --to $(TO) $(JOB_ARGS)
+
+closed-loop: setup ## N nights on the simulated world: the nightly decides a day, the world logs it (NIGHTS=3, after make run)
+	@test -n "$(NIGHTS)" || { echo "usage: make closed-loop NIGHTS=N [CONFIG=...] [SET=...]"; exit 2; }
+	$(PY) jobs/closed_loop.py --nights $(NIGHTS) $(JOB_ARGS)
 
 maintain: setup ## Delta maintenance of every warehouse table: retention properties, OPTIMIZE (Z-order), VACUUM
 	$(PY) jobs/maintain.py $(JOB_ARGS)

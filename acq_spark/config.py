@@ -202,6 +202,22 @@ class LockConfig:
 
 
 @dataclass(frozen=True)
+class ExperimentConfig:
+    """``experiment.*``: a holdout of accounts kept on a baseline policy, to measure ACQ's uplift from the logs.
+
+    ``holdout_share`` of the accounts (a salted hash of ``account_id``, the same every night) is the control
+    arm and gets ``control_method``: ``rule_based`` (the rule at the arm's budget) or ``yesterday`` (each pair
+    the creatives it ran on the last input day, mapped down to a level). The budget splits between the arms
+    in proportion to their creatives on the last input day, and each arm spends only its own share.
+    """
+
+    enabled: bool = False
+    holdout_share: float = 0.1
+    control_method: Literal["rule_based", "yesterday"] = "rule_based"
+    salt: str = "acq-holdout"
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     sample_pairs: int = 12
     table4: bool = True  # the nightly chain evaluates ACQ / rule-based / oracle when a truth table exists
@@ -226,6 +242,7 @@ class Config:
     publish: PublishConfig = field(default_factory=PublishConfig)
     maintenance: MaintenanceConfig = field(default_factory=MaintenanceConfig)
     lock: LockConfig = field(default_factory=LockConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:

@@ -46,6 +46,11 @@ def within(low: float, high: float, open_low: bool = False) -> Rule:
     )
 
 
+def between(low: float, high: float) -> Rule:
+    """A finite number strictly between ``low`` and ``high``."""
+    return Rule(lambda v: _number(v) and low < v < high, f"in ({low:g}, {high:g})")
+
+
 def optional(rule: Rule) -> Rule:
     """``rule``, or null."""
     return Rule(lambda v: v is None or rule.holds(v), f"null or {rule.text}")
@@ -135,6 +140,8 @@ RULES: dict[str, Rule] = {
     "lock.stale_after_minutes": above(0),
     "lock.heartbeat_seconds": above(0),
     "lock.wait_seconds": at_least(0, integer=False),
+    "experiment.holdout_share": between(0, 1),  # both arms need accounts
+    "experiment.salt": Rule(lambda v: isinstance(v, str) and v.strip() != "", "a non-empty string"),
 }
 
 

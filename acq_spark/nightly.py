@@ -1,5 +1,5 @@
-"""The nightly chain (spec §1) as one Spark application: validate → features → tree → train → score →
-allocate → evaluate → report, each stage logged with its timing and row counts.
+"""The nightly chain (spec §1) as one Spark application: validate (and measure the holdout of earlier days) →
+features → tree → train → score → allocate → evaluate → report, each stage logged with its timing and row counts.
 
 A failing stage stops the chain with :class:`StageError` naming the stage and the cause; a run the
 publish guard would stop for its calendar or budget alone stops once validation has the calendar. Every
@@ -54,6 +54,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
     from acq_spark.allocation.job import check_run_start, run_allocate
     from acq_spark.backfill import input_fingerprint
     from acq_spark.evaluation.table4 import run_table4
+    from acq_spark.experiment.measure import run_experiment_measure
     from acq_spark.features.job import run_build_features
     from acq_spark.report.build import build_report
     from acq_spark.scoring.job import run_scoring
@@ -76,6 +77,9 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
 
     with ExitStack() as stack:
         clean, calendar, _ = _stage("validate", lambda: validate(stack))
+        # the holdout of every earlier decision day these logs hold (days without one are passed over)
+        input_days = [d for d in calendar.per_day if d < calendar.decision_day]
+        _stage("experiment", lambda: run_experiment_measure(spark, cfg, timer, clean, input_days))
         features = _stage("features", lambda: run_build_features(spark, cfg, timer, clean, calendar))
         tree = _stage("tree", lambda: run_build_tree(spark, cfg, timer, clean, calendar))
     day = calendar.decision_day
@@ -131,7 +135,9 @@ def choose_model(
     if cfg.score.model_version:
         return pinned(cfg.warehouse, cfg.score.model_version)
     champion = champion_for(cfg.warehouse, features.spec, cfg.levels)
-    new = run_training(spark, cfg, cfg.train.evaluate, timer, features=features, tree=tree, promote=False)
+    new = run_training(
+        spark, cfg, cfg.train.evaluate, timer, features=features, tree=tree, promote=False, champion=champion
+    )
     return gate(new, champion, cfg.train.promotion_auc_tolerance)
 
 

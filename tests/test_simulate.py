@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import runpy
 from pathlib import Path
@@ -14,13 +16,19 @@ from pyspark.sql import functions as F
 from acq_spark import has_input
 from acq_spark.config import PROJECT_ROOT
 from acq_spark.errors import InputExistsError
-from acq_spark.simulate import simulate_daily, simulate_pairs, simulate_truth
+from acq_spark.simulate import simulate_daily, simulate_day, simulate_pairs, simulate_truth
 from acq_spark.simulate.job import run_simulation, world_params
+from acq_spark.simulate.world import arrivals_per_day
 from acq_spark.summary import input_summary
 from acq_spark.tables import delta_version, table_exists
 from acq_spark.validation import SCHEMA, validate
 
 TINY = ["simulate.n_pairs=40", "simulate.n_days=3", "simulate.partitions=1"]
+
+
+def make_test_config_for(cfg, n_pairs: int):
+    """``cfg`` with a world of ``n_pairs`` pairs."""
+    return dataclasses.replace(cfg, simulate=dataclasses.replace(cfg.simulate, n_pairs=n_pairs))
 
 
 def test_same_seed_gives_identical_tables_whatever_the_partitioning(spark, make_cfg):
@@ -127,3 +135,60 @@ def test_truth_is_non_decreasing_and_concave_in_creatives(default_world):
     slopes = np.diff(curves, axis=1) / np.diff(n)
     assert np.all(np.diff(slopes, axis=1) <= 1e-12)
     assert truth.select(F.min("dt")).first()[0] == params.decision_date
+
+
+def test_a_day_logged_under_an_allocation_runs_exactly_its_creatives(spark, cfg):
+    world = world_params(make_test_config_for(cfg, 300))
+    day = world.n_days  # the decision day: every pair of the window has started, and new ones arrive
+    pairs = simulate_pairs(spark, world, through_day=day + 1)
+    # two thirds of the window's pairs get a level, alternately the smallest and the largest; the rest have no row
+    given = pairs.where((F.col("pair_id") % 3 != 0) & (F.col("pair_id") < world.n_pairs)).select(
+        "account_id", "photo_id", F.when(F.col("pair_id") % 2 == 0, 1).otherwise(100).alias("given")
+    )
+    policy = simulate_day(pairs, world, day).select("account_id", "photo_id", F.col("n_creatives").alias("policy"))
+    logged = simulate_day(pairs, world, day, given.withColumnRenamed("given", "n_creatives"))
+    rows = (
+        logged.join(given, ["account_id", "photo_id"], "left")
+        .join(policy, ["account_id", "photo_id"], "left")
+        .select("dt", "n_creatives", "given", "policy")
+        .collect()
+    )
+    # the window's pairs and the day's arrivals (at the window's rate of late starts), not the next day's
+    assert len(rows) == world.n_pairs + arrivals_per_day(world) > world.n_pairs
+    assert {r["dt"] for r in rows} == {world.decision_date}
+    with_row = [r for r in rows if r["given"] is not None]
+    assert len(with_row) == 200
+    assert all(r["n_creatives"] == r["given"] for r in with_row)
+    # a pair without a row (an arrival too) runs the logging policy's creatives of that day
+    assert all(r["n_creatives"] == r["policy"] for r in rows if r["given"] is None)
+    # the window's pairs are the world's own, the same with or without arrivals
+    own = simulate_pairs(spark, world).select("pair_id", "a", "start_day").collect()
+    later = pairs.where(F.col("pair_id") < world.n_pairs).select("pair_id", "a", "start_day").collect()
+    assert sorted(own) == sorted(later)
+
+
+def test_more_creatives_cost_at_least_as_much_pair_by_pair_and_in_expectation(spark, cfg):
+    world = world_params(make_test_config_for(cfg, 400))
+    pairs = simulate_pairs(spark, world)
+    day = world.n_days + 1
+    everyone = pairs.select("account_id", "photo_id")
+
+    def costs(n: int, name: str):
+        logged = simulate_day(pairs, world, day, everyone.withColumn("n_creatives", F.lit(n)))
+        return logged.select("account_id", "photo_id", F.col("cost").alias(name))
+
+    level = {n: i + 1 for i, n in enumerate(world.levels)}
+    truth = simulate_truth(pairs, world, day).select(
+        "account_id", "photo_id", "dt",
+        F.element_at("expected_cost", level[2]).alias("true_few"),
+        F.element_at("expected_cost", level[50]).alias("true_many"),
+    )  # fmt: skip
+    rows = costs(2, "few").join(costs(50, "many"), ["account_id", "photo_id"]).join(truth, ["account_id", "photo_id"])
+    rows = rows.collect()
+    assert len(rows) == world.n_pairs
+    # the same noise for the same (pair, day): a pair given more creatives never realises less
+    assert all(r["many"] >= r["few"] for r in rows)
+    assert sum(r["many"] for r in rows) > sum(r["few"] for r in rows)
+    # the truth moves with the day, and its curves are non-decreasing: 50 creatives cost at least 2 in expectation
+    assert {r["dt"] for r in rows} == {world.start_date + dt.timedelta(days=day)}
+    assert all(r["true_many"] >= r["true_few"] > 0 for r in rows)

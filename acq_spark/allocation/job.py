@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from contextlib import ExitStack
+from functools import reduce
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark.allocation.arms import ArmSolve, arm_creatives, last_day_arms, solve_arms
 from acq_spark.allocation.guard import (
     PublishFacts,
     check_before_solve,
@@ -30,6 +32,7 @@ from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, c
 from acq_spark.caching import cached
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError
+from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_of, split_budget
 from acq_spark.publish import latest_pointer_before, publish_day
 from acq_spark.run_calendar import RunCalendar
 from acq_spark.scoring.job import scores_model_version
@@ -60,6 +63,13 @@ def publish_facts(cfg: Config, day: dt.date, scores: DataFrame, budget_info: dic
     )
 
 
+def experiment_facts(cfg: Config, split: ArmBudgets, solves: Sequence[ArmSolve]) -> dict[str, Any]:
+    """What the publish pointer and the run record keep of a holdout day: its design, the split, each arm's solve."""
+    exp = cfg.experiment
+    return {"holdout_share": exp.holdout_share, "control_method": exp.control_method, "salt": exp.salt,
+            **split.to_dict(), "arms": {s.arm: s.to_dict() for s in solves}}  # fmt: skip
+
+
 def run_allocate(
     spark: SparkSession,
     cfg: Config,
@@ -83,12 +93,16 @@ def run_allocate(
     timer = timer or StageTimer()
     run_id = run_id or new_run_id()
     method = cfg.allocation.method
+    experiment = cfg.experiment if cfg.experiment.enabled else None
+    methods = {TREATMENT: method, CONTROL: experiment.control_method} if experiment else {TREATMENT: method}
     with ExitStack() as held:  # the cached scores and allocation are released however the stages end
         with timer.stage("allocation inputs") as rec:
-            day, budget, budget_info = day_and_budget(spark, cfg, calendar, cfg.publish.max_input_age_days is not None)
+            need_last_day = cfg.publish.max_input_age_days is not None or experiment is not None
+            day, budget, budget_info = day_and_budget(spark, cfg, calendar, need_last_day)
             scores_version = delta_version(spark, cfg.table("scores"))
             scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
-            check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if method == "rule_based" else None)
+            rule = "rule_based" in methods.values()
+            check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if rule else None)
             if method == "oracle":
                 truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
                 scores = with_truth_values(scores, truth)
@@ -96,25 +110,50 @@ def run_allocate(
                 if missing:
                     raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {missing}")
                 check_scores(scores, len(cfg.levels))
+            if experiment is not None:
+                arm = arm_of(F.col("account_id"), experiment.holdout_share, experiment.salt)
+                scores = scores.withColumn("arm", arm)
             scores = held.enter_context(cached(scores))
             facts = publish_facts(cfg, day, scores, budget_info)
             rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
             check_before_solve(facts, cfg.publish)
+            if experiment is not None:
+                last_day = held.enter_context(
+                    cached(last_day_arms(spark, cfg, dt.date.fromisoformat(budget_info["last_input_day"])))
+                )
+                split = split_budget(budget, arm_creatives(last_day))
+                rec.figures.update(**{f"{arm}_budget": b for arm, b in split.budgets.items()})
         with timer.stage("allocation solve") as rec:
-            alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
-            rec.figures.update(lam=record.lam, passes=record.passes, used=record.budget_used, budget=budget)
-            check_budget_used(day, record.budget_used, budget, cfg.publish)
+            if experiment is None:
+                alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
+                arms = [(alloc, ArmSolve(None, method, budget, record.budget_used, record.n_pairs, record))]
+            else:
+                def solve_one(part: DataFrame, arm_budget: int, arm_method: str) -> tuple[DataFrame, SolveRecord]:
+                    return allocate(part, cfg.levels, arm_budget, arm_method, cfg.allocation)
+
+                arms = solve_arms(scores, last_day, split, cfg.levels, methods, solve_one, held)
+                treatment = arms[0][1].record  # the configured method's own solve, at the treatment's budget
+                assert treatment is not None, "the treatment arm is always solved"
+                record = treatment
+            used = sum(solve.used for _, solve in arms)
+            rec.figures.update(lam=record.lam, passes=record.passes, used=used, budget=budget)
+            check_budget_used(day, used, budget, cfg.publish)
         with timer.stage("allocation write") as rec:
-            lam = None if method == "rule_based" else record.lam
             # the rows and the pointer name the scores (and the model that wrote them) the day was solved from
             model_version = scores_model_version(spark, cfg.table("scores"), day, scores_version)
-            table = held.enter_context(cached(allocation_table(alloc, day, lam, run_id, method, model_version)))
+            parts = [
+                allocation_table(alloc, day, solve.lam, run_id, solve.method, model_version, solve.arm)
+                for alloc, solve in arms
+            ]
+            table = held.enter_context(cached(reduce(DataFrame.unionByName, parts)))
             scores_used = {"version": scores_version, "model_version": model_version}
-            figures = {"method": method, "pairs": record.n_pairs, "budget": budget, "budget_used": record.budget_used,
+            figures = {"method": method, "pairs": facts.pairs, "budget": budget, "budget_used": used,
                        "scores": scores_used, "input_fingerprint": input_fingerprint}
+            if experiment is not None:
+                figures["experiment"] = experiment_facts(cfg, split, [solve for _, solve in arms])
             tables = {"allocation": table, "account_rules": account_rules(table)}
             pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
-            rec.figures.update(rows=record.n_pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
+            rec.figures.update(rows=facts.pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
     out = {
         "run_id": run_id,
         "dt": str(day),
@@ -126,6 +165,8 @@ def run_allocate(
         "stages": timer.as_dict(),
         "outputs": {"scores": scores_used, **{name: {"version": v} for name, v in pointer["versions"].items()}},
     }
+    if experiment is not None:
+        out["experiment"] = figures["experiment"]
     if method == "rule_based":
         alpha = alpha_of(record.lam)
         out["solve"]["alpha"] = alpha if alpha != float("inf") else None

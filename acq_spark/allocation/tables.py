@@ -49,12 +49,18 @@ def with_truth_values(scores: DataFrame, truth: DataFrame) -> DataFrame:
 
 
 def allocation_table(
-    alloc: DataFrame, day: dt.date, lam: float | None, run_id: str, method: str, model_version: str | None = None
+    alloc: DataFrame,
+    day: dt.date,
+    lam: float | None,
+    run_id: str,
+    method: str,
+    model_version: str | None = None,
+    arm: str | None = None,
 ) -> DataFrame:
-    """The ``allocation`` rows: dt, keys, level, n_creatives, r, cost_units, lambda, run_id, method, model_version.
+    """The ``allocation`` rows: dt, keys, level, n_creatives, r, cost_units, lambda, run_id, method, model_version, arm.
 
     ``run_id`` and ``model_version`` (the model that wrote the scores the day was solved from) are the
-    rows' lineage: which run made them, from which model.
+    rows' lineage: which run made them, from which model. ``arm``: the holdout's arm (null without one).
     """
     return alloc.select(
         F.lit(day).cast("date").alias("dt"),
@@ -68,13 +74,15 @@ def allocation_table(
         F.lit(run_id).alias("run_id"),
         F.lit(method).alias("method"),
         F.lit(model_version).cast("string").alias("model_version"),
+        F.lit(arm).cast("string").alias("arm"),
     )
 
 
 def account_rules(allocation: DataFrame) -> DataFrame:
     """Per account and day: photos, total creatives and the per-photo quotas (sorted by photo_id).
 
-    Each row keeps the allocation's lineage, ``run_id`` and ``model_version`` (one of each per day).
+    Each row keeps the allocation's lineage, ``run_id`` and ``model_version`` (one of each per day), and the
+    account's arm.
     """
     quota = F.struct(
         F.col("photo_id").cast("long").alias("photo_id"), F.col("n_creatives").cast("int").alias("n_creatives")
@@ -85,4 +93,5 @@ def account_rules(allocation: DataFrame) -> DataFrame:
         F.array_sort(F.collect_list(quota)).alias("quotas"),
         F.first("run_id").alias("run_id"),
         F.first("model_version").alias("model_version"),
+        F.first("arm").alias("arm"),
     )

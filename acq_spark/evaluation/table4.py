@@ -96,7 +96,8 @@ def run_table4(
         timer: collects the stage timings; a new one when None.
         calendar: the run calendar (None: computed as :func:`day_and_budget` does).
         allocation: the allocation stage's run record (the nightly's): its day and budget are used, and
-            its published rows stand for its method instead of solving that method again.
+            its published rows stand for its method instead of solving that method again (unless a holdout
+            split them between two methods).
 
     Raises:
         InputNotFoundError: no ``truth`` table, or one without rows for the decision day.
@@ -125,7 +126,8 @@ def run_table4(
     ):
         for method in METHODS:
             with timer.stage(f"table 4: {method}") as rec:
-                if allocation is not None and allocation["method"] == method:
+                # a holdout's published rows mix two methods: then every method is solved at the whole budget
+                if allocation is not None and allocation["method"] == method and "experiment" not in allocation:
                     alloc = read_versions(spark, cfg.warehouse, day, allocation["published"])[0]
                     lam = allocation["solve"]["lam"]
                 else:

@@ -24,6 +24,7 @@ from acq_spark.errors import AcqError, InputNotFoundError
 from acq_spark.evaluation.table4 import table4_markdown, truth_covers
 from acq_spark.publish import read_pointer
 from acq_spark.report.html import markdown_to_html
+from acq_spark.report.loop import closed_loop_lines, experiment_lines
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
 from acq_spark.report.quality import churn_lines, drift_lines, quarantine_lines
 from acq_spark.tables import table_exists
@@ -167,16 +168,29 @@ def render_report(
     record = record or latest_run_record(cfg, day)
     if record:
         s = record["solve"]
+        budget = record["budget"]["value"]
+        # with a holdout the solve is the treatment's; the day used both arms' creatives
+        used = sum(a["used"] for a in record["experiment"]["arms"].values()) if record.get("experiment") else None
+        used = s["budget_used"] if used is None else used
         md += [
             "## Allocation",
             "",
-            f"- method `{record['method']}`, run `{record['run_id']}`, budget {record['budget']['value']:,} creatives "
-            f"({record['budget'].get('source')}), used {s['budget_used']:,} (unused {s['unused']:,})",
+            f"- method `{record['method']}`, run `{record['run_id']}`, budget {budget:,} creatives "
+            f"({record['budget'].get('source')}), used {used:,} (unused {budget - used:,})",
             f"- λ* = {s['lam']:.6g} after {s['passes']} passes over the scores ({s['solver']} solver)",
             f"- objective Σr = {s['objective']:,.2f}; LP bound {_number(s['dual_bound'], ',.2f')}; "
             f"gap {_number(s['gap'], ',.4g')} (relative {_number(s.get('relative_gap'), '.3g')})",
             "",
         ]
+        if record.get("experiment"):
+            exp = record["experiment"]
+            arms = "; ".join(
+                f"{arm} `{a['method']}` {a['budget']:,} creatives (used {a['used']:,}, {a['pairs']:,} pairs, "
+                f"λ* {_number(a['lam'], '.6g')})"
+                for arm, a in exp["arms"].items()
+            )
+            md[-1:-1] = [f"- holdout of {exp['holdout_share']:.0%} of the accounts, budget split by the last input "
+                         f"day's creatives {exp['creatives']}: {arms}; the λ* above is the treatment's"]
         if s.get("trace"):
             plot_lambda_search(s["trace"], out / "lambda_search.png")
             md += ["![λ search](lambda_search.png)", ""]
@@ -192,6 +206,7 @@ def render_report(
         md += ["## Table 4: allocation on the truth", "", table, "![creatives per level](levels.png)", ""]
     else:
         md += ["## Table 4", "", "Not available: there is no `truth` table (only the simulated world has one).", ""]
+    md += closed_loop_lines(spark, cfg, day_value, out) + experiment_lines(spark, cfg, day_value, out)
     table2 = _read(fs.join(folder, "table2.md"))
     md += ["## Table 2: cost models on the validation day", ""]
     md += [table2] if table2 else ["Not built for this day (`jobs/evaluate_models.py` builds it).", ""]

@@ -124,3 +124,50 @@ def plot_churn(
     ax.set_title("Allocation churn (pairs)")
     fig.colorbar(image, ax=ax, label="pairs")
     return _save(plt, fig, path)
+
+
+def plot_closed_loop(days: Sequence[str], shares: Mapping[str, Sequence[float | None]], path: Path) -> Path:
+    """Share of the oracle night by night, one line per method (a missing night is a gap)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    x = np.arange(len(days))
+    for method, values in shares.items():
+        ax.plot(x, [np.nan if v is None else 100 * v for v in values], "o-", label=method)
+    ax.set_xticks(x, days, rotation=45, ha="right", fontsize=7)
+    ax.set_ylabel("% of the oracle's true cost")
+    ax.set_title("Closed loop: share of the oracle by night")
+    ax.legend(fontsize=8)
+    return _save(plt, fig, path)
+
+
+def plot_uplift(
+    days: Sequence[str],
+    measured: Sequence[tuple[float | None, float | None, float | None]],
+    true: Sequence[float | None],
+    path: Path,
+) -> Path:
+    """The holdout's measured uplift (estimate and 95% interval) by decision day, and the true uplift beside it.
+
+    Drawn as the ratio 1 + u on a log scale, where the interval (the log ratio's) is symmetric and a small
+    control arm's wild day does not flatten the others.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    x = np.arange(len(days))
+
+    def ratio(value: float | None) -> float:
+        return np.nan if value is None else 1.0 + value
+
+    est = np.array([ratio(m[0]) for m in measured])
+    low = np.array([ratio(m[1]) for m in measured])
+    high = np.array([ratio(m[2]) for m in measured])
+    ax.errorbar(x, est, yerr=[est - low, high - est], fmt="o", capsize=3, label="measured (95% CI)")
+    if any(t is not None for t in true):
+        ax.plot(x + 0.1, [ratio(t) for t in true], "s", color="tab:orange", label="true")
+    ax.axhline(1, color="grey", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(x, days, rotation=45, ha="right", fontsize=7)
+    ax.set_ylabel("treatment / control, cost per pair")
+    ax.set_title("Holdout: treatment over control (1 + uplift)")
+    ax.legend(fontsize=8)
+    return _save(plt, fig, path)

@@ -127,19 +127,30 @@ def check_model_reads(artifact: ModelArtifact, spec: dict[str, Any], levels: Seq
         raise ModelMismatchError(f"model {artifact.version} reads other sparse columns than today's scoring rows hold")
 
 
+def vocab_maps(rows_vocab: dict[str, Any], model_vocab: dict[str, Any]) -> dict[str, list[int]]:
+    """Per sparse column whose vocabularies differ: the model's index at each of the rows' indices.
+
+    Position i of a map is the rows' index i (0, the out-of-vocabulary index, first); a value the model's
+    vocabulary lacks maps to its out-of-vocabulary index. Columns with identical vocabularies are left out.
+    """
+    ours, theirs = rows_vocab["vocabularies"], model_vocab["vocabularies"]
+    oov = int(model_vocab.get("oov_index", OOV_INDEX))
+    maps = {}
+    for name in SPARSE:
+        if ours[name] != theirs[name]:
+            index = {value: i + 1 for i, value in enumerate(theirs[name])}
+            maps[name] = [oov] + [index.get(value, oov) for value in ours[name]]
+    return maps
+
+
 def reindexed(rows: DataFrame, rows_vocab: dict[str, Any], model_vocab: dict[str, Any]) -> DataFrame:
     """``rows`` with each sparse index mapped from ``rows_vocab`` (what the rows were built with) to ``model_vocab``.
 
     A value the model's vocabulary lacks becomes its out-of-vocabulary index; identical vocabularies leave
     ``rows`` as it is. The vocabularies are small (products, industries), so each map is a literal array.
     """
-    ours, theirs = rows_vocab["vocabularies"], model_vocab["vocabularies"]
     oov = int(model_vocab.get("oov_index", OOV_INDEX))
-    for name in SPARSE:
-        if ours[name] == theirs[name]:
-            continue
-        index = {value: i + 1 for i, value in enumerate(theirs[name])}
-        mapping = [oov] + [index.get(value, oov) for value in ours[name]]  # position = the rows' index
+    for name, mapping in vocab_maps(rows_vocab, model_vocab).items():
         column = idx_col(name)
         mapped = F.element_at(F.array(*(F.lit(i) for i in mapping)), F.col(column) + 1)
         rows = rows.withColumn(column, F.coalesce(mapped, F.lit(oov)).cast("int"))

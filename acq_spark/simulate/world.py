@@ -60,17 +60,40 @@ class WorldParams(SimulateConfig):
         d["decision_date"] = self.decision_date.isoformat()
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict) -> WorldParams:
+        """The world :meth:`to_dict` stored (``artifacts/simulation.json``)."""
+        values = {k: v for k, v in d.items() if k != "decision_date"}
+        return cls(**{**values, "start_date": dt.date.fromisoformat(values["start_date"]),
+                      "levels": tuple(values["levels"])})  # fmt: skip
+
+    def day_of(self, day: dt.date) -> int:
+        """World day index of the date ``day`` (days since ``start_date``)."""
+        return (day - self.start_date).days
+
 
 def _level_at(levels: tuple[int, ...], index: Column) -> Column:
     return F.element_at(F.array(*[F.lit(v) for v in levels]), index.cast("int") + 1)
 
 
-def simulate_pairs(spark: SparkSession, p: WorldParams) -> DataFrame:
-    """One row per pair with its keys, sparse attributes and latent parameters (a_i, mu_i, s_i, habit)."""
+def arrivals_per_day(p: WorldParams) -> int:
+    """Pairs that start on each day after the world's window: the rate at which late pairs start inside it."""
+    return round(p.n_pairs * p.new_pair_share / max(1, p.n_days - 1))
+
+
+def simulate_pairs(spark: SparkSession, p: WorldParams, through_day: int | None = None) -> DataFrame:
+    """One row per pair with its keys, sparse attributes and latent parameters (a_i, mu_i, s_i, habit).
+
+    The world's ``n_pairs``; with ``through_day`` past the window (a day the closed loop logs), also the
+    pairs that arrive on each day from ``n_days`` to it, :func:`arrivals_per_day` a day, drawn as the others
+    (ids after ``n_pairs``, in the same accounts).
+    """
     s = p.seed
     n_accounts = max(1, math.ceil(p.n_pairs / p.pairs_per_account))
     pid = F.col("pair_id")
-    pairs = spark.range(0, p.n_pairs, numPartitions=p.partitions).withColumnRenamed("id", "pair_id")
+    per_day = arrivals_per_day(p)
+    later = max(0, through_day - p.n_days + 1) * per_day if through_day is not None else 0
+    pairs = spark.range(0, p.n_pairs + later, numPartitions=p.partitions).withColumnRenamed("id", "pair_id")
     pairs = pairs.withColumn("account_id", (uniform(s, "account", pid) * n_accounts).cast("long") + 100_000)
     acc = F.col("account_id")
     pairs = (
@@ -101,6 +124,9 @@ def simulate_pairs(spark: SparkSession, p: WorldParams) -> DataFrame:
     ).cast("int")
     starts_late = uniform(s, "new", pid) < p.new_pair_share
     start_day = F.when(starts_late, 1 + (uniform(s, "start", pid) * (p.n_days - 1)).cast("int")).otherwise(0)
+    if later:
+        arrival = F.lit(p.n_days) + ((pid - p.n_pairs) / F.lit(max(1, per_day))).cast("int")
+        start_day = F.when(pid >= p.n_pairs, arrival).otherwise(start_day)
     return pairs.select(
         "pair_id", "account_id", "photo_id", "product_name", "industry_l1", "industry_l2",
         F.exp(log_a).alias("a"),
@@ -120,23 +146,59 @@ def expected_cost(p: WorldParams, a: Column, mu: Column, sat: Column, day: Colum
     return a * _season(p, day) * (F.lit(1.0) - F.exp(-n.cast("double") / sat)) * mu
 
 
-def simulate_daily(pairs: DataFrame, p: WorldParams) -> DataFrame:
-    """The ``creative_daily`` log of spec §2 for days 0..n_days-1, from the pairs' latent parameters."""
+def policy_creatives(p: WorldParams) -> Column:
+    """The logging policy's creatives for the row's (``pair_id``, ``day``): the habit, explored on a share of days.
+
+    Some days land between two levels (the job maps them down to the largest level <= n), some are paused.
+    """
     s = p.seed
-    spark = pairs.sparkSession
-    days = spark.range(0, p.n_days).withColumnRenamed("id", "day").withColumn("day", F.col("day").cast("int"))
-    rows = pairs.crossJoin(F.broadcast(days)).where(F.col("day") >= F.col("start_day"))
     keys = (F.col("pair_id"), F.col("day"))
     k_max = len(p.levels) - 1
     explore = uniform(s, "explore", *keys) < p.explore_share
     idx = F.when(explore, (uniform(s, "explore_level", *keys) * (k_max + 1)).cast("int")).otherwise(F.col("habit"))
     base_n = _level_at(p.levels, idx)
     next_n = _level_at(p.levels, F.least(idx + 1, F.lit(k_max)))
-    # Some days land between two levels (the job maps them down to the largest level <= n).
     off = (uniform(s, "off_level", *keys) < p.off_level_share) & (next_n > base_n + 1)
     n = F.when(off, base_n + 1 + (uniform(s, "off_n", *keys) * (next_n - base_n - 1)).cast("int")).otherwise(base_n)
-    n = F.when(uniform(s, "paused", *keys) < p.paused_share, F.lit(0)).otherwise(n).cast("int")
-    rows = rows.withColumn("n_creatives", n)
+    return F.when(uniform(s, "paused", *keys) < p.paused_share, F.lit(0)).otherwise(n).cast("int")
+
+
+def simulate_daily(pairs: DataFrame, p: WorldParams) -> DataFrame:
+    """The ``creative_daily`` log of spec §2 for days 0..n_days-1, from the pairs' latent parameters."""
+    spark = pairs.sparkSession
+    days = spark.range(0, p.n_days).withColumnRenamed("id", "day").withColumn("day", F.col("day").cast("int"))
+    rows = pairs.crossJoin(F.broadcast(days)).where(F.col("day") >= F.col("start_day"))
+    return logged(rows.withColumn("n_creatives", policy_creatives(p)), p)
+
+
+def simulate_day(pairs: DataFrame, p: WorldParams, day: int, creatives: DataFrame | None = None) -> DataFrame:
+    """The ``creative_daily`` log of world day ``day`` (any day, the decision day and later too).
+
+    Args:
+        pairs: :func:`simulate_pairs`' rows; those started by ``day`` log it, as on the world's own days.
+        p: the world.
+        day: days since ``start_date``.
+        creatives: (``account_id``, ``photo_id``, ``n_creatives``) the pairs run that day, exactly (a
+            published allocation); a pair without a row runs what the logging policy gives it. None: every
+            pair runs the policy's, the row of :func:`simulate_daily` for that day.
+    """
+    rows = pairs.where(F.col("start_day") <= day).withColumn("day", F.lit(day).cast("int"))
+    n = policy_creatives(p)
+    if creatives is not None:
+        given = creatives.select("account_id", "photo_id", F.col("n_creatives").cast("int").alias("_given"))
+        rows = rows.join(given, on=["account_id", "photo_id"], how="left")
+        n = F.coalesce(F.col("_given"), n)
+    return logged(rows.withColumn("n_creatives", n), p)
+
+
+def logged(rows: DataFrame, p: WorldParams) -> DataFrame:
+    """The log rows of (pair, ``day``, ``n_creatives``): cost, conversions and impressions drawn by the world.
+
+    Every draw is keyed by (seed, pair, day), so a day's noise is the same whatever the creatives, and the
+    cost is non-decreasing in them pair by pair (a larger rate is positive on more draws, by more).
+    """
+    s = p.seed
+    keys = (F.col("pair_id"), F.col("day"))
     lam = F.col("a") * _season(p, F.col("day")) * (F.lit(1.0) - F.exp(-F.col("n_creatives") / F.col("sat")))
     positive = uniform(s, "positive", *keys) > F.exp(-lam)
     # Given a positive day, the cost's mean is lam*mu / P(positive) so that E[cost] = lam * mu.
@@ -166,12 +228,17 @@ def simulate_daily(pairs: DataFrame, p: WorldParams) -> DataFrame:
     )
 
 
-def simulate_truth(pairs: DataFrame, p: WorldParams) -> DataFrame:
-    """The true expected cost of every pair at every level on the decision day (``expected_cost`` array)."""
-    day = F.lit(p.n_days)
-    curve = F.array(*[expected_cost(p, F.col("a"), F.col("mu"), F.col("sat"), day, F.lit(n)) for n in p.levels])
+def simulate_truth(pairs: DataFrame, p: WorldParams, day: int | None = None) -> DataFrame:
+    """The true expected cost of every pair at every level on world day ``day`` (``expected_cost`` array).
+
+    None: the decision day (``n_days``). Every pair of the world has a row, as every pair is scored.
+    """
+    day = p.n_days if day is None else day
+    curve = F.array(
+        *[expected_cost(p, F.col("a"), F.col("mu"), F.col("sat"), F.lit(day), F.lit(n)) for n in p.levels]
+    )
     return pairs.select(
-        F.lit(p.decision_date).alias("dt"),
+        F.lit(p.start_date + dt.timedelta(days=day)).alias("dt"),
         "account_id",
         "photo_id",
         curve.alias("expected_cost"),

@@ -20,6 +20,7 @@ from acq_spark.tables import read_table, replace_days, write_text
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
 from acq_spark.training.data import Arrays, collect_arrays, sample_days
 from acq_spark.training.evaluate import calibration_bins, table2_markdown, table2_row
+from acq_spark.training.promotion import champion_metrics
 from acq_spark.tree.cost_tree import CostTree
 from acq_spark.tree.job import load_latest_tree
 
@@ -134,6 +135,7 @@ def run_training(
     features: BuiltFeatures | None = None,
     tree: CostTree | None = None,
     promote: bool = True,
+    champion: ModelArtifact | None = None,
 ) -> ModelArtifact:
     """Train the configured model and save the artifact; with ``evaluate``, also every Table-2 model.
 
@@ -145,6 +147,8 @@ def run_training(
         features: the features stage's spec and vocabularies; None loads the last ones written.
         tree: the tree stage's cost tree; None loads the one ``LATEST`` names.
         promote: point ``models/LATEST`` at the new model (the nightly promotes it only after publishing).
+        champion: the model the new one must beat; it is scored on the same validation rows and its metrics
+            are kept in the new model's (``champion``) for the promotion gate.
     """
     timer = timer or StageTimer()
     with timer.stage("train: extract") as rec:
@@ -163,6 +167,15 @@ def run_training(
         "val_day": str(data.val_day),
         "calibration": calibration,
     }
+    if champion is not None:
+        with timer.stage("train: champion on the same rows") as rec:
+            from acq_spark.models.training import predict
+
+            loaded = champion.load_model()
+            metrics["champion"] = champion_metrics(
+                champion, lambda arrays: predict(loaded, arrays)["y"], data.val, data.spec, data.vocab
+            )
+            rec.figures.update(champion=champion.version, auc=metrics["champion"]["auc"])
     artifact = save_artifact(
         cfg.warehouse,
         new_version(decision_day, kind, variant),

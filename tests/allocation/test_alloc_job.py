@@ -136,7 +136,7 @@ def test_each_day_holds_its_pairs_budget_and_method(three_runs):
     first, second, by_day, alloc = three_runs.first, three_runs.second, three_runs.by_day, three_runs.before
     assert second["dt"] == str(D1) and second["method"] == "oracle"
     assert set(alloc.columns) == {"dt", "account_id", "photo_id", "level", "n_creatives", "r", "cost_units", "lambda",
-                                  "run_id", "method", "model_version"}
+                                  "run_id", "method", "model_version", "arm"}
     assert by_day[D2]["n"] == by_day[D1]["n"] == N_PAIRS
     assert by_day[D2]["used"] == first["solve"]["budget_used"] and by_day[D1]["used"] <= 200
     assert by_day[D1]["methods"] == ["oracle"]
@@ -281,8 +281,46 @@ def test_account_rules_group_quotas_by_account(spark):
     assert table.where(f"cost_units = n_creatives AND lambda = 0.5 AND {lineage}").count() == 3
     actual_df = account_rules(table)
     expected_df = spark.createDataFrame(
-        [(D1, 1, 2, 4, [(11, 1), (12, 3)], "run-x", "m-7"), (D1, 2, 1, 8, [(20, 8)], "run-x", "m-7")],
+        [(D1, 1, 2, 4, [(11, 1), (12, 3)], "run-x", "m-7", None), (D1, 2, 1, 8, [(20, 8)], "run-x", "m-7", None)],
         "dt date, account_id long, photos int, total_creatives long, "
-        "quotas array<struct<photo_id long, n_creatives int>>, run_id string, model_version string",
+        "quotas array<struct<photo_id long, n_creatives int>>, run_id string, model_version string, arm string",
     )
     assert_df_equality(actual_df, expected_df, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_a_holdout_splits_the_budget_and_solves_each_arm_at_its_own_share(spark, warehouse):
+    from acq_spark.experiment import CONTROL, TREATMENT
+
+    cfg = warehouse("experiment.enabled=true", "experiment.holdout_share=0.4", "budget.ratio_of_last_day=1.5")
+    # the calendar validation would build (40 pairs × 2 creatives on Jan 5), handed on as the nightly does
+    calendar = RunCalendar(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=80)
+    exp = run_allocate(spark, cfg, run_id="run-holdout", calendar=calendar)["experiment"]
+    allocation, rules = read_published(spark, cfg.warehouse, D2)
+    rows = allocation.collect()
+    pairs = {arm: [r for r in rows if r["arm"] == arm] for arm in (TREATMENT, CONTROL)}
+    assert len(rows) == N_PAIRS and all(pairs.values())
+    # an account is in one arm: its pairs never split
+    assert not {r["account_id"] for r in pairs[TREATMENT]} & {r["account_id"] for r in pairs[CONTROL]}
+    # every pair ran 2 creatives on the last input day: the budget (1.5 × 80) splits as the arms' pairs do
+    assert exp["creatives"] == {arm: 2 * len(p) for arm, p in pairs.items()}
+    assert exp["budgets"] == {CONTROL: round(120 * len(pairs[CONTROL]) / N_PAIRS),
+                              TREATMENT: 120 - round(120 * len(pairs[CONTROL]) / N_PAIRS)}  # fmt: skip
+    for arm, arm_rows in pairs.items():  # each arm spends only its own share, with its own method and λ*
+        assert sum(r["n_creatives"] for r in arm_rows) == exp["arms"][arm]["used"] <= exp["budgets"][arm]
+        assert {r["method"] for r in arm_rows} == {"acq" if arm == TREATMENT else "rule_based"}
+    assert {r["lambda"] for r in pairs[TREATMENT]} == {exp["arms"][TREATMENT]["lam"]}
+    assert {(r["account_id"], r["arm"]) for r in rules.collect()} == {(r["account_id"], r["arm"]) for r in rows}
+
+
+def test_the_yesterday_control_keeps_each_pairs_last_level(spark):
+    from acq_spark.allocation.arms import yesterday_allocation
+
+    scores = spark.createDataFrame(
+        [(1, 10, [1.0, 2.0, 3.0]), (1, 11, [4.0, 5.0, 6.0]), (2, 20, [7.0, 8.0, 9.0])],
+        "account_id long, photo_id long, r array<double>",
+    )
+    last_day = spark.createDataFrame(
+        [(1, 10, 2), (1, 11, None)], "account_id long, photo_id long, level_idx int"
+    )  # (2, 20) has no row: the smallest level, as (1, 11) below it
+    actual = sorted(tuple(r) for r in yesterday_allocation(scores, last_day, (1, 5, 20)).collect())
+    assert actual == [(1, 10, 2, 20, 3.0), (1, 11, 0, 1, 4.0), (2, 20, 0, 1, 7.0)]

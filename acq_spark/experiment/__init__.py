@@ -1,0 +1,21 @@
+"""The holdout experiment: accounts split into arms, the budget split between them, the uplift measured from the logs.
+
+``assignment`` (which arm an account is in, how the budget splits), ``uplift`` (NumPy: the arms' ratios and
+the relative uplift with its confidence interval over accounts), ``measure`` (the nightly's stage: every
+earlier decision day it has logs for, into ``experiment_results``).
+"""
+
+from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT, ArmBudgets, arm_of, split_budget
+from acq_spark.experiment.uplift import ArmTotals, Uplift, relative_uplift
+
+__all__ = [
+    "ARMS",
+    "CONTROL",
+    "TREATMENT",
+    "ArmBudgets",
+    "ArmTotals",
+    "Uplift",
+    "arm_of",
+    "relative_uplift",
+    "split_budget",
+]
