@@ -155,13 +155,13 @@ def run_closed_loop(spark: SparkSession, cfg: Config, nights: int, timer: StageT
 
 def night_line(night: Night) -> str:
     """One line of a night's figures for the log and the job's output."""
-    from acq_spark.report.loop import shown
+    from acq_spark.report.loop import shown, uplift_interval
 
     parts = [f"ACQ {shown(night.acq_share_of_oracle)} of the oracle, rule {shown(night.rule_share_of_oracle)}",
              f"AUC {shown(night.model_auc, '.4f')}", f"λ* {shown(night.lam, '.4g')}",
              f"{night.creatives_used:,}/{night.budget:,} creatives"]  # fmt: skip
     if night.holdout:
-        parts.append(f"uplift {shown(night.uplift, '+.2%')} [{shown(night.ci_low, '+.2%')}, "
-                     f"{shown(night.ci_high, '+.2%')}] (true {shown(night.true_uplift, '+.2%')})")  # fmt: skip
+        interval = uplift_interval(night.uplift, night.ci_low, night.ci_high)
+        parts.append(f"uplift {interval} (true {shown(night.true_uplift, '+.2%')})")
     parts.append(f"nightly {night.nightly_seconds:.1f} s, world {night.world_seconds:.1f} s")
     return "; ".join(parts)

@@ -213,7 +213,6 @@ def day_and_budget(
     return day, budget, info
 
 
-
 def budget_of(budget: BudgetConfig, calendar: RunCalendar | None) -> tuple[int, str]:
     """The budget C and the key it came from: ``total_creatives``, else ``ratio_of_last_day`` of the calendar's day.
 

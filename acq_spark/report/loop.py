@@ -35,6 +35,11 @@ def shown(value: float | None, fmt: str = ".2%") -> str:
     return "n/a" if value is None else f"{value:{fmt}}"
 
 
+def uplift_interval(uplift: float | None, low: float | None, high: float | None) -> str:
+    """A relative uplift and its 95% interval: "+1.23% [-0.50%, +3.10%]" (each part "n/a" when None)."""
+    return f"{shown(uplift, '+.2%')} [{shown(low, '+.2%')}, {shown(high, '+.2%')}]"
+
+
 def closed_loop_lines(spark: SparkSession, cfg: Config, day: dt.date, out: Path) -> list[str]:
     """The closed loop's nights up to ``day``, as a table and a plot."""
     rows = _rows(spark, cfg, "closed_loop", day)
@@ -49,7 +54,7 @@ def closed_loop_lines(spark: SparkSession, cfg: Config, day: dt.date, out: Path)
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        uplift = f"{shown(r['uplift'], '+.2%')} [{shown(r['ci_low'], '+.2%')}, {shown(r['ci_high'], '+.2%')}]"
+        uplift = uplift_interval(r["uplift"], r["ci_low"], r["ci_high"])
         md.append(
             f"| {r['dt']} | {shown(r['acq_share_of_oracle'])} | {shown(r['rule_share_of_oracle'])} | "
             f"`{r['model_version']}` ({shown(r['model_auc'], '.4f')}) | {shown(r['lambda'], '.4g')} | "
@@ -86,7 +91,7 @@ def experiment_lines(spark: SparkSession, cfg: Config, day: dt.date, out: Path) 
             f"| {r['dt']}{flag} | {r['control_method']} | {r['treatment_accounts']:,} / {r['control_accounts']:,} | "
             f"{shown(r['treatment_cost_per_pair'], ',.3f')} / {shown(r['control_cost_per_pair'], ',.3f')} | "
             f"{shown(r['treatment_cost_per_creative'], ',.3f')} / {shown(r['control_cost_per_creative'], ',.3f')} | "
-            f"{shown(r['uplift'], '+.2%')} [{shown(r['ci_low'], '+.2%')}, {shown(r['ci_high'], '+.2%')}] | "
+            f"{uplift_interval(r['uplift'], r['ci_low'], r['ci_high'])} | "
             f"{shown(r['true_uplift'], '+.2%')} |"
         )
     if few:
