@@ -23,10 +23,10 @@ SECRET_KEYS = ("fs.s3a.access.key", "fs.s3a.secret.key", "fs.s3a.session.token")
 SECRET_NAME = re.compile(r"secret|password|token|access[._]?key", re.IGNORECASE)
 DEFAULT_REGION = "us-east-1"
 # How long s3a keeps retrying a store that does not answer before the operation fails. Hadoop's defaults
-# (7 retries backing off exponentially from 500 ms, each try made 6 times by the AWS SDK) kept one Delta
-# write retrying for 114 to 131 s here, and Spark retries a failed task on a cluster: a nightly could hang
-# for many minutes on a dead store. 4 retries ride through a blip of 20 to 30 s an operation (measured:
-# benchmarks/store_outage.py, BENCHMARKS.md), then fail the run. Explicit spark.hadoop.fs.s3a.* settings win.
+# (7 retries backing off exponentially from 500 ms, each try made 6 times by the AWS SDK) keep one operation
+# retrying for minutes, and Spark retries a failed task on a cluster: a nightly could hang for many minutes on
+# a dead store. 4 retries ride through a blip of tens of seconds, then fail the run (benchmarks/store_outage.py,
+# BENCHMARKS.md). Explicit spark.hadoop.fs.s3a.* settings win.
 RETRIES = {"fs.s3a.retry.limit": "4", "fs.s3a.retry.interval": "500ms"}
 
 
