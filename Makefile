@@ -39,10 +39,10 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 $(JARS): $(STAMP)
-	$(PY) -m acq_spark.jars
+	$(PY) -m acq_spark.platform.jars
 
 setup: $(STAMP) $(JARS) ## virtualenv + package + Delta's and hadoop-aws's jars in the local cache (idempotent, quick when done)
-	@$(PY) -c "from acq_spark.jars import local_delta_jars as d, local_s3a_jars as s; d(); s()" || { rm -f $(JARS); $(MAKE) $(JARS); }
+	@$(PY) -c "from acq_spark.platform.jars import local_delta_jars as d, local_s3a_jars as s; d(); s()" || { rm -f $(JARS); $(MAKE) $(JARS); }
 
 # What a cluster needs besides Java, Spark and Python 3.11 (acq_spark/cluster/dist.py): rebuilt when the code or pins change.
 DIST := dist/MANIFEST.json
@@ -60,7 +60,7 @@ validate: setup ## validate creative_daily and print its summary
 	$(PY) jobs/validate.py $(JOB_ARGS)
 
 run: setup ## set-up, simulate when there is no input, then the nightly chain; prints the report path
-	@$(PY) -m acq_spark.has_input $(JOB_ARGS) || $(PY) jobs/simulate.py $(JOB_ARGS)
+	@$(PY) -m acq_spark.ingest.presence $(JOB_ARGS) || $(PY) jobs/simulate.py $(JOB_ARGS)
 	$(PY) jobs/nightly.py $(JOB_ARGS)
 
 evaluate-models: setup ## Table 2 on demand: every UBTM variant and baseline on the last features' data (after make run)
@@ -79,7 +79,7 @@ maintain: setup ## Delta maintenance of every warehouse table: retention propert
 
 unlock: $(STAMP) ## delete the lock claim of run RUN a crashed run left; refuses while its heartbeat is fresh
 	@test -n "$(RUN)" || { echo "usage: make unlock RUN=<run id> [CONFIG=...] [SET=...]"; exit 2; }
-	$(PY) -m acq_spark.unlock --run-id $(RUN) $(JOB_ARGS)
+	$(PY) -m acq_spark.pipeline.unlock --run-id $(RUN) $(JOB_ARGS)
 
 # Two workers on two cores: the suite waits more than it computes (JVM and TensorFlow start-up, the cluster's
 # applications), and a module's tests stay on one worker (tests/conftest.py schedules them; BENCHMARKS.md).

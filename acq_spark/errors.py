@@ -36,15 +36,48 @@ class InfeasibleBudgetError(AcqError, ValueError):
 
 
 class LockHeldError(AcqError):
-    """Another run holds the warehouse's lock (:mod:`acq_spark.lock`); nothing has been written."""
+    """Another run holds the warehouse's lock (:mod:`acq_spark.platform.lock`); nothing has been written."""
 
 
 class NoSuchClaimError(AcqError, LookupError):
-    """The run named to :func:`acq_spark.lock.release` has no claim on the warehouse's lock."""
+    """The run named to :func:`acq_spark.platform.lock.release` has no claim on the warehouse's lock."""
 
 
 class StageError(AcqError):
     """A stage of the nightly chain failed; the message names the stage and the cause."""
+
+
+class ModelMismatchError(AcqError, ValueError):
+    """The model to score with reads other features or levels than the scoring rows hold."""
+
+
+class ConfigError(ValueError):
+    """A configuration file or override is invalid (unknown key, wrong type, bad value)."""
+
+
+class StoreError(AcqError, OSError):
+    """The store cannot be used: the bucket does not exist, the credentials are refused, or no one answers."""
+
+
+class MissingJarsError(AcqError):
+    """Delta's jars have not been resolved (run ``make setup``), or were not passed to spark-submit."""
+
+
+class BackfillError(AcqError):
+    """A day of a backfill failed; the message names the day and its cause, the days before it are published."""
+
+
+class ClusterError(RuntimeError):
+    """The cluster did not come up, or a job submitted to it failed; the message ends with log tails."""
+
+
+class DockerError(ClusterError):
+    """Docker cannot be used here (missing and not installable, the daemon did not start, a port taken,
+    the base image not built); the message is one line saying which and why."""
+
+
+class DistError(RuntimeError):
+    """``dist/`` is missing or incomplete: run ``make dist``."""
 
 
 EXIT_FAILURE = 1  # anything else: a bug, the cluster, storage, a failing stage without a cause of its own

@@ -22,7 +22,7 @@ from synth import LEVELS, budget_for, load_average, machine, scores_dataset, sta
 
 from acq_spark.allocation.solver import solve, solve_numpy
 from acq_spark.config import load_config
-from acq_spark.spark import get_spark
+from acq_spark.platform.session import get_spark
 
 HEADER = (
     "| pairs | path | passes | λ* | objective | solve s | assign s | vs NumPy | load |\n"

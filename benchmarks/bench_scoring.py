@@ -26,8 +26,8 @@ from pyspark.sql import functions as F
 from synth import DATA_DIR, load_average, machine, stamp
 
 from acq_spark.config import load_config
+from acq_spark.platform.session import get_spark
 from acq_spark.scoring.job import score_rows
-from acq_spark.spark import get_spark
 from acq_spark.training.artifact import load_artifact
 
 _TICK = os.sysconf("SC_CLK_TCK")

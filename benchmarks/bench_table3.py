@@ -25,7 +25,7 @@ from synth import DATA_DIR, LEVELS, budget_for, load_average, machine, scores_da
 
 from acq_spark.allocation.solver import solve  # noqa: E402
 from acq_spark.config import load_config  # noqa: E402
-from acq_spark.spark import get_spark  # noqa: E402
+from acq_spark.platform.session import get_spark  # noqa: E402
 
 HEADER = (
     "| pairs | HiGHS LP optimum | HiGHS λ | HiGHS s | DBS λ | DBS D(λ*) | DBS objective | "

@@ -181,7 +181,7 @@ def run_files(spark, cfg) -> tuple[list[str], dict, dict, list[str]]:
 
 def main(argv: list[str] | None = None) -> None:
     from acq_spark.config import load_config
-    from acq_spark.spark import get_spark
+    from acq_spark.platform.session import get_spark
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", required=True)

@@ -4,7 +4,7 @@ moto's S3 server behind the tests' :class:`s3_store.Outage` (connection refused,
 down); one small Delta table is written, the store cut, and the overwrite timed until it fails. Each
 setting gets a bucket of its own, since s3a's file system (and its retry policy) is made once per bucket.
 
-    python benchmarks/store_outage.py                      # the project's settings (acq_spark.s3a.RETRIES)
+    python benchmarks/store_outage.py                      # the project's settings (acq_spark.platform.s3a.RETRIES)
     python benchmarks/store_outage.py --hadoop-defaults    # Hadoop's (7 retries; the SDK's 5 attempts)
 """
 
@@ -30,9 +30,10 @@ def main(argv: list[str] | None = None) -> None:
 
     from s3_store import MotoServer, Outage, use_store
 
-    from acq_spark import s3a
-    from acq_spark.config import PROJECT_ROOT, load_config
-    from acq_spark.spark import get_spark
+    from acq_spark import PROJECT_ROOT
+    from acq_spark.config import load_config
+    from acq_spark.platform import s3a
+    from acq_spark.platform.session import get_spark
 
     server = MotoServer.start()
     outage = Outage(server.port)

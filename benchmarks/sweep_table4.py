@@ -19,8 +19,8 @@ import numpy as np
 from acq_spark.allocation.job import day_and_budget
 from acq_spark.allocation.solver import solve_numpy
 from acq_spark.config import load_config
+from acq_spark.platform.session import get_spark
 from acq_spark.scoring.job import run_scoring
-from acq_spark.spark import get_spark
 from acq_spark.training.job import run_training
 
 

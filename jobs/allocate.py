@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from acq_spark import publish
+from acq_spark.allocation import publish
 from acq_spark.allocation.job import run_allocate
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.spark import get_spark
-from acq_spark.stages import StageTimer, current_run_id
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.run_log import StageTimer, current_run_id
+from acq_spark.platform.session import get_spark
 
 
 def main() -> int:

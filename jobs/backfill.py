@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from acq_spark.backfill import run_backfill
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.spark import get_spark
+from acq_spark.pipeline.backfill import run_backfill
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 
 
 def _options(parser: argparse.ArgumentParser) -> None:

@@ -5,10 +5,10 @@ python jobs/build_features.py [--config FILE] [--set features.train_days=7 --set
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.features.job import run_build_features
-from acq_spark.spark import get_spark
-from acq_spark.stages import StageTimer
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.run_log import StageTimer
+from acq_spark.platform.session import get_spark
 
 
 def main() -> int:

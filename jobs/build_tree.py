@@ -5,9 +5,9 @@ python jobs/build_tree.py [--config FILE] [--set tree.n_positive_leaves=32]
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.spark import get_spark
-from acq_spark.stages import StageTimer
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.run_log import StageTimer
+from acq_spark.platform.session import get_spark
 from acq_spark.tree.job import run_build_tree
 
 

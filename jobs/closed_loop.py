@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.closed_loop import night_line, run_closed_loop
-from acq_spark.spark import get_spark
+from acq_spark.pipeline.closed_loop import night_line, run_closed_loop
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 
 
 def _options(parser: argparse.ArgumentParser) -> None:

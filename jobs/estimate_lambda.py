@@ -12,10 +12,11 @@ from pyspark.sql import functions as F
 from acq_spark.allocation.estimate import estimate_lambda
 from acq_spark.allocation.job import day_and_budget
 from acq_spark.allocation.tables import check_scores
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.spark import get_spark
-from acq_spark.stages import new_run_id
-from acq_spark.tables import read_table, write_json
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.delta_tables import read_table
+from acq_spark.platform.fs import write_json
+from acq_spark.platform.run_log import new_run_id
+from acq_spark.platform.session import get_spark
 
 
 def _options(parser: argparse.ArgumentParser) -> None:

@@ -5,9 +5,9 @@ python jobs/evaluate_allocation.py [--config FILE] [--set budget.ratio_of_last_d
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
 from acq_spark.evaluation.table4 import run_table4, table4_markdown
-from acq_spark.spark import get_spark
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 
 
 def main() -> int:

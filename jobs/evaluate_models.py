@@ -10,8 +10,8 @@ promoted; the nightly does not build Table 2 unless ``train.evaluate`` is true.
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.spark import get_spark
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 from acq_spark.training.job import evaluate_models
 
 

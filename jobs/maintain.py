@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.maintenance import maintain_warehouse
-from acq_spark.spark import get_spark
+from acq_spark.pipeline.maintenance import maintain_warehouse
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 
 
 def main() -> int:

@@ -6,9 +6,9 @@ python -m acq_spark.cluster submit --master spark://HOST:7077 nightly --config c
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.nightly import run_nightly
-from acq_spark.spark import get_spark
+from acq_spark.pipeline.nightly import run_nightly
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 
 
 def main() -> int:

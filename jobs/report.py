@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 from acq_spark.report.build import build_report, copy_report
-from acq_spark.spark import get_spark
 
 
 def main() -> int:

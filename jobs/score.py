@@ -5,9 +5,9 @@ python jobs/score.py [--config FILE] [--set score.beta=0.1]
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 from acq_spark.scoring.job import run_scoring
-from acq_spark.spark import get_spark
 
 
 def main() -> int:

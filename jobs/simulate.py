@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 from acq_spark.simulate.job import run_simulation
-from acq_spark.spark import get_spark
 
 
 def add_force(parser: argparse.ArgumentParser) -> None:

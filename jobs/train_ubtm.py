@@ -8,8 +8,8 @@ paper's Table 2 (AUC, MSE, PAUC, GAUC on the validation day) as a Delta table an
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.spark import get_spark
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.session import get_spark
 from acq_spark.training.job import run_training
 
 

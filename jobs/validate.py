@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from acq_spark.cli import job_lock, parse_job_args, run_main
-from acq_spark.spark import get_spark
-from acq_spark.stages import StageTimer
-from acq_spark.summary import format_summary
-from acq_spark.validation import valid_input
+from acq_spark.ingest.summary import format_summary
+from acq_spark.ingest.validation import valid_input
+from acq_spark.platform.cli import job_lock, parse_job_args, run_main
+from acq_spark.platform.run_log import StageTimer
+from acq_spark.platform.session import get_spark
 
 
 def main() -> int:

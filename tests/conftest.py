@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from acq_spark.config import PROJECT_ROOT, Config, load_config
+from acq_spark import PROJECT_ROOT
+from acq_spark.config import Config, load_config
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
@@ -58,7 +59,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
 @pytest.fixture(scope="session")
 def spark():
-    from acq_spark.spark import get_spark
+    from acq_spark.platform.session import get_spark
 
     session = get_spark(load_config(TEST_CONFIG).spark, app_name="acq-tests")
     yield session
@@ -91,7 +92,7 @@ def s3_server():
 @pytest.fixture
 def bucket(s3_server, monkeypatch):
     """A fresh bucket on :func:`s3_server`, named by the AWS environment variables (and so the Python side)."""
-    from acq_spark import fs, s3a
+    from acq_spark.platform import fs, s3a
 
     for key, value in s3_server.environment().items():
         monkeypatch.setenv(key, value)

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from acq_spark import fs, s3a
+from acq_spark.platform import fs, s3a
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "acq-test-key-id", "AWS_SECRET_ACCESS_KEY": "acq-test-secret-7f3a9c"}
 

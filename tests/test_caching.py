@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from acq_spark.caching import INPUT_SIZED_CACHE, cached
+from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
 
 
 def test_cached_releases_the_cache_when_the_block_ends(spark):

@@ -12,18 +12,19 @@ import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
+from acq_spark import PROJECT_ROOT
 from acq_spark.allocation.job import run_allocate
-from acq_spark.backfill import BackfillError, run_backfill
-from acq_spark.config import PROJECT_ROOT, load_config, table_path
+from acq_spark.allocation.publish import read_pointer, read_published
+from acq_spark.config import load_config, table_path
 from acq_spark.errors import InputNotFoundError, StageError
 from acq_spark.evaluation.table4 import run_table4
 from acq_spark.features.job import features_root, run_build_features
-from acq_spark.nightly import run_nightly
-from acq_spark.publish import read_pointer, read_published
+from acq_spark.pipeline.backfill import BackfillError, run_backfill
+from acq_spark.pipeline.nightly import run_nightly
+from acq_spark.platform.delta_tables import delta_version
 from acq_spark.report.build import build_report
 from acq_spark.scoring.job import run_scoring, score_rows
 from acq_spark.simulate.job import run_simulation
-from acq_spark.tables import delta_version
 from acq_spark.training.artifact import load_artifact
 from acq_spark.training.job import evaluate_models, extract_training_data, run_training
 from acq_spark.tree.job import run_build_tree

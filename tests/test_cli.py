@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from acq_spark.cli import first_line, run_main
-from acq_spark.config import PROJECT_ROOT
+from acq_spark import PROJECT_ROOT
 from acq_spark.errors import (
     InfeasibleBudgetError,
     InputRowsError,
@@ -19,8 +18,9 @@ from acq_spark.errors import (
     UnreadableFileError,
     exit_status,
 )
-from acq_spark.nightly import _stage
-from acq_spark.validation import SCHEMA
+from acq_spark.ingest.validation import SCHEMA
+from acq_spark.pipeline.nightly import _stage
+from acq_spark.platform.cli import first_line, run_main
 
 D1 = dt.date(2026, 1, 1)
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (INFO|WARNING|ERROR) run=(\S+) acq ")
@@ -79,7 +79,7 @@ def test_a_stage_failure_is_one_error_line_after_its_full_traceback_in_the_log(c
 
 
 def test_every_log_line_carries_date_level_and_one_run_id(capsys):
-    from acq_spark.stages import LOG, StageTimer, current_run_id
+    from acq_spark.platform.run_log import LOG, StageTimer, current_run_id
 
     def main() -> int:
         with StageTimer().stage("tiny"):

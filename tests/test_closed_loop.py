@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from acq_spark.closed_loop import run_closed_loop
+from acq_spark.allocation.publish import read_published
 from acq_spark.config import ConfigError
-from acq_spark.publish import read_published
+from acq_spark.pipeline.closed_loop import run_closed_loop
 from acq_spark.simulate.job import run_simulation
 from acq_spark.simulate.world import arrivals_per_day
 

@@ -7,9 +7,10 @@ import typing
 import pytest
 import yaml
 
-from acq_spark.cli import parse_job_args
-from acq_spark.config import PROJECT_ROOT, Config, ConfigError, load_config
-from acq_spark.config_rules import RULES, dotted_values
+from acq_spark import PROJECT_ROOT
+from acq_spark.config import Config, ConfigError, load_config
+from acq_spark.config.rules import RULES, dotted_values
+from acq_spark.platform.cli import parse_job_args
 
 
 def test_defaults_environment_file_and_overrides_apply_in_order(tmp_path):

@@ -1,12 +1,12 @@
-"""acq_spark.fs on a local folder and on an S3 bucket (moto's server), and its clear errors for a bad store."""
+"""acq_spark.platform.fs on a local folder and on an S3 bucket (moto's server), and its clear errors for a bad store."""
 
 from __future__ import annotations
 
 import pytest
 from s3_store import CREDENTIALS, MotoServer, free_port
 
-from acq_spark import fs, s3a
 from acq_spark.errors import InputNotFoundError
+from acq_spark.platform import fs, s3a
 
 
 @pytest.mark.parametrize("where", ["local", "file", "s3a"])
@@ -93,9 +93,9 @@ def test_an_endpoint_that_does_not_answer_is_one_clear_error():
 
 
 def test_a_job_checks_its_stores_before_it_starts_and_explicit_spark_settings_win(bucket, monkeypatch, tmp_path):
-    from acq_spark.cli import check_stores
     from acq_spark.config import load_config
-    from acq_spark.spark import spark_conf
+    from acq_spark.platform.cli import check_stores
+    from acq_spark.platform.session import spark_conf
 
     cfg = load_config(None, ["warehouse=s3a://acq-no-such-bucket/wh"])
     with pytest.raises(fs.StoreError, match=r"^warehouse s3a://acq-no-such-bucket/wh: the bucket"):

@@ -17,12 +17,12 @@ from chispa import assert_df_equality
 from pyspark.sql import types as T
 from test_cli import job_main, run_job
 
-from acq_spark import has_input
-from acq_spark.config import PROJECT_ROOT
+from acq_spark import PROJECT_ROOT
 from acq_spark.errors import InputNotFoundError, InputSchemaError
-from acq_spark.input_days import NANOS_PER_DAY, check_days, with_dt_as_date
-from acq_spark.storage import inspect_path
-from acq_spark.validation import SCHEMA, valid_input
+from acq_spark.ingest import presence as has_input
+from acq_spark.ingest.days import NANOS_PER_DAY, check_days, with_dt_as_date
+from acq_spark.ingest.validation import SCHEMA, valid_input
+from acq_spark.platform.storage import inspect_path
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
 ROWS = [

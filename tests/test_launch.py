@@ -7,11 +7,12 @@ import shlex
 import subprocess
 import sys
 
+from acq_spark import PROJECT_ROOT
 from acq_spark.cluster.dist import Dist
 from acq_spark.cluster.submit import spark_submit_binary, submit_env
-from acq_spark.config import PROJECT_ROOT, load_config
-from acq_spark.jars import local_delta_jars
-from acq_spark.spark import LAUNCH_KEYS, submitted_conf
+from acq_spark.config import load_config
+from acq_spark.platform.jars import local_delta_jars
+from acq_spark.platform.session import LAUNCH_KEYS, submitted_conf
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
 

@@ -1,10 +1,10 @@
-"""The warehouse lock (:mod:`acq_spark.lock`) on a local folder and in a bucket (moto's server).
+"""The warehouse lock (:mod:`acq_spark.platform.lock`) on a local folder and in a bucket (moto's server).
 
 A second nightly on a warehouse another holds is in ``tests/cluster/test_cluster_chain.py``; here the lock itself:
 one holder among runs that start together, the holder named to the others, a killed run's stale claim taken
 over, a crashed run's claim taken over at once on its own host, a long run kept fresh by its heartbeat, the
 claim gone on release, a claim the store would not let its run delete, and the on-call's
-``python -m acq_spark.unlock``.
+``python -m acq_spark.pipeline.unlock``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from acq_spark import fs, s3a
-from acq_spark.config import PROJECT_ROOT, LockConfig
+from acq_spark import PROJECT_ROOT
+from acq_spark.config import LockConfig
 from acq_spark.errors import EXIT_LOCKED, LockHeldError, exit_status
-from acq_spark.lock import acquire, lock_folder, warehouse_lock
+from acq_spark.platform import fs, s3a
+from acq_spark.platform.lock import acquire, lock_folder, warehouse_lock
 
 QUICK = LockConfig(stale_after_minutes=10, heartbeat_seconds=30, wait_seconds=10)
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="a process's start is read in /proc")
@@ -185,8 +186,8 @@ def test_a_run_whose_store_went_away_keeps_its_own_error_and_leaves_a_claim_take
 
 
 def unlock(monkeypatch, capsys, warehouse: str, *args: str) -> tuple[int, list[str]]:
-    """``python -m acq_spark.unlock --set warehouse=… ARGS``: its exit status and its stderr lines."""
-    from acq_spark.stages import LOG
+    """``python -m acq_spark.pipeline.unlock --set warehouse=… ARGS``: its exit status and its stderr lines."""
+    from acq_spark.platform.run_log import LOG
 
     for name in ("handlers", "propagate", "level"):  # run_main's logging set-up, undone after the test
         monkeypatch.setattr(LOG, name, getattr(LOG, name))
@@ -194,7 +195,7 @@ def unlock(monkeypatch, capsys, warehouse: str, *args: str) -> tuple[int, list[s
     config = str(PROJECT_ROOT / "conf" / "test.yaml")
     monkeypatch.setattr("sys.argv", ["unlock", "--config", config, "--set", f"warehouse={warehouse}", *args])
     with pytest.raises(SystemExit) as exit_info:
-        runpy.run_module("acq_spark.unlock", run_name="__main__")
+        runpy.run_module("acq_spark.pipeline.unlock", run_name="__main__")
     return exit_info.value.code, capsys.readouterr().err.splitlines()
 
 

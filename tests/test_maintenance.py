@@ -11,7 +11,7 @@ from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
 
 from acq_spark.config import ConfigError, MaintenanceConfig
-from acq_spark.maintenance import interval, maintain_warehouse, set_retention, vacuum
+from acq_spark.pipeline.maintenance import interval, maintain_warehouse, set_retention, vacuum
 
 
 def write_days(spark, path: str, version: int, files_per_day: int = 3) -> None:

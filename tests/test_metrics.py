@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import mannwhitneyu
 
-from acq_spark.metrics import _count_inversions, auc, gauc, mse, pauc
+from acq_spark.training.metrics import _count_inversions, auc, gauc, mse, pauc
 
 TOL = 1e-12
 # few distinct values, so that ties in labels, costs and scores are common

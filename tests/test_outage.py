@@ -1,4 +1,4 @@
-"""A store that goes away in the middle of a run (:mod:`acq_spark.outage`, issue 30).
+"""A store that goes away in the middle of a run (:mod:`acq_spark.platform.outage`, issue 30).
 
 What a run says when the store stops answering is checked on the s3a connector's own words (no Spark).
 The whole story runs in ``make test-slow``: a nightly and the allocation job in this process, the
@@ -21,14 +21,15 @@ import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
-from acq_spark import fs, s3a
+from acq_spark import PROJECT_ROOT
+from acq_spark.allocation.publish import publish_day, read_pointer, read_published
 from acq_spark.allocation.tables import account_rules, allocation_table
-from acq_spark.cli import run_main
-from acq_spark.config import PROJECT_ROOT, load_config
+from acq_spark.config import load_config
 from acq_spark.errors import StageError
-from acq_spark.lock import lock_folder
-from acq_spark.publish import publish_day, read_pointer, read_published
-from acq_spark.validation import SCHEMA
+from acq_spark.ingest.validation import SCHEMA
+from acq_spark.platform import fs, s3a
+from acq_spark.platform.cli import run_main
+from acq_spark.platform.lock import lock_folder
 
 N_PAIRS = 40
 DAY = dt.date(2026, 1, 6)  # the decision day: the input holds the four days before it
@@ -60,8 +61,8 @@ REFUSED_ACCESS = (
 def test_a_store_that_stopped_answering_is_one_line_naming_the_store_the_operation_and_the_object(
     monkeypatch, capsys
 ):
-    from acq_spark.nightly import _stage
-    from acq_spark.outage import store_outage
+    from acq_spark.pipeline.nightly import _stage
+    from acq_spark.platform.outage import store_outage
 
     monkeypatch.setattr(fs, "_settings", {"fs.s3a.endpoint": "http://store.example:9000"})
     outage = store_outage(RuntimeError(REFUSED))
@@ -179,7 +180,7 @@ def test_a_store_that_goes_away_fails_the_run_in_one_line_and_a_rerun_publishes_
     Slow (80 to 100 s here: a world and three jobs on Delta in a bucket): ``make test-slow``, or
     ``pytest -m slow tests/test_outage.py``.
     The s3a connector retries once, and the AWS SDK once a try (``ONE_RETRY``), not the project's 4 and the SDK's
-    5 (:data:`acq_spark.s3a.RETRIES`, 20 to 30 s an operation, BENCHMARKS.md): what is tested is what the run
+    5 (:data:`acq_spark.platform.s3a.RETRIES`, 20 to 30 s an operation, BENCHMARKS.md): what is tested is what the run
     leaves behind and says.
     """
     outage, bucket = store
@@ -208,7 +209,7 @@ def test_a_store_that_goes_away_fails_the_run_in_one_line_and_a_rerun_publishes_
         return "account_rules" in path
 
     with monkeypatch.context() as patch:
-        cut = cut_before(outage, "acq_spark.publish.replace_days", patch, to_account_rules)
+        cut = cut_before(outage, "acq_spark.allocation.publish.replace_days", patch, to_account_rules)
         status, lines = run_job("allocate", sets, patch, capsys)
     assert cut and time.monotonic() - cut[0] < 60, "the run fails within a minute of the cut"
     assert status == 1

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from acq_spark.errors import InputRowsError
-from acq_spark.run_calendar import DayTotals, RunCalendar, plan_calendar, require_label_days
+from acq_spark.ingest.run_calendar import DayTotals, RunCalendar, plan_calendar, require_label_days
 
 
 def day(i: int) -> dt.date:

@@ -13,15 +13,15 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from acq_spark import has_input
-from acq_spark.config import PROJECT_ROOT
+from acq_spark import PROJECT_ROOT
 from acq_spark.errors import InputExistsError
+from acq_spark.ingest import presence as has_input
+from acq_spark.ingest.summary import input_summary
+from acq_spark.ingest.validation import SCHEMA, validate
+from acq_spark.platform.delta_tables import delta_version, table_exists
 from acq_spark.simulate import simulate_daily, simulate_day, simulate_pairs, simulate_truth
 from acq_spark.simulate.job import run_simulation, world_params
 from acq_spark.simulate.world import arrivals_per_day
-from acq_spark.summary import input_summary
-from acq_spark.tables import delta_version, table_exists
-from acq_spark.validation import SCHEMA, validate
 
 TINY = ["simulate.n_pairs=40", "simulate.n_days=3", "simulate.partitions=1"]
 

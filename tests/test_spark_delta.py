@@ -6,7 +6,7 @@ import sys
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
-from acq_spark.tables import delta_version, replace_days
+from acq_spark.platform.delta_tables import delta_version, replace_days
 
 
 def test_session_has_delta_and_pinned_python(spark):

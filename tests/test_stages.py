@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from acq_spark.stages import StageTimer, set_run_id
+from acq_spark.platform.run_log import StageTimer, set_run_id
 
 
 def test_a_stage_names_its_spark_jobs_and_restores_the_description(spark):

@@ -10,7 +10,8 @@ import pytest
 from chispa import assert_df_equality
 
 from acq_spark.errors import InputNotFoundError, UnreadableFileError
-from acq_spark.tables import read_json, read_pointer, replace_days_or_table, write_json, write_text
+from acq_spark.platform.delta_tables import replace_days_or_table
+from acq_spark.platform.fs import read_json, read_pointer, write_json, write_text
 
 
 def mode(path) -> int:

@@ -11,8 +11,8 @@ from pyspark.sql import types as T
 
 from acq_spark.config import OutlierConfig
 from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError, UnreadableFileError
+from acq_spark.ingest.validation import SCHEMA, check_schema, valid_input, validate, validation_record_path
 from acq_spark.report.build import input_lines
-from acq_spark.validation import SCHEMA, check_schema, valid_input, validate, validation_record_path
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
 NAN, INF = float("nan"), float("inf")

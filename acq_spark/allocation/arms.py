@@ -18,14 +18,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.solver import SolveRecord
-from acq_spark.caching import cached
 from acq_spark.config import Config
 from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT, ArmBudgets, arm_of
 from acq_spark.features.columns import LEVEL
-from acq_spark.features.windows import level_creatives, with_level_idx
-from acq_spark.input_days import read_input
-from acq_spark.schemas import KEYS
-from acq_spark.validation import REASON, flag_rows
+from acq_spark.features.windows import with_level_idx
+from acq_spark.ingest.days import read_input
+from acq_spark.ingest.levels import level_creatives
+from acq_spark.ingest.schemas import KEYS
+from acq_spark.ingest.validation import REASON, flag_rows
+from acq_spark.platform.caching import cached
 
 YESTERDAY = "yesterday"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from acq_spark.allocation.search import check_feasible
 from acq_spark.config import PublishConfig
 from acq_spark.errors import PublishGuardError
-from acq_spark.run_calendar import RunCalendar
+from acq_spark.ingest.run_calendar import RunCalendar
 
 NOTHING = "nothing is published"
 

@@ -3,7 +3,7 @@
 Reads the day's ``scores`` (spec §6), works out the budget (absolute, or a ratio of the last input
 day's creatives from the run calendar), solves (``acq`` on r, ``oracle`` on the truth's expected cost,
 or ``rule_based``) and publishes ``allocation`` and ``account_rules`` together (see
-:mod:`acq_spark.publish`) with a run record. Bad scores, an infeasible budget or a failed publish guard
+:mod:`acq_spark.allocation.publish`) with a run record. Bad scores, an infeasible budget or a failed publish guard
 (:mod:`.guard`) stop the job before anything is written.
 """
 
@@ -27,18 +27,19 @@ from acq_spark.allocation.guard import (
     utc_today,
 )
 from acq_spark.allocation.kernels.rule_based import alpha_of
+from acq_spark.allocation.publish import latest_pointer_before, publish_day
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
-from acq_spark.caching import cached
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError
 from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_of, split_budget
-from acq_spark.publish import latest_pointer_before, publish_day
-from acq_spark.run_calendar import RunCalendar
+from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.ingest.validation import valid_input
+from acq_spark.platform.caching import cached
+from acq_spark.platform.delta_tables import delta_version, read_table
+from acq_spark.platform.fs import write_json
+from acq_spark.platform.run_log import StageTimer, new_run_id
 from acq_spark.scoring.job import scores_model_version
-from acq_spark.stages import StageTimer, new_run_id
-from acq_spark.tables import delta_version, read_table, write_json
-from acq_spark.validation import valid_input
 
 
 def allocate(
@@ -82,7 +83,7 @@ def run_allocate(
 
     ``calendar``: validation's run calendar; None computes it from the validated input when needed.
     ``input_fingerprint``: the digest of the input the day was computed from (the nightly's,
-    :func:`~acq_spark.backfill.input_fingerprint`), kept in the publish pointer so a backfill can skip the day.
+    :func:`~acq_spark.ingest.days.input_fingerprint`), kept in the publish pointer so a backfill can skip the day.
 
     Returns:
         The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).

@@ -205,7 +205,7 @@ def solve(
         InfeasibleBudgetError: budget < n · c_min, found in the first pass.
     """
     from acq_spark.allocation.spark_passes import SparkPasses
-    from acq_spark.caching import cached
+    from acq_spark.platform.caching import cached
 
     passes = SparkPasses(scores_df, step_source(method, levels, tolerance))
     with nullcontext() if scores_df.is_cached else cached(passes.df):

@@ -22,7 +22,7 @@ from acq_spark.allocation.kernels.hull import Steps, StepSource
 from acq_spark.allocation.kernels.keys import PairKeys
 from acq_spark.allocation.kernels.ties import FillPlan, TieStats, assign_levels, tie_stats
 from acq_spark.allocation.passes import Kernel, Passes, combine
-from acq_spark.schemas import KEYS
+from acq_spark.ingest.schemas import KEYS
 
 ALLOCATION_SCHEMA = "account_id long, photo_id long, level int, n_creatives int, r double"
 

@@ -8,7 +8,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from acq_spark.errors import InputRowsError, InputSchemaError
-from acq_spark.schemas import KEYS, SCORES_SCHEMA
+from acq_spark.ingest.schemas import KEYS, SCORES_SCHEMA
 
 # The columns (and types) of the scores the allocation needs, as SCORES_SCHEMA defines them.
 SCORE_TYPES = {f.name: f.dataType.simpleString() for f in SCORES_SCHEMA.fields if f.name in ("dt", *KEYS, "r")}

@@ -10,9 +10,9 @@ For machines without Docker, for integration tests and for fault drills::
 
 from __future__ import annotations
 
-from acq_spark.cluster.processes import ClusterError
 from acq_spark.cluster.standalone import SPARK_HOME, Daemon, StandaloneCluster
 from acq_spark.cluster.submit import SubmittedJob, start_job, submit_command, submit_job
+from acq_spark.errors import ClusterError
 
 __all__ = [
     "SPARK_HOME",

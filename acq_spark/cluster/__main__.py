@@ -24,11 +24,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from acq_spark.cluster.dist import Dist, DistError
-from acq_spark.cluster.processes import ClusterError, alive
+from acq_spark.cluster.dist import Dist
+from acq_spark.cluster.processes import alive
 from acq_spark.cluster.standalone import StandaloneCluster
 from acq_spark.cluster.submit import submit_command, submit_env
-from acq_spark.jars import MissingJarsError
+from acq_spark.errors import ClusterError, DistError, MissingJarsError
 
 DEFAULT_STATE = Path(tempfile.gettempdir()) / f"acq-spark-cluster-{os.getuid()}.json"
 

@@ -34,9 +34,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from acq_spark import PROJECT_ROOT
 from acq_spark.cluster.processes import link_or_copy
-from acq_spark.config import PROJECT_ROOT
-from acq_spark.jars import local_delta_jars, local_s3a_jars
+from acq_spark.errors import DistError
+from acq_spark.platform.jars import local_delta_jars, local_s3a_jars
 from acq_spark.resources import LOG4J_CONFIG
 
 DIST_DIR = PROJECT_ROOT / "dist"
@@ -45,10 +46,6 @@ ENV_ALIAS = "environment"  # the folder executors unpack the archive into: ./env
 MANIFEST = "MANIFEST.json"
 # Not needed where the archive runs: the cluster's Spark has the JVM side, and no compiler runs there.
 EXCLUDE = ("lib/python3.11/site-packages/pyspark/jars/*", "lib/python3.11/site-packages/tensorflow/include/*")
-
-
-class DistError(RuntimeError):
-    """``dist/`` is missing or incomplete: run ``make dist``."""
 
 
 @dataclass(frozen=True)

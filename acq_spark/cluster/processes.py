@@ -14,10 +14,6 @@ import socket
 from pathlib import Path
 
 
-class ClusterError(RuntimeError):
-    """The cluster did not come up, or a job submitted to it failed; the message ends with log tails."""
-
-
 def free_ports(n: int) -> list[int]:
     """``n`` distinct ports that are free on 127.0.0.1 right now (all bound at once, then released)."""
     socks = [socket.socket() for _ in range(n)]

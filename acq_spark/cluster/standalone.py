@@ -28,7 +28,8 @@ from typing import Any
 
 import pyspark
 
-from acq_spark.cluster.processes import ClusterError, alive, free_ports, kill_session, link_or_copy, tail
+from acq_spark.cluster.processes import alive, free_ports, kill_session, link_or_copy, tail
+from acq_spark.errors import ClusterError
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
 _DEPLOY = "org.apache.spark.deploy"

@@ -24,10 +24,11 @@ from pathlib import Path
 
 import pyspark
 
-from acq_spark.cluster.dist import ENV_ALIAS, Dist, DistError
-from acq_spark.cluster.processes import ClusterError, kill_session, tail
-from acq_spark.config import PROJECT_ROOT
-from acq_spark.jars import local_delta_jars, local_s3a_jars
+from acq_spark import PROJECT_ROOT
+from acq_spark.cluster.dist import ENV_ALIAS, Dist
+from acq_spark.cluster.processes import kill_session, tail
+from acq_spark.errors import ClusterError, DistError
+from acq_spark.platform.jars import local_delta_jars, local_s3a_jars
 from acq_spark.resources import LOG4J_CONFIG
 
 

@@ -15,15 +15,16 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import allocate, day_and_budget
+from acq_spark.allocation.publish import read_versions
 from acq_spark.allocation.tables import with_truth_values
-from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError
-from acq_spark.publish import read_versions
-from acq_spark.run_calendar import RunCalendar
-from acq_spark.schemas import KEYS
-from acq_spark.stages import StageTimer
-from acq_spark.tables import read_table, replace_days, table_exists, write_json, write_text
+from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.ingest.schemas import KEYS
+from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
+from acq_spark.platform.delta_tables import read_table, replace_days, table_exists
+from acq_spark.platform.fs import write_json, write_text
+from acq_spark.platform.run_log import StageTimer
 
 METHODS = ("rule_based", "acq", "oracle")
 

@@ -21,14 +21,14 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark import fs
+from acq_spark.allocation.publish import POINTERS, read_pointer, read_versions
 from acq_spark.config import Config, table_path
 from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT
 from acq_spark.experiment.uplift import ArmTotals, Uplift, relative_uplift
-from acq_spark.publish import POINTERS, read_pointer, read_versions
-from acq_spark.schemas import KEYS
-from acq_spark.stages import StageTimer
-from acq_spark.tables import replace_days, table_exists
+from acq_spark.ingest.schemas import KEYS
+from acq_spark.platform import fs
+from acq_spark.platform.delta_tables import replace_days, table_exists
+from acq_spark.platform.run_log import StageTimer
 
 TABLE = "experiment_results"
 

@@ -35,7 +35,7 @@ from acq_spark.features.windows import (
     with_pair_windows,
     without_history,
 )
-from acq_spark.schemas import KEYS
+from acq_spark.ingest.schemas import KEYS
 
 
 def with_decision_probes(df: DataFrame, decision_day: dt.date, last_input_day: dt.date) -> DataFrame:

@@ -26,8 +26,6 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark import fs
-from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError
 from acq_spark.features.assemble import (
@@ -39,13 +37,16 @@ from acq_spark.features.assemble import (
 )
 from acq_spark.features.columns import LEVEL, OBS, PROBE, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
 from acq_spark.features.history import history_before, history_rows, write_next_snapshot
+from acq_spark.features.sampling import training_sample
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
-from acq_spark.input_days import read_input
-from acq_spark.run_calendar import RunCalendar, require_label_days
-from acq_spark.sampling import training_sample
-from acq_spark.schemas import KEYS
-from acq_spark.stages import StageTimer, current_run_id, new_run_id
-from acq_spark.tables import read_json, replace_days_or_table, write_json, written_rows
+from acq_spark.ingest.days import read_input
+from acq_spark.ingest.run_calendar import RunCalendar, require_label_days
+from acq_spark.ingest.schemas import KEYS
+from acq_spark.platform import fs
+from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
+from acq_spark.platform.delta_tables import replace_days_or_table, written_rows
+from acq_spark.platform.fs import read_json, write_json
+from acq_spark.platform.run_log import StageTimer, current_run_id, new_run_id
 
 FEATURES_DIR = "artifacts/features"  # <version>/vocab.json, <version>/feature_spec.json, LATEST
 VOCAB_FILE = "vocab.json"
@@ -142,7 +143,7 @@ def run_build_features(
     Returns:
         The feature spec (which records the run calendar) and the vocabularies that were written.
     """
-    from acq_spark.validation import given_or_valid_input
+    from acq_spark.ingest.validation import given_or_valid_input
 
     with given_or_valid_input(spark, cfg, source, calendar) as (rows, calendar, _):
         return _build_features(spark, cfg, timer or StageTimer(), rows, calendar)

@@ -28,7 +28,7 @@ from acq_spark.features.columns import (
     mean_col,
     sum_col,
 )
-from acq_spark.schemas import KEYS
+from acq_spark.ingest.schemas import KEYS
 
 EPOCH = "1970-01-01"
 
@@ -54,19 +54,6 @@ def with_level_idx(df: DataFrame, levels: Sequence[int]) -> DataFrame:
     for i, n in enumerate(levels):
         level = F.when(F.col("n_creatives") >= n, F.lit(i)).otherwise(level)
     return df.withColumn(LEVEL, level)
-
-
-def has_level(n: Column, levels: Sequence[int]) -> Column:
-    """Whether ``n`` creatives reach the smallest of ``levels``: rows with a level, the training examples."""
-    return n >= min(levels)
-
-
-def level_creatives(n: Column, levels: Sequence[int]) -> Column:
-    """``n`` mapped to the largest of ``levels`` ≤ n (spec §2), 0 below the smallest: the creatives the features see."""
-    mapped = F.lit(0)
-    for level in levels:
-        mapped = F.when(n >= level, F.lit(level)).otherwise(mapped)
-    return mapped
 
 
 def window_stats_columns(windows: Sequence[int]) -> dict[str, Column]:

@@ -15,8 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from acq_spark.config.hparams import ModelHParams
 from acq_spark.models import losses
-from acq_spark.models.hparams import ModelHParams
 from acq_spark.models.layers import LevelTower, LogStandardize
 
 

@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from acq_spark.config.hparams import VARIANTS, ModelHParams
 from acq_spark.models import losses
 from acq_spark.models.base import CostModel
-from acq_spark.models.hparams import VARIANTS, ModelHParams
 from acq_spark.models.layers import CostHeads
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from acq_spark.config.hparams import ModelHParams
 from acq_spark.models.base import CostModel
 from acq_spark.models.baselines import CREAD, DNN, ZILN
-from acq_spark.models.hparams import ModelHParams
 from acq_spark.models.ubtm import UBTM
 from acq_spark.tree.cost_tree import CostTree
 

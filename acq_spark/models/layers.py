@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acq_spark.models.hparams import VARIANTS
+from acq_spark.config.hparams import VARIANTS
 
 _CLIP = 10.0  # standardised features are clipped to +-10: a guard against extreme raw values at scoring
 

@@ -8,9 +8,9 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from acq_spark.config.hparams import VARIANTS, ModelHParams
 from acq_spark.models import losses
 from acq_spark.models.base import CostModel
-from acq_spark.models.hparams import VARIANTS, ModelHParams
 from acq_spark.models.layers import CostHeads
 from acq_spark.models.tree_head import TreeHead
 from acq_spark.tree.cost_tree import CostTree

@@ -2,7 +2,7 @@
 
 Written to ``<warehouse>/reports/<dt>/report.md`` and ``report.html`` with PNG plots beside them (relative
 links, so the report reads where it lies, in a bucket too): it is built in a local temporary folder and each
-file is then written whole through :mod:`acq_spark.fs`, the plots first. Parts whose inputs are missing
+file is then written whole through :mod:`acq_spark.platform.fs`, the plots first. Parts whose inputs are missing
 (no truth outside the simulated world or none for the day, no Table 2 when the model comparison was not
 run) are left out with a note.
 """
@@ -18,16 +18,16 @@ import numpy as np
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark import fs
+from acq_spark.allocation.publish import read_pointer
 from acq_spark.config import Config, table_path
 from acq_spark.errors import AcqError, InputNotFoundError
 from acq_spark.evaluation.table4 import table4_markdown, truth_covers
-from acq_spark.publish import read_pointer
+from acq_spark.platform import fs
+from acq_spark.platform.delta_tables import table_exists
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.loop import closed_loop_lines, experiment_lines
 from acq_spark.report.plots import plot_calibration, plot_cost_curves, plot_lambda_search, plot_levels
 from acq_spark.report.quality import churn_lines, drift_lines, quarantine_lines
-from acq_spark.tables import table_exists
 from acq_spark.training.artifact import ModelArtifact, load_artifact
 
 REPORT_FILE = "report.md"
@@ -76,7 +76,7 @@ def sample_curves(
 
 def input_lines(cfg: Config, day: dt.date | str) -> list[str]:
     """The report's input section from the validation record of ``day``: rows, quarantined rows, outliers."""
-    from acq_spark.validation import validation_record_path
+    from acq_spark.ingest.validation import validation_record_path
 
     path = validation_record_path(cfg, day)
     if not fs.is_file(path):

@@ -19,8 +19,8 @@ from pyspark.sql import functions as F
 
 from acq_spark.config import Config
 from acq_spark.experiment.uplift import MIN_PAYING_ACCOUNTS
+from acq_spark.platform.delta_tables import table_exists
 from acq_spark.report.plots import plot_closed_loop, plot_uplift
-from acq_spark.tables import table_exists
 
 
 def _rows(spark: SparkSession, cfg: Config, table: str, day: dt.date) -> list:

@@ -19,19 +19,19 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from acq_spark.allocation.publish import latest_pointer_before, read_pointer, read_versions
 from acq_spark.config import Config
 from acq_spark.errors import AcqError
-from acq_spark.input_days import read_input
-from acq_spark.publish import latest_pointer_before, read_pointer, read_versions
-from acq_spark.schemas import KEYS
-from acq_spark.tables import read_table, table_exists
+from acq_spark.ingest.days import read_input
+from acq_spark.ingest.schemas import KEYS
+from acq_spark.platform.delta_tables import read_table, table_exists
 
 TOP_ACCOUNTS = 5
 
 
 def quarantine_lines(spark: SparkSession, cfg: Config, day: dt.date) -> list[str]:
     """The day's quarantined rows by reason (validation writes them under ``run_date`` = the decision day)."""
-    from acq_spark.validation import REASON
+    from acq_spark.ingest.validation import REASON
 
     path = cfg.table("quarantine")
     if not table_exists(spark, path):

@@ -11,15 +11,15 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.config import Config
-from acq_spark.errors import AcqError
 from acq_spark.features.assemble import packed_numeric
-from acq_spark.features.columns import NUMERIC_PACKED, SPARSE, idx_col
+from acq_spark.features.columns import NUMERIC_PACKED, idx_col
 from acq_spark.features.job import BuiltFeatures, load_built_features
 from acq_spark.features.vocab import OOV_INDEX
-from acq_spark.schemas import SCORES_SCHEMA
-from acq_spark.stages import StageTimer
-from acq_spark.tables import commit_metadata, read_table, replace_days, written_rows
+from acq_spark.ingest.schemas import SCORES_SCHEMA
+from acq_spark.platform.delta_tables import commit_metadata, read_table, replace_days, written_rows
+from acq_spark.platform.run_log import StageTimer
 from acq_spark.training.artifact import ModelArtifact, load_artifact
+from acq_spark.training.model_reads import check_model_reads, vocab_maps
 
 
 def numeric_input(rows: DataFrame, names: Sequence[str]) -> Column:
@@ -102,45 +102,6 @@ def extract_scoring_rows(
     rows = read_table(spark, cfg.table("scoring_rows"), what="scoring_rows (run jobs/build_features.py)")
     rows = rows.where(F.col("dt") == F.lit(decision_day))
     return reindexed(rows, features.vocab, artifact.vocab), decision_day
-
-
-class ModelMismatchError(AcqError, ValueError):
-    """The model to score with reads other features or levels than the scoring rows hold."""
-
-
-def check_model_reads(artifact: ModelArtifact, spec: dict[str, Any], levels: Sequence[int]) -> None:
-    """Check that the model ``artifact`` reads the numeric features, sparse columns and levels of ``spec``.
-
-    Raises:
-        ModelMismatchError: naming the model version and what differs.
-    """
-    model = artifact.feature_spec
-    if tuple(model["levels"]) != tuple(levels):
-        raise ModelMismatchError(f"model {artifact.version}: levels {model['levels']} differ from {list(levels)}")
-    if model["numeric_features"] != spec["numeric_features"]:
-        extra = sorted(set(model["numeric_features"]) ^ set(spec["numeric_features"]))[:3]
-        raise ModelMismatchError(
-            f"model {artifact.version} reads other numeric features than today's scoring rows hold (e.g. {extra}); "
-            "it was trained with other windows: pin a model of the current feature layout"
-        )
-    if [s["name"] for s in model["sparse_features"]] != [s["name"] for s in spec["sparse_features"]]:
-        raise ModelMismatchError(f"model {artifact.version} reads other sparse columns than today's scoring rows hold")
-
-
-def vocab_maps(rows_vocab: dict[str, Any], model_vocab: dict[str, Any]) -> dict[str, list[int]]:
-    """Per sparse column whose vocabularies differ: the model's index at each of the rows' indices.
-
-    Position i of a map is the rows' index i (0, the out-of-vocabulary index, first); a value the model's
-    vocabulary lacks maps to its out-of-vocabulary index. Columns with identical vocabularies are left out.
-    """
-    ours, theirs = rows_vocab["vocabularies"], model_vocab["vocabularies"]
-    oov = int(model_vocab.get("oov_index", OOV_INDEX))
-    maps = {}
-    for name in SPARSE:
-        if ours[name] != theirs[name]:
-            index = {value: i + 1 for i, value in enumerate(theirs[name])}
-            maps[name] = [oov] + [index.get(value, oov) for value in ours[name]]
-    return maps
 
 
 def reindexed(rows: DataFrame, rows_vocab: dict[str, Any], model_vocab: dict[str, Any]) -> DataFrame:

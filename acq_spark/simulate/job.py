@@ -7,14 +7,15 @@ from dataclasses import asdict
 
 from pyspark.sql import SparkSession
 
-from acq_spark import fs
+from acq_spark.allocation.publish import read_published
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputExistsError, InputNotFoundError, InputSchemaError
-from acq_spark.publish import read_published
+from acq_spark.platform import fs
+from acq_spark.platform.delta_tables import overwrite_table, replace_days, written_rows
+from acq_spark.platform.fs import write_json
+from acq_spark.platform.run_log import StageTimer
+from acq_spark.platform.storage import inspect_path
 from acq_spark.simulate.world import WorldParams, simulate_daily, simulate_day, simulate_pairs, simulate_truth
-from acq_spark.stages import StageTimer
-from acq_spark.storage import inspect_path
-from acq_spark.tables import overwrite_table, replace_days, write_json, written_rows
 
 
 def world_params(cfg: Config) -> WorldParams:

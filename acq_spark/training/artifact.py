@@ -3,7 +3,7 @@
 Layout: ``<warehouse>/models/<version>/`` with ``model.keras``, ``cost_tree.json``, ``vocab.json``,
 ``feature_spec.json``, ``config.json``, ``metrics.json``; ``<warehouse>/models/LATEST`` names the
 newest complete version and is written last (a failed training leaves the previous one in force).
-Every file goes through :mod:`acq_spark.fs`, so the warehouse may be a local folder or a bucket; the model
+Every file goes through :mod:`acq_spark.platform.fs`, so the warehouse may be a local folder or a bucket; the model
 file is written after the other parts, so a version with a model file is complete.
 """
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from acq_spark import fs
 from acq_spark.config import table_path
 from acq_spark.errors import InputNotFoundError
-from acq_spark.fs import LATEST
+from acq_spark.platform import fs
+from acq_spark.platform.fs import LATEST
 from acq_spark.tree.cost_tree import CostTree
 
 MODELS_DIR = "models"

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from acq_spark.sampling import in_part
+from acq_spark.features.sampling import in_part
 
 Arrays = dict[str, np.ndarray]
 
@@ -22,7 +22,7 @@ Arrays = dict[str, np.ndarray]
 def sample_days(
     df: DataFrame, days: Sequence[dt.date], max_rows: int, seed: int, total: int | None = None
 ) -> DataFrame:
-    """The rows of ``days``, down-sampled to about ``max_rows`` (:func:`acq_spark.sampling.in_part`).
+    """The rows of ``days``, down-sampled to about ``max_rows`` (:func:`acq_spark.features.sampling.in_part`).
 
     ``total`` is how many rows ``days`` hold in the full table (the run calendar's count); None counts
     ``df``'s. With the count of the full table, a table that already holds only the sample gives the

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from acq_spark.metrics import auc, gauc, mse, pauc
+from acq_spark.training.metrics import auc, gauc, mse, pauc
 
 METRICS = ("auc", "mse", "pauc", "gauc")
 

@@ -13,10 +13,11 @@ from pyspark.sql import SparkSession
 
 from acq_spark.config import Config, table_path
 from acq_spark.features.job import BuiltFeatures, load_built_features
-from acq_spark.run_calendar import RunCalendar
-from acq_spark.sampling import sample_parts
-from acq_spark.stages import LOG, StageTimer
-from acq_spark.tables import read_table, replace_days, write_text
+from acq_spark.features.sampling import sample_parts
+from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.platform.delta_tables import read_table, replace_days
+from acq_spark.platform.fs import write_text
+from acq_spark.platform.run_log import LOG, StageTimer
 from acq_spark.training.artifact import ModelArtifact, new_version, save_artifact
 from acq_spark.training.data import Arrays, collect_arrays, sample_days
 from acq_spark.training.evaluate import calibration_bins, table2_markdown, table2_row
@@ -59,8 +60,8 @@ def extract_training_data(
 
 def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple[Any, dict[str, Any], list]:
     """Build, fit and evaluate one model: the model, its Table-2 row (with timing) and its calibration bins."""
+    from acq_spark.config.hparams import ModelHParams
     from acq_spark.models.factory import build_model
-    from acq_spark.models.hparams import ModelHParams
     from acq_spark.models.training import fit, predict
 
     hparams = ModelHParams.from_train_config(cfg.train)

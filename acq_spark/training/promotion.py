@@ -21,6 +21,7 @@ import numpy as np
 
 from acq_spark.errors import AcqError
 from acq_spark.training.artifact import ModelArtifact, load_artifact
+from acq_spark.training.model_reads import check_model_reads, vocab_maps
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,6 @@ def champion_metrics(
         spec: the feature spec of ``val`` (the order of its sparse columns).
         rows_vocab: the vocabularies ``val`` was built with; each sparse index is mapped to the champion's.
     """
-    from acq_spark.scoring.job import vocab_maps
     from acq_spark.training.evaluate import table2_row
 
     maps = vocab_maps(rows_vocab, champion.vocab)
@@ -102,8 +102,6 @@ def champion_metrics(
 
 def champion_for(warehouse: str, spec: dict[str, Any], levels: tuple[int, ...]) -> ModelArtifact | None:
     """The current champion (``models/LATEST``) if it can read today's features ``spec`` and is not from a later day."""
-    from acq_spark.scoring.job import check_model_reads
-
     try:
         champion = load_artifact(warehouse)
         check_model_reads(champion, spec, levels)

@@ -18,14 +18,14 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from acq_spark import fs
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputNotFoundError, StageError
-from acq_spark.features.windows import has_level
-from acq_spark.fs import LATEST
-from acq_spark.run_calendar import RunCalendar
-from acq_spark.stages import StageTimer
-from acq_spark.tables import overwrite_table
+from acq_spark.ingest.levels import has_level
+from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.platform import fs
+from acq_spark.platform.delta_tables import overwrite_table
+from acq_spark.platform.fs import LATEST
+from acq_spark.platform.run_log import StageTimer
 from acq_spark.tree.cost_tree import CostTree, merge_quantiles
 
 TREE_DIR = "artifacts/cost_tree"
@@ -176,7 +176,7 @@ def run_build_tree(
         source: the validated input; None reads and validates ``creative_daily`` (nothing written).
         calendar: the run calendar of ``source`` (its label days); None computes it.
     """
-    from acq_spark.validation import given_or_valid_input
+    from acq_spark.ingest.validation import given_or_valid_input
 
     timer = timer or StageTimer()
     with given_or_valid_input(spark, cfg, source, calendar, record=False) as (rows, calendar, _):

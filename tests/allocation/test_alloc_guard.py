@@ -10,7 +10,7 @@ import pytest
 from acq_spark.allocation.guard import PublishFacts, check_before_solve, check_budget_used, check_run_calendar
 from acq_spark.config import PublishConfig
 from acq_spark.errors import InfeasibleBudgetError, PublishGuardError
-from acq_spark.run_calendar import DayTotals, plan_calendar
+from acq_spark.ingest.run_calendar import DayTotals, plan_calendar
 
 DAY = dt.date(2026, 1, 16)
 GUARD = PublishConfig(min_pairs_share_of_previous=0.5, min_budget_used_share=0.5, max_input_age_days=2)

@@ -13,9 +13,11 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
+from acq_spark import PROJECT_ROOT
 from acq_spark.allocation.job import day_and_budget, run_allocate
+from acq_spark.allocation.publish import pointer_path, publish_day, read_pointer, read_published
 from acq_spark.allocation.tables import account_rules, allocation_table, check_scores
-from acq_spark.config import PROJECT_ROOT, load_config
+from acq_spark.config import load_config
 from acq_spark.errors import (
     InfeasibleBudgetError,
     InputNotFoundError,
@@ -23,10 +25,9 @@ from acq_spark.errors import (
     InputSchemaError,
     PublishGuardError,
 )
-from acq_spark.publish import pointer_path, publish_day, read_pointer, read_published
-from acq_spark.run_calendar import RunCalendar
-from acq_spark.tables import delta_version, replace_days, table_exists
-from acq_spark.validation import SCHEMA
+from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.ingest.validation import SCHEMA
+from acq_spark.platform.delta_tables import delta_version, replace_days, table_exists
 
 D1, D2, D3 = dt.date(2026, 1, 5), dt.date(2026, 1, 6), dt.date(2026, 1, 7)
 N_PAIRS = 40
@@ -232,7 +233,7 @@ def test_a_kill_between_the_two_writes_keeps_the_pointer_which_guards_the_next_d
             raise RuntimeError("killed between the two writes")
         replace_days(df, path, days, **options)
 
-    monkeypatch.setattr("acq_spark.publish.replace_days", killed_before_account_rules)
+    monkeypatch.setattr("acq_spark.allocation.publish.replace_days", killed_before_account_rules)
     allocation, rules = read_published(spark, cfg.warehouse, D2)
     rerun = {"allocation": allocation.withColumn("run_id", F.lit("run-b")), "account_rules": rules}
     with pytest.raises(RuntimeError, match="killed between"):

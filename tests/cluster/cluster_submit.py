@@ -6,9 +6,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from acq_spark import PROJECT_ROOT
 from acq_spark.cluster import SubmittedJob
 from acq_spark.cluster.submit import start_process, submit_env
-from acq_spark.config import PROJECT_ROOT
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
 # Tiny, short jobs on a small shared machine: JIT only to C1 and the serial GC (≈20% faster here).

@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 from cluster_submit import CLUSTER_CONF, MEMORY, TEST_CONFIG
 
+from acq_spark import PROJECT_ROOT
 from acq_spark.cluster import StandaloneCluster, SubmittedJob, start_job
 from acq_spark.cluster.dist import Dist
 from acq_spark.cluster.standalone import can_hide_folders, copy_spark_home
-from acq_spark.config import PROJECT_ROOT
 
 JOB_TIMEOUT = 600.0
 

@@ -9,9 +9,10 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
+from acq_spark import PROJECT_ROOT
 from acq_spark.cluster import ClusterError, StandaloneCluster
 from acq_spark.cluster.processes import alive
-from acq_spark.config import PROJECT_ROOT, load_config
+from acq_spark.config import load_config
 
 pytestmark = pytest.mark.cluster
 

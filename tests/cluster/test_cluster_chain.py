@@ -36,18 +36,19 @@ from pyarrow import fs as pafs
 from pyspark.sql import functions as F
 from s3_store import use_store
 
-from acq_spark import fs
+from acq_spark import PROJECT_ROOT
+from acq_spark.allocation.publish import read_pointer, read_published
 from acq_spark.allocation.solver import solve_numpy
 from acq_spark.cluster import ClusterError, StandaloneCluster, SubmittedJob
 from acq_spark.cluster.processes import alive
 from acq_spark.cluster.submit import start_process
-from acq_spark.config import PROJECT_ROOT, load_config
+from acq_spark.config import load_config
 from acq_spark.errors import EXIT_LOCKED
-from acq_spark.nightly import run_nightly
-from acq_spark.publish import read_pointer, read_published
-from acq_spark.schemas import SCORES_SCHEMA
+from acq_spark.ingest.schemas import SCORES_SCHEMA
+from acq_spark.pipeline.nightly import run_nightly
+from acq_spark.platform import fs
+from acq_spark.platform.delta_tables import delta_version, replace_days
 from acq_spark.simulate.job import run_simulation
-from acq_spark.tables import delta_version, replace_days
 
 pytestmark = pytest.mark.cluster
 

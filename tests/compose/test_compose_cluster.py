@@ -21,11 +21,11 @@ import pytest
 from chispa import assert_df_equality
 from s3_store import use_store
 
-from acq_spark import fs
 from acq_spark.cluster import SubmittedJob
 from acq_spark.cluster.docker import Compose, DockerError
 from acq_spark.cluster.docker.compose import BUCKET, WORKERS
 from acq_spark.cluster.processes import free_ports
+from acq_spark.platform import fs
 
 pytestmark = pytest.mark.compose
 

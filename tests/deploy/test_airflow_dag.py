@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from acq_spark.config import PROJECT_ROOT
+from acq_spark import PROJECT_ROOT
 
 DAG_FILE = PROJECT_ROOT / "deploy" / "airflow" / "acq_nightly_dag.py"
 

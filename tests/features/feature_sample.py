@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from acq_spark.validation import SCHEMA
+from acq_spark.ingest.validation import SCHEMA
 
 D0 = dt.date(2026, 1, 1)
 SOURCE_SCHEMA = SCHEMA  # the input contract of spec §2

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
 
-from acq_spark.config import PROJECT_ROOT
+from acq_spark import PROJECT_ROOT
 from acq_spark.features.assemble import feature_columns
 from acq_spark.features.columns import LEVEL, OBS
 from acq_spark.features.job import run_build_features

@@ -11,8 +11,8 @@ from feature_sample import day
 from acq_spark.features.assemble import feature_columns
 from acq_spark.features.columns import NUMERIC_PACKED, numeric_feature_columns
 from acq_spark.features.job import SPEC_FILE, VOCAB_FILE, features_root, run_build_features
-from acq_spark.run_calendar import RunCalendar
-from acq_spark.tables import overwrite_table
+from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.platform.delta_tables import overwrite_table
 
 OVERRIDES = ("features.windows=[1,3]", "levels=[1,2,5]", "features.train_days=3")
 

@@ -9,9 +9,9 @@ from feature_sample import SOURCE_SCHEMA, day
 from pyspark.sql import functions as F
 
 from acq_spark.features.job import run_build_features
-from acq_spark.run_calendar import RunCalendar
-from acq_spark.sampling import split_days
-from acq_spark.tables import overwrite_table
+from acq_spark.features.sampling import split_days
+from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.platform.delta_tables import overwrite_table
 from acq_spark.training.data import sample_days
 
 OVERRIDES = ("features.windows=[1,3]", "levels=[1,2,5]", "features.train_days=3")

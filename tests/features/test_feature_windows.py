@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from acq_spark.features.assemble import with_decision_probes, with_point_in_time_features
-from acq_spark.features.windows import level_creatives
+from acq_spark.ingest.levels import level_creatives
 
 CHECKED = [
     "dt", "account_id", "photo_id", "level_idx",

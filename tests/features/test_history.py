@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
-from acq_spark.config import PROJECT_ROOT, load_config
+from acq_spark import PROJECT_ROOT
+from acq_spark.allocation.publish import read_published
+from acq_spark.config import load_config
 from acq_spark.features.history import TABLE, partition_days, read_from
 from acq_spark.features.job import run_build_features
-from acq_spark.nightly import run_nightly
-from acq_spark.publish import read_published
+from acq_spark.pipeline.nightly import run_nightly
+from acq_spark.platform.delta_tables import read_table
 from acq_spark.simulate.job import run_simulation
-from acq_spark.tables import read_table
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
 # Table 4 off: these nightlies are compared with each other, not with the truth (tests/test_chain.py runs it).

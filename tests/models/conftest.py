@@ -44,7 +44,7 @@ def tree(data) -> CostTree:
 
 @pytest.fixture(scope="session")
 def hparams():
-    from acq_spark.models.hparams import ModelHParams
+    from acq_spark.config.hparams import ModelHParams
 
     return ModelHParams(hidden_units=(16, 8), embedding_dim=3)
 

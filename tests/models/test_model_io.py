@@ -8,8 +8,8 @@ import pytest
 from conftest import KIND_VARIANTS, LEVELS, N_NUMERIC, VOCAB_SIZES
 
 from acq_spark.config import TrainConfig
+from acq_spark.config.hparams import ModelHParams
 from acq_spark.models.factory import build_model, cread_thresholds_from_tree
-from acq_spark.models.hparams import ModelHParams
 from acq_spark.models.training import predict
 
 

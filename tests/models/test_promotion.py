@@ -75,7 +75,8 @@ def test_non_finite_predictions_fail_the_gate_and_the_first_model_or_no_gate_alw
 
 
 def test_a_model_of_another_feature_layout_is_refused_naming_what_differs():
-    from acq_spark.scoring.job import ModelMismatchError, check_model_reads
+    from acq_spark.errors import ModelMismatchError
+    from acq_spark.training.model_reads import check_model_reads
 
     spec = {"levels": [1, 2], "numeric_features": ["cost_sum_1d"], "sparse_features": [{"name": "product_name"}]}
     same = ModelArtifact("/wh/models/m", "m", spec, CostTree.__new__(CostTree), {}, {})

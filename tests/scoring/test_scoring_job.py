@@ -9,8 +9,8 @@ from pyspark.sql import functions as F
 
 from acq_spark.features.assemble import packed_numeric
 from acq_spark.features.columns import NUMERIC_PACKED
+from acq_spark.platform.delta_tables import replace_days
 from acq_spark.scoring.job import numeric_input, scores_model_version
-from acq_spark.tables import replace_days
 
 SCHEMA = "account_id long, a double, b double"
 

@@ -11,7 +11,7 @@ import pytest
 from pyspark.sql import types as T
 
 from acq_spark.errors import InputNotFoundError, StageError
-from acq_spark.run_calendar import RunCalendar
+from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.tree.cost_tree import CostTree
 from acq_spark.tree.job import LATEST, TREE_DIR, build_cost_tree, load_latest_tree, run_build_tree
 

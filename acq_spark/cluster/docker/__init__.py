@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from acq_spark.cluster.docker.base_image import BaseImage, debian_mirror
 from acq_spark.cluster.docker.compose import Compose
-from acq_spark.cluster.docker.engine import DockerError, start_engine, stop_engine
+from acq_spark.cluster.docker.engine import start_engine, stop_engine
+from acq_spark.errors import DockerError
 
 __all__ = ["BaseImage", "Compose", "DockerError", "debian_mirror", "start_engine", "stop_engine"]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from acq_spark import PROJECT_ROOT
 from acq_spark.cluster.docker.base_image import BaseImage, debian_mirror, image_size_mb
 from acq_spark.cluster.docker.compose import PROJECT_IMAGE, Compose
 from acq_spark.cluster.docker.engine import (
@@ -18,7 +19,6 @@ from acq_spark.cluster.docker.engine import (
     start_engine,
     stop_engine,
 )
-from acq_spark.config import PROJECT_ROOT
 
 LOCAL = "local"
 

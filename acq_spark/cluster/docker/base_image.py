@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pyspark
 
-from acq_spark.cluster.docker.engine import DockerError, run
+from acq_spark.cluster.docker.engine import run
 from acq_spark.cluster.standalone import copy_spark_home
+from acq_spark.errors import DockerError
 
 REPOSITORY = "acq-spark-base"
 SUITE = "bookworm"  # its python3 is 3.11, the archive's Python (make dist --python-prefix /usr)

@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acq_spark.cluster.docker.engine import DockerError, compose_command, last_line, run
-from acq_spark.config import PROJECT_ROOT
+from acq_spark import PROJECT_ROOT
+from acq_spark.cluster.docker.engine import compose_command, last_line, run
+from acq_spark.errors import DockerError
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 PROJECT_IMAGE = "acq-spark:latest"

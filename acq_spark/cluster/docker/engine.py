@@ -16,17 +16,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from acq_spark.cluster.processes import ClusterError, alive, cmdline, tail
+from acq_spark.cluster.processes import alive, cmdline, tail
+from acq_spark.errors import DockerError
 
 STATE_DIR = Path("/var/tmp/acq-docker")
 ENGINE_STATE = STATE_DIR / "engine.json"
 DEBIAN_PACKAGES = {"dockerd": "docker.io", "docker": "docker.io", "docker-compose": "docker-compose",
                    "debootstrap": "debootstrap"}  # fmt: skip
-
-
-class DockerError(ClusterError):
-    """Docker cannot be used here (missing and not installable, the daemon did not start, a port taken,
-    the base image not built); the message is one line saying which and why."""
 
 
 def run(command: list[str], timeout: float = 600.0, check: bool = True) -> subprocess.CompletedProcess[str]:

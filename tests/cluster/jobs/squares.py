@@ -23,9 +23,9 @@ from pathlib import Path
 from pyspark import TaskContext
 from pyspark.sql import types as T
 
-from acq_spark.cli import parse_job_args, run_main
-from acq_spark.spark import get_spark
-from acq_spark.tables import overwrite_table
+from acq_spark.platform.cli import parse_job_args, run_main
+from acq_spark.platform.delta_tables import overwrite_table
+from acq_spark.platform.session import get_spark
 
 SCHEMA = T.StructType([T.StructField("id", T.LongType()), T.StructField("square", T.LongType())])
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from acq_spark.schemas import KEYS
+from acq_spark.ingest.schemas import KEYS
 
 
 def split_days(label_days: Sequence[str | dt.date]) -> tuple[list[dt.date], dt.date]:

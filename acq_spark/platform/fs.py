@@ -6,7 +6,7 @@ on a file system that renames atomically (POSIX, HDFS) a file goes to a temporar
 is renamed into place; on an object store it is one PUT of the complete object, which readers see whole or
 not at all. A version's files are written before the pointer that names it (:func:`write_latest`).
 
-S3 is configured like Spark's ``s3a://`` connector (:mod:`acq_spark.s3a`): :func:`configure` takes the
+S3 is configured like Spark's ``s3a://`` connector (:mod:`acq_spark.platform.s3a`): :func:`configure` takes the
 session's ``fs.s3a.*`` settings; without it, the standard AWS environment is used.
 """
 
@@ -23,8 +23,8 @@ from urllib.parse import urlparse
 
 from pyarrow import fs as pafs
 
-from acq_spark import s3a
-from acq_spark.errors import AcqError, InputNotFoundError, UnreadableFileError
+from acq_spark.errors import InputNotFoundError, StoreError, UnreadableFileError
+from acq_spark.platform import s3a
 
 LATEST = "LATEST"  # the pointer file naming a folder's newest complete version
 _S3_SCHEMES = ("s3a", "s3", "s3n")
@@ -33,12 +33,8 @@ _settings: dict[str, str] | None = None  # the fs.s3a.* settings in force in thi
 _s3_filesystems: dict[tuple, pafs.S3FileSystem] = {}
 
 
-class StoreError(AcqError, OSError):
-    """The store cannot be used: the bucket does not exist, the credentials are refused, or no one answers."""
-
-
 def configure(settings: Mapping[str, str] | None) -> None:
-    """Use these ``fs.s3a.*`` settings for ``s3a://`` from now on (the Spark session's, see :mod:`acq_spark.s3a`).
+    """Use these ``fs.s3a.*`` settings for ``s3a://`` from now on (the Spark session's, see :mod:`.s3a`).
 
     None goes back to the AWS environment's.
     """

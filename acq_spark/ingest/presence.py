@@ -13,16 +13,16 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 
-from acq_spark.cli import parse_job_args
 from acq_spark.config import Config
-from acq_spark.storage import PathContents, inspect_local_path, inspect_path, is_local
+from acq_spark.platform.cli import parse_job_args
+from acq_spark.platform.storage import PathContents, inspect_local_path, inspect_path, is_local
 
 
 def inspect_remote(cfg: Config) -> PathContents:
     """:func:`inspect_path` for ``cfg.input_path``, in the active session or a local[1] one with ``spark.conf``."""
     from pyspark.sql import SparkSession
 
-    from acq_spark.spark import get_spark
+    from acq_spark.platform.session import get_spark
 
     active = SparkSession.getActiveSession()
     # A probe, not a job: one local thread whatever the launcher's master, so it never waits for a cluster.

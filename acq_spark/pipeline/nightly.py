@@ -3,9 +3,9 @@ features → tree → train → score → allocate → evaluate → report, each
 
 A failing stage stops the chain with :class:`StageError` naming the stage and the cause; a run the
 publish guard would stop for its calendar or budget alone stops once validation has the calendar. Every
-output is written whole (Delta commits; artifacts through :mod:`acq_spark.fs`), and ``allocation`` /
+output is written whole (Delta commits; artifacts through :mod:`acq_spark.platform.fs`), and ``allocation`` /
 ``account_rules`` are replaced for the decision day only and published together through the
-pointer ``published/<dt>.json`` (:mod:`acq_spark.publish`), after the publish guard's checks, so a
+pointer ``published/<dt>.json`` (:mod:`acq_spark.allocation.publish`), after the publish guard's checks, so a
 failure leaves the published allocation of every day as it was. Table 4 runs only when the truth
 covers the decision day; otherwise the report says why, and the report and run record are written.
 """
@@ -22,12 +22,13 @@ from pyspark.sql import SparkSession
 from acq_spark.config import Config
 from acq_spark.errors import StageError
 from acq_spark.features.job import BuiltFeatures
-from acq_spark.lineage import input_lineage, run_lineage, table_versions
-from acq_spark.outage import store_outage
-from acq_spark.stages import LOG, StageTimer, current_run_id, setup_logging
-from acq_spark.tables import table_exists, write_json
+from acq_spark.ingest.validation import ValidInput
+from acq_spark.pipeline.lineage import input_lineage, run_lineage, table_versions
+from acq_spark.platform.delta_tables import table_exists
+from acq_spark.platform.fs import write_json
+from acq_spark.platform.outage import store_outage
+from acq_spark.platform.run_log import LOG, StageTimer, current_run_id, setup_logging
 from acq_spark.training.promotion import ModelChoice, takes_latest
-from acq_spark.validation import ValidInput
 
 T = TypeVar("T")
 
@@ -47,20 +48,20 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
 
     Each stage takes what the earlier ones built: the validated rows and the run calendar, the
     feature spec and vocabularies, the cost tree, the trained model (scored by version), the
-    allocation's run record. The run record names what the run read and wrote (:mod:`acq_spark.lineage`).
+    allocation's run record. The run record names what the run read and wrote (:mod:`acq_spark.pipeline.lineage`).
     The new model becomes ``models/LATEST`` only after the allocation is
     published, so a run that fails or is killed before that leaves ``LATEST`` as it was.
     """
     from acq_spark.allocation.job import check_run_start, run_allocate
-    from acq_spark.backfill import input_fingerprint
     from acq_spark.evaluation.table4 import run_table4
     from acq_spark.experiment.measure import run_experiment_measure
     from acq_spark.features.job import run_build_features
+    from acq_spark.ingest.days import input_fingerprint, read_input
+    from acq_spark.ingest.validation import valid_input
     from acq_spark.report.build import build_report
     from acq_spark.scoring.job import run_scoring
     from acq_spark.training.artifact import promote_model
     from acq_spark.tree.job import run_build_tree
-    from acq_spark.validation import valid_input
 
     setup_logging()
     timer = StageTimer()
@@ -83,7 +84,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
         features = _stage("features", lambda: run_build_features(spark, cfg, timer, clean, calendar))
         tree = _stage("tree", lambda: run_build_tree(spark, cfg, timer, clean, calendar))
     day = calendar.decision_day
-    fingerprint = input_fingerprint(spark, cfg, day)  # of the input just read; a backfill skips a day published from it
+    fingerprint = input_fingerprint(read_input(spark, cfg), day)  # a backfill skips a day published from it
     choice = _stage("train", lambda: choose_model(spark, cfg, timer, features, tree))
     artifact = choice.artifact
     LOG.info("model %s scores: %s", artifact.version, choice.reason)

@@ -1,6 +1,6 @@
 """Delta Lake's and the ``s3a://`` connector's JVM jars: resolved once at set-up, used from local files ever after.
 
-``python -m acq_spark.jars`` (run by ``make setup``) asks Spark's own Ivy resolver for
+``python -m acq_spark.platform.jars`` (run by ``make setup``) asks Spark's own Ivy resolver for
 ``io.delta:delta-spark_<spark major.minor>_2.13:<delta-spark version>`` from Maven Central
 into the local Ivy cache, then copies Delta's own jars (``io.delta_*``) into ``<project>/.jars``; and
 for ``org.apache.hadoop:hadoop-aws:<the Hadoop pyspark bundles>``, whose jars (hadoop-aws, the AWS SDK
@@ -17,18 +17,14 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlparse
 
-from acq_spark.config import PROJECT_ROOT
-from acq_spark.errors import AcqError
+from acq_spark import PROJECT_ROOT
+from acq_spark.errors import MissingJarsError
 
 JARS_DIR = PROJECT_ROOT / ".jars"
 MANIFEST = JARS_DIR / "MANIFEST"
 S3A_DIR = JARS_DIR / "s3a"
 # hadoop-aws, the AWS SDK bundle, S3's analytics accelerator and wildfly-openssl: what Spark lacks of it.
 S3A_JARS = ("org.apache.hadoop_hadoop-aws-", "software.amazon.", "org.wildfly.openssl_")
-
-
-class MissingJarsError(AcqError):
-    """Delta's jars have not been resolved (run ``make setup``), or were not passed to spark-submit."""
 
 
 def delta_coordinate() -> str:

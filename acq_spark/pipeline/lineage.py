@@ -1,7 +1,7 @@
 """What a run read and wrote, for its run record: the Delta versions of the input and of the tables it wrote,
 the configuration (secrets hidden) and the code's version.
 
-A run holds the warehouse's lock (:mod:`acq_spark.lock`), so the tables whose version moved between the
+A run holds the warehouse's lock (:mod:`acq_spark.platform.lock`), so the tables whose version moved between the
 start and the end of the run are exactly the ones it wrote.
 """
 
@@ -14,13 +14,14 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 import acq_spark
-from acq_spark.config import PROJECT_ROOT, Config, table_path
-from acq_spark.tables import delta_version
+from acq_spark import PROJECT_ROOT
+from acq_spark.config import Config, table_path
+from acq_spark.platform.delta_tables import delta_version
 
 
 def table_versions(spark: SparkSession, warehouse: str) -> dict[str, int]:
     """The latest Delta version of every table directly under ``warehouse``, by name."""
-    from acq_spark.maintenance import delta_tables
+    from acq_spark.pipeline.maintenance import delta_tables
 
     found = {}
     for name in delta_tables(spark, table_path(warehouse, "")):

@@ -1,7 +1,7 @@
 """The closed loop on the simulated world: the nightly decides a day, the world logs it under that decision, repeat.
 
 Night after night the model learns from logs its own allocations produced. Each night: the nightly
-(:func:`~acq_spark.nightly.run_nightly`) decides day D from the logs before it and publishes D's
+(:func:`~acq_spark.pipeline.nightly.run_nightly`) decides day D from the logs before it and publishes D's
 allocation; the world logs D under it (:func:`~acq_spark.simulate.job.log_published_day`), its truth moves
 to D + 1; with a holdout, D's uplift is measured from those logs at once (the next nightly measures it
 again from what it validates, the same rows). One row per night goes to the ``closed_loop`` table: Table 4's
@@ -20,13 +20,13 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark import fs
+from acq_spark.allocation.publish import read_pointer
 from acq_spark.config import Config, ConfigError
 from acq_spark.errors import AcqError
-from acq_spark.input_days import read_input
-from acq_spark.publish import read_pointer
-from acq_spark.stages import LOG, StageTimer, current_run_id, set_run_id
-from acq_spark.tables import replace_days
+from acq_spark.ingest.days import read_input
+from acq_spark.platform import fs
+from acq_spark.platform.delta_tables import replace_days
+from acq_spark.platform.run_log import LOG, StageTimer, current_run_id, set_run_id
 
 TABLE = "closed_loop"
 
@@ -112,7 +112,7 @@ def run_closed_loop(spark: SparkSession, cfg: Config, nights: int, timer: StageT
         InputNotFoundError: no simulated world in the warehouse.
     """
     from acq_spark.experiment.measure import measure_days
-    from acq_spark.nightly import run_nightly
+    from acq_spark.pipeline.nightly import run_nightly
     from acq_spark.report.build import build_report
     from acq_spark.simulate.job import load_world, log_published_day
 

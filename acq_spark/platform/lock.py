@@ -18,7 +18,7 @@ runs nothing, or a later process) and takes the lock over without waiting for st
 very process that none of its runs holds (a run whose delete failed while the store was away) is taken
 over too. A claim of another host or container, or one written without these fields, is judged by
 staleness only.
-:func:`release` is the on-call's way to delete a run's claim (``python -m acq_spark.unlock``).
+:func:`release` is the on-call's way to delete a run's claim (``python -m acq_spark.pipeline.unlock``).
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from acq_spark import fs
 from acq_spark.config import LockConfig, table_path
 from acq_spark.errors import AcqError, LockHeldError, NoSuchClaimError
-from acq_spark.process_start import ended, this_process
-from acq_spark.stages import LOG
+from acq_spark.platform import fs
+from acq_spark.platform.process_start import ended, this_process
+from acq_spark.platform.run_log import LOG
 
 LOCK_FOLDER = "_lock"
 _POLL_SECONDS = 0.5
@@ -223,7 +223,7 @@ def release(warehouse: str, run_id: str, cfg: LockConfig) -> list[str]:
     """Delete the claims of ``run_id``, the on-call's way to free a crashed run's lock; returns their locations.
 
     A claim is deleted when its last write is older than ``cfg.stale_after_minutes`` or its process is known
-    to have ended (see :func:`~acq_spark.process_start.ended`); else nothing is deleted.
+    to have ended (see :func:`~acq_spark.platform.process_start.ended`); else nothing is deleted.
 
     Raises:
         LockHeldError: a claim of the run is fresh and its process may still run; names the run and its age.

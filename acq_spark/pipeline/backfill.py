@@ -1,33 +1,28 @@
 """Backfills: the nightly chain for each day of a range, in order, each day seeing only the input before it.
 
-Each day is one nightly (:func:`~acq_spark.nightly.run_nightly` with ``run_date`` = the day) with its own
+Each day is one nightly (:func:`~acq_spark.pipeline.nightly.run_nightly` with ``run_date`` = the day) with its own
 run id (``<backfill run id>.<YYYYMMDD>``), so each day's artifacts are versioned by its run and each day
 replaces only its own partitions and its own publish pointer. The first failing day stops the backfill,
 naming the day; the days before it stay published. A day already published from the same input (the
-pointer's ``input_fingerprint``, :func:`input_fingerprint`) is skipped unless ``force``, so re-running a
-range resumes where it stopped.
+pointer's ``input_fingerprint``, :func:`~acq_spark.ingest.days.input_fingerprint`) is skipped unless
+``force``, so re-running a range resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import time
 from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
+from acq_spark.allocation.publish import read_pointer
 from acq_spark.config import Config
-from acq_spark.errors import AcqError
-from acq_spark.input_days import read_input
-from acq_spark.publish import read_pointer
-from acq_spark.stages import LOG, current_run_id, set_run_id
-
-
-class BackfillError(AcqError):
-    """A day of a backfill failed; the message names the day and its cause, the days before it are published."""
+from acq_spark.errors import BackfillError
+from acq_spark.ingest.days import input_fingerprint, read_input
+from acq_spark.pipeline.nightly import run_nightly
+from acq_spark.platform.run_log import LOG, current_run_id, set_run_id
 
 
 @dataclass(frozen=True)
@@ -51,19 +46,6 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def input_fingerprint(spark: SparkSession, cfg: Config, day: dt.date) -> str:
-    """A digest of the input files a nightly for ``day`` reads (those of the days before it).
-
-    For Delta, the files of the table's current snapshot in those partitions (read from its log, no data
-    read); for Parquet, the files listed. A day's input that is rewritten, appended to or deleted from
-    gets another fingerprint; a day after ``day`` being added does not change it.
-    """
-    rows = read_input(spark, cfg)
-    files = sorted(rows.where(F.col("dt") < F.lit(day)).inputFiles())
-    digest = hashlib.sha256("\n".join(files).encode()).hexdigest()[:20]
-    return f"{len(files)}-files-{digest}"
-
-
 def run_backfill(
     spark: SparkSession, cfg: Config, first: dt.date, last: dt.date, force: bool = False
 ) -> list[BackfillDay]:
@@ -72,8 +54,6 @@ def run_backfill(
     Raises:
         BackfillError: naming the first day that failed (with its cause chained); later days are not run.
     """
-    from acq_spark.nightly import run_nightly
-
     days = days_between(first, last)
     base = current_run_id() or set_run_id()
     done: list[BackfillDay] = []
@@ -83,7 +63,8 @@ def run_backfill(
             set_run_id(f"{base}.{day:%Y%m%d}")
             start = time.perf_counter()
             pointer = read_pointer(cfg.warehouse, day)
-            if not force and pointer and pointer.get("input_fingerprint") == input_fingerprint(spark, cfg, day):
+            same_input = pointer and pointer.get("input_fingerprint") == input_fingerprint(read_input(spark, cfg), day)
+            if not force and same_input:
                 done.append(BackfillDay(day, "skipped", time.perf_counter() - start, pointer["run_id"]))
                 LOG.info("backfill day %d/%d %s: skipped, published by run %s from the same input",
                          i, len(days), day, pointer["run_id"])  # fmt: skip

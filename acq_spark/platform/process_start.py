@@ -2,7 +2,7 @@
 
 Where ``/proc`` says (Linux): the boot id (pids start over at each boot), the pid namespace (a container's
 pids are its own) and the process's start in clock ticks since boot (a pid is reused by a later process).
-:mod:`acq_spark.lock` writes these into its claim, so that a run on the claim's host knows at once that a
+:mod:`acq_spark.platform.lock` writes these into its claim, so that a run on the claim's host knows at once that a
 crashed run's process is gone.
 """
 

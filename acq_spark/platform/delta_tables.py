@@ -2,8 +2,8 @@
 
 Delta writes are atomic: a job that fails before its commit leaves the table as it was.
 Day-partitioned outputs are written with ``replaceWhere`` so a re-run of a day replaces
-that day only. Small artifacts (JSON, text) go through :mod:`acq_spark.fs` (whole or not at all, on
-any store); its readers and writers are re-exported here for the jobs that use both.
+that day only. Small artifacts (JSON, text) go through :mod:`acq_spark.platform.fs` (whole or not at all, on
+any store).
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from acq_spark.errors import InputNotFoundError, UnreadableFileError
-from acq_spark.fs import read_json, read_pointer, read_text, write_json, write_text  # noqa: F401  (re-exported)
-from acq_spark.storage import DELTA_LOG, PathContents, hadoop_filesystem, inspect_path
+from acq_spark.platform.storage import DELTA_LOG, PathContents, hadoop_filesystem, inspect_path
 
 
 def table_exists(spark: SparkSession, path: str, fmt: str = "delta") -> bool:
     """Whether a table of format ``fmt`` exists at ``path`` (any URI scheme Spark reads).
 
     Parquet is a single file or a folder with data files at any depth (Hive-style ``dt=…/``
-    sub-folders, names with or without ``.parquet``); see :mod:`acq_spark.storage`.
+    sub-folders, names with or without ``.parquet``); see :mod:`acq_spark.platform.storage`.
     """
     if fmt == "delta":
         from delta.tables import DeltaTable

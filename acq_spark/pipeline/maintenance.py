@@ -23,8 +23,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from acq_spark.config import MaintenanceConfig
-from acq_spark.stages import LOG, StageTimer
-from acq_spark.storage import DELTA_LOG, hadoop_filesystem
+from acq_spark.platform.run_log import LOG, StageTimer
+from acq_spark.platform.storage import DELTA_LOG, hadoop_filesystem
 
 # Tables that readers look up by key (an account's allocation, its rules, a pair's scores).
 ZORDER: Mapping[str, tuple[str, ...]] = {

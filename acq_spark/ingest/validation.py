@@ -25,15 +25,16 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from acq_spark.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
-from acq_spark.features.windows import has_level, level_creatives
-from acq_spark.input_days import WHAT, read_input
-from acq_spark.run_calendar import DayTotals, RunCalendar, input_calendar, plan_calendar
-from acq_spark.schemas import KEYS
-from acq_spark.stages import LOG
-from acq_spark.tables import reading, replace_days, write_json
+from acq_spark.ingest.days import WHAT, days_to_read, read_input
+from acq_spark.ingest.levels import has_level, level_creatives
+from acq_spark.ingest.run_calendar import DayTotals, RunCalendar, input_calendar, plan_calendar
+from acq_spark.ingest.schemas import KEYS
+from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
+from acq_spark.platform.delta_tables import reading, replace_days
+from acq_spark.platform.fs import write_json
+from acq_spark.platform.run_log import LOG
 
 ROW_KEY = ("dt", *KEYS)  # one input row per pair and day
 SCHEMA = T.StructType(
@@ -91,7 +92,7 @@ class ValidationResult:
         }
 
     def summary(self) -> dict[str, object]:
-        """The input summary of the clean rows (as :func:`acq_spark.summary.input_summary`), from the per-day sums."""
+        """The input summary of the clean rows (as :func:`.summary.input_summary`), from the per-day sums."""
         days = {d: f for d, f in sorted(self.per_day.items()) if f["rows"]}
         n = sum(int(f["rows"]) for f in days.values())
         total, squares = (sum(float(f[k] or 0.0) for f in days.values()) for k in ("cost_sum", "cost_sq"))
@@ -327,7 +328,7 @@ class ValidInput(NamedTuple):
 def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterator[ValidInput]:
     """Read ``creative_daily`` and validate it; the clean rows and the run calendar, cached for the ``with`` block.
 
-    Only the input days the run needs are read (:func:`acq_spark.features.history.days_to_read`). The calendar
+    Only the input days the run needs are read (:func:`acq_spark.ingest.days.days_to_read`). The calendar
     (decision day, label days, creatives per day) and the input summary come from the validation's own
     counts, in the same pass over the rows.
     With ``record``, this run's quarantine and validation record are written under its decision day and
@@ -341,8 +342,6 @@ def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterat
             before the decision day.
         UnreadableFileError: a data file of the input is truncated or not Parquet (naming the file).
     """
-    from acq_spark.features.history import days_to_read
-
     raw = read_input(spark, cfg, check=True)
     rows = by_account(days_to_read(raw, cfg), cfg.spark.shuffle_partitions)
     with cached(flag_rows(rows), INPUT_SIZED_CACHE) as flagged:

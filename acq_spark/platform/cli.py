@@ -13,9 +13,9 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from acq_spark import fs, s3a
 from acq_spark.config import Config, ConfigError, load_config
 from acq_spark.errors import EXIT_USAGE
+from acq_spark.platform import fs, s3a
 
 
 def job_parser(description: str) -> argparse.ArgumentParser:
@@ -65,13 +65,13 @@ def check_stores(cfg: Config) -> None:
 
 @contextmanager
 def job_lock(cfg: Config, job: str) -> Iterator[None]:
-    """Hold the warehouse's lock (:mod:`acq_spark.lock`) for the block: one writing run at a time per warehouse.
+    """Hold the warehouse's lock (:mod:`.lock`) for the block: one writing run at a time per warehouse.
 
     Raises:
         LockHeldError: another run holds it; nothing has been written.
     """
-    from acq_spark.lock import warehouse_lock
-    from acq_spark.stages import current_run_id, set_run_id
+    from acq_spark.platform.lock import warehouse_lock
+    from acq_spark.platform.run_log import current_run_id, set_run_id
 
     with warehouse_lock(cfg.warehouse, current_run_id() or set_run_id(), job, cfg.lock):
         yield
@@ -81,13 +81,13 @@ def run_main(main: Callable[[], int | None]) -> None:
     """Run a job's ``main`` as one run and exit with its status (0, or :func:`~acq_spark.errors.exit_status`).
 
     A failure logs its full traceback, then ends with one line on stderr, ``error: <what and why>`` (for a
-    store that stopped answering, the store, the operation and the object: :mod:`acq_spark.outage`);
+    store that stopped answering, the store, the operation and the object: :mod:`acq_spark.platform.outage`);
     the status tells a scheduler what kind of failure it was (3 bad input, 4 infeasible budget, 5 the
     warehouse is locked by another run, 1 other).
     """
     from acq_spark.errors import AcqError, exit_status
-    from acq_spark.outage import store_outage
-    from acq_spark.stages import LOG, set_run_id, setup_logging
+    from acq_spark.platform.outage import store_outage
+    from acq_spark.platform.run_log import LOG, set_run_id, setup_logging
 
     setup_logging()
     set_run_id()

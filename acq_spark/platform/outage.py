@@ -2,17 +2,17 @@
 
 Spark's ``s3a://`` connector retries a request the store does not answer (``fs.s3a.retry.limit`` times,
 backing off exponentially from ``fs.s3a.retry.interval``, each try made up to ``fs.s3a.attempts.maximum``
-times by the AWS SDK; :data:`acq_spark.s3a.RETRIES`), then fails with a Java exception that names the
+times by the AWS SDK; :data:`acq_spark.platform.s3a.RETRIES`), then fails with a Java exception that names the
 operation and the object, e.g. ``java.net.ConnectException: listObjects() on s3a://b/wh/scores/_delta_log:
 … Connection refused``, under pages of Spark's stack trace. :func:`store_outage` finds that line and says it
-as a :class:`~acq_spark.fs.StoreError` naming the store, the operation and the object.
+as a :class:`~acq_spark.platform.fs.StoreError` naming the store, the operation and the object.
 """
 
 from __future__ import annotations
 
 import re
 
-from acq_spark import fs
+from acq_spark.platform import fs
 
 # "<exception class>: <operation> on <s3a URI>: <detail>", as the s3a connector words a failed operation
 _FAILED_OPERATION = re.compile(
@@ -34,7 +34,7 @@ def store_name() -> str:
 
 
 def store_outage(exc: BaseException) -> fs.StoreError | None:
-    """The :class:`~acq_spark.fs.StoreError` ``exc`` amounts to when the store did not answer, else None.
+    """The :class:`~acq_spark.platform.fs.StoreError` ``exc`` amounts to when the store did not answer, else None.
 
     Its cause is ``exc``, so the log keeps the whole Java stack.
     """

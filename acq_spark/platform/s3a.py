@@ -12,15 +12,12 @@ arguments, so Spark and Python read the store alike. Secrets never leave these d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-HADOOP_PREFIX = "spark.hadoop."
-SECRET_KEYS = ("fs.s3a.access.key", "fs.s3a.secret.key", "fs.s3a.session.token")
-# What redacted() hides in any text: the values of these settings, and anything named like a secret.
-SECRET_NAME = re.compile(r"secret|password|token|access[._]?key", re.IGNORECASE)
+from acq_spark.config.secrets import HADOOP_PREFIX, is_secret
+
 DEFAULT_REGION = "us-east-1"
 # How long s3a keeps retrying a store that does not answer before the operation fails. Hadoop's defaults
 # (7 retries backing off exponentially from 500 ms, each try made 6 times by the AWS SDK) keep one operation
@@ -89,11 +86,6 @@ def arrow_options(settings: Mapping[str, str]) -> dict[str, Any]:
     options["connect_timeout"] = 5.0
     options["request_timeout"] = 30.0
     return options
-
-
-def is_secret(key: str) -> bool:
-    """Whether the setting ``key`` holds a secret (a credential, a password, a token)."""
-    return key.removeprefix(HADOOP_PREFIX) in SECRET_KEYS or bool(SECRET_NAME.search(key))
 
 
 def redacted(text: str, settings: Mapping[str, str]) -> str:

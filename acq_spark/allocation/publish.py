@@ -2,7 +2,7 @@
 
 Two Delta tables cannot share one commit, so a day is published in three steps: the day is
 replaced in ``allocation`` (one commit), then in ``account_rules`` (one commit), then the pointer
-``<warehouse>/published/<dt>.json`` is written whole (:mod:`acq_spark.fs`: temporary file + rename,
+``<warehouse>/published/<dt>.json`` is written whole (:mod:`acq_spark.platform.fs`: temporary file + rename,
 or one object PUT on a bucket), naming the
 run and the Delta version of each table. Readers call :func:`read_published`, which reads both
 tables at the pointer's versions (Delta time travel), so a job killed between the steps leaves
@@ -17,10 +17,10 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark import fs
 from acq_spark.config import table_path
 from acq_spark.errors import InputNotFoundError
-from acq_spark.tables import commit_version, replace_days
+from acq_spark.platform import fs
+from acq_spark.platform.delta_tables import commit_version, replace_days
 
 TABLES = ("allocation", "account_rules")
 POINTERS = "published"

@@ -5,15 +5,15 @@ Python executables, the jars and the driver's JVM options):
 
 * ``python jobs/<job>.py``: the project launches the JVM, so the ``spark`` section of the
   configuration sets them (``spark.master``, ``driver_memory``, ...), and Delta's jars come from
-  ``.jars/`` (resolved once at set-up by ``python -m acq_spark.jars``).
+  ``.jars/`` (resolved once at set-up by ``python -m acq_spark.platform.jars``).
 * ``spark-submit jobs/<job>.py`` (or ``python -m acq_spark.cluster submit``): the JVM exists before
   any project code runs. The launch settings are spark-submit's and spark-defaults', and the YAML
   never overrides them; every other project setting applies only where the launcher set nothing.
   Delta's jars must come with the launch (``--jars``): their absence is one clear error.
 
-Object stores: the ``fs.s3a.*`` settings the standard AWS environment implies (:mod:`acq_spark.s3a`)
+Object stores: the ``fs.s3a.*`` settings the standard AWS environment implies (:mod:`acq_spark.platform.s3a`)
 are added as ``spark.hadoop.fs.s3a.*`` under the explicit ones (``spark.conf``, spark-defaults), and
-the session's settings then configure the Python side (:mod:`acq_spark.fs`) the same way.
+the session's settings then configure the Python side (:mod:`acq_spark.platform.fs`) the same way.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from collections.abc import Mapping
 
 from pyspark.sql import SparkSession
 
-from acq_spark import fs, s3a
 from acq_spark.config import SparkConfig
-from acq_spark.jars import MissingJarsError, local_delta_jars, local_s3a_jars
+from acq_spark.errors import MissingJarsError
+from acq_spark.platform import fs, s3a
+from acq_spark.platform.jars import local_delta_jars, local_s3a_jars
+from acq_spark.platform.run_log import LOG, setup_logging
 from acq_spark.resources import LOG4J_CONFIG
-from acq_spark.stages import LOG, setup_logging
 
 ARROW_BATCH_ROWS = 16_384  # rows per Arrow batch sent to Python workers (= the default score.batch_size)
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
@@ -161,7 +162,7 @@ def _check_delta_on_classpath() -> None:
         try:
             jars = ",".join(str(p) for p in local_delta_jars())
         except MissingJarsError:
-            jars = "<the jars of `python -m acq_spark.jars`>"
+            jars = "<the jars of `python -m acq_spark.platform.jars`>"
         raise MissingJarsError(
             "Delta Lake's jars are not on the driver's classpath: spark-submit needs them at launch, e.g. "
             f"`spark-submit --jars {jars} ...`, or submit with `python -m acq_spark.cluster submit`, "

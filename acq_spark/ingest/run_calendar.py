@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from acq_spark.errors import InputRowsError
-from acq_spark.features.windows import has_level, level_creatives
+from acq_spark.ingest.levels import has_level, level_creatives
 
 MIN_LABEL_DAYS = 2  # training needs a training day and a validation day (training.data.split_days)
 
