@@ -48,7 +48,7 @@ def world(spark, tmp_path_factory):
 
 
 def test_artifact_reloads_with_identical_predictions(spark, world):
-    from acq_spark.models.training import predict
+    from acq_spark.models.fitting import predict
 
     cfg, artifact, _ = world
     loaded = load_artifact(cfg.warehouse)
@@ -78,7 +78,7 @@ def test_scores_cover_every_scoring_pair_with_monotone_concave_pvalue(spark, wor
 
 def test_distributed_scores_equal_the_models_own_predictions(spark, world):
     """mapInArrow + packed features + the compiled padded forward pass give Keras' own predict."""
-    from acq_spark.models.training import predict
+    from acq_spark.models.fitting import predict
 
     cfg, artifact, _ = world
     spec = artifact.feature_spec

@@ -17,11 +17,12 @@ from pyspark.sql import functions as F
 from acq_spark.allocation.job import allocate, day_and_budget
 from acq_spark.allocation.publish import read_versions
 from acq_spark.allocation.tables import with_truth_values
-from acq_spark.config import Config, table_path
+from acq_spark.config import Config
 from acq_spark.errors import InputNotFoundError
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
+from acq_spark.platform.catalog import report_dir
 from acq_spark.platform.delta_tables import read_table, replace_days, table_exists
 from acq_spark.platform.fs import write_json, write_text
 from acq_spark.platform.run_log import StageTimer
@@ -77,9 +78,19 @@ def has_day(truth: DataFrame, day: dt.date | str) -> bool:
     return bool(truth.where(F.col("dt") == F.lit(str(day)).cast("date")).limit(1).count())
 
 
-def truth_covers(spark: SparkSession, cfg: Config, day: dt.date | str) -> bool:
-    """Whether a ``truth`` table exists and has rows for ``day``, so that Table 4 can be computed for it."""
-    return table_exists(spark, cfg.table("truth")) and has_day(spark.read.format("delta").load(cfg.table("truth")), day)
+NO_TRUTH = "there is no truth table"
+
+
+def truth_gap(spark: SparkSession, cfg: Config, day: dt.date | str) -> str | None:
+    """Why Table 4 cannot be computed for ``day`` (:data:`NO_TRUTH`, or no truth rows of ``day``); None when it can.
+
+    The one check of the truth's coverage: the nightly decides with it whether to run Table 4, the report what to say.
+    """
+    if not table_exists(spark, cfg.table("truth")):
+        return NO_TRUTH
+    if not has_day(spark.read.format("delta").load(cfg.table("truth")), day):
+        return f"the truth does not cover {day}"
+    return None
 
 
 def run_table4(
@@ -159,8 +170,8 @@ def run_table4(
     ]
     frame = spark.createDataFrame(rows).withColumn("dt", F.lit(day)).withColumn("budget", F.lit(budget))
     replace_days(frame, cfg.table("allocation_eval"), [day])
-    report_dir = table_path(cfg.warehouse, f"reports/{day}")
-    write_text(f"{report_dir}/table4.md", table4_markdown(day, budget, results))
-    write_json(f"{report_dir}/table4.json", summary)
+    folder = report_dir(cfg.warehouse, day)
+    write_text(f"{folder}/table4.md", table4_markdown(day, budget, results))
+    write_json(f"{folder}/table4.json", summary)
     return summary
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from acq_spark.errors import InputRowsError
@@ -129,14 +129,25 @@ def require_label_days(calendar: RunCalendar, needed: int = MIN_LABEL_DAYS) -> N
         )
 
 
+def day_totals_columns(levels: Sequence[int], kept: Column | None = None) -> list[Column]:
+    """The aggregates of a day's :class:`DayTotals` over its rows where ``kept`` (every row when None).
+
+    ``rows``, ``creatives`` (level-mapped) and ``labelled`` (rows with a level): the one definition the
+    calendar and validation's per-day figures share.
+    """
+    n = F.col("n_creatives")
+    kept = F.lit(True) if kept is None else kept
+    return [
+        F.count(F.when(kept, 1)).alias("rows"),
+        F.sum(F.when(kept, level_creatives(n, levels))).alias("creatives"),
+        F.count(F.when(kept & has_level(n, levels), 1)).alias("labelled"),
+    ]
+
+
 def input_totals(df: DataFrame, levels: Sequence[int]) -> dict[dt.date, DayTotals]:
     """Rows, level-mapped creatives and rows with a level per input day of ``df`` (one small row per day)."""
-    totals = df.groupBy("dt").agg(
-        F.count(F.lit(1)).alias("n"),
-        F.sum(level_creatives(F.col("n_creatives"), levels)).alias("creatives"),
-        F.count(F.when(has_level(F.col("n_creatives"), levels), 1)).alias("labelled"),
-    )
-    return {r["dt"]: DayTotals(int(r["n"]), int(r["creatives"] or 0), int(r["labelled"])) for r in totals.collect()}
+    totals = df.groupBy("dt").agg(*day_totals_columns(levels))
+    return {r["dt"]: DayTotals(int(r["rows"]), int(r["creatives"] or 0), int(r["labelled"])) for r in totals.collect()}
 
 
 def input_calendar(df: DataFrame, levels: Sequence[int], train_days: int, run_date: dt.date | None) -> RunCalendar:

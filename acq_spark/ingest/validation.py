@@ -28,8 +28,7 @@ from pyspark.sql import types as T
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
 from acq_spark.ingest.days import WHAT, days_to_read, read_input
-from acq_spark.ingest.levels import has_level, level_creatives
-from acq_spark.ingest.run_calendar import DayTotals, RunCalendar, input_calendar, plan_calendar
+from acq_spark.ingest.run_calendar import DayTotals, RunCalendar, day_totals_columns, input_calendar, plan_calendar
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.platform.delta_tables import reading, replace_days
@@ -285,9 +284,7 @@ def _day_figures(levels: Sequence[int] | None) -> list[Column]:
         F.count(F.lit(1)).alias("n"),
         F.count(REASON).alias("bad"),
         F.count(F.when(F.col(_IS_OUTLIER), 1)).alias("outliers"),
-        F.count(F.when(clean, 1)).alias("rows"),
-        F.sum(F.when(clean, level_creatives(n, levels))).alias("creatives"),
-        F.count(F.when(clean & has_level(n, levels), 1)).alias("labelled"),
+        *day_totals_columns(levels, clean),
         F.count(F.when(clean & (cost == 0), 1)).alias("zero_cost"),
         F.sum(F.when(clean, cost)).alias("cost_sum"),
         F.sum(F.when(clean, cost * cost)).alias("cost_sq"),

@@ -1,4 +1,4 @@
-"""Build any cost model by name, compiled and ready for :func:`models.training.fit`."""
+"""Build any cost model by name, compiled and ready for :func:`acq_spark.models.fitting.fit`."""
 
 from __future__ import annotations
 

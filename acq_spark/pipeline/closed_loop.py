@@ -25,6 +25,7 @@ from acq_spark.config import Config, ConfigError
 from acq_spark.errors import AcqError
 from acq_spark.ingest.days import read_input
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import report_dir
 from acq_spark.platform.delta_tables import replace_days
 from acq_spark.platform.run_log import LOG, StageTimer, current_run_id, set_run_id
 
@@ -82,7 +83,7 @@ def night_facts(cfg: Config, day: dt.date, run_id: str) -> dict[str, Any]:
 
     pointer = read_pointer(cfg.warehouse, day) or {}
     record = fs.read_json(cfg.table(f"runs/allocation/{day}/{run_id}.json"), "allocation run record")
-    table4_path = cfg.table(f"reports/{day}/table4.json")
+    table4_path = f"{report_dir(cfg.warehouse, day)}/table4.json"
     table4 = fs.read_json(table4_path, "Table 4 summary") if fs.is_file(table4_path) else {}
     version = (pointer.get("scores") or {}).get("model_version")
     auc = load_artifact(cfg.warehouse, version).metrics.get("auc") if version else None

@@ -3,8 +3,7 @@
 ``with cached(df) as df:`` persists ``df`` for the block and unpersists it when the block ends,
 however it ends. Intermediate results as large as the input (the validated rows, the point-in-time
 features) use :data:`INPUT_SIZED_CACHE`: the executors' local disks, never the JVM heap, so the
-heap does not grow with the input (1M pairs x 15 days ran out of a 2g driver's heap in local mode
-with MEMORY_AND_DISK, and runs with DISK_ONLY).
+heap does not grow with the input.
 """
 
 from __future__ import annotations

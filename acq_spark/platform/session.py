@@ -101,7 +101,7 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         # Arrow batches to Python workers: bounded by rows only. At Int.MaxValue bytes Spark skips
-        # its per-row size check while filling a batch, 7-14% of the scoring JVM's time.
+        # its per-row size check while filling a batch (BENCHMARKS.md, scoring throughput).
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS),
         "spark.sql.execution.arrow.maxBytesPerBatch": str(2**31 - 1),
         "spark.sql.adaptive.enabled": "true",

@@ -19,10 +19,11 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.publish import read_pointer
-from acq_spark.config import Config, table_path
+from acq_spark.config import Config
 from acq_spark.errors import AcqError, InputNotFoundError
-from acq_spark.evaluation.table4 import table4_markdown, truth_covers
+from acq_spark.evaluation.table4 import NO_TRUTH, table4_markdown, truth_gap
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import report_dir
 from acq_spark.platform.delta_tables import table_exists
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.loop import closed_loop_lines, experiment_lines
@@ -31,10 +32,6 @@ from acq_spark.report.quality import churn_lines, drift_lines, quarantine_lines
 from acq_spark.training.artifact import ModelArtifact, load_artifact
 
 REPORT_FILE = "report.md"
-
-
-def report_dir(cfg: Config, day: dt.date | str) -> str:
-    return table_path(cfg.warehouse, f"reports/{day}")
 
 
 def latest_run_record(cfg: Config, day: dt.date | str) -> dict[str, Any] | None:
@@ -130,7 +127,7 @@ def build_report(
             names, else the one ``models/LATEST`` names.
         choice: why that model scored (pinned, passed or failed the promotion gate), for the Model section.
     """
-    folder = report_dir(cfg, day)
+    folder = report_dir(cfg.warehouse, day)
     with tempfile.TemporaryDirectory(prefix="acq-report-") as tmp:
         names = render_report(spark, cfg, day, Path(tmp), stages, record, table4, artifact, choice)
         for name in sorted(names, key=lambda n: n in ("report.md", "report.html")):  # the pages last
@@ -140,7 +137,7 @@ def build_report(
 
 def copy_report(cfg: Config, day: dt.date | str, out: Path) -> Path:
     """Copy the report of ``day`` (pages, plots, tables) from the warehouse into the local folder ``out``."""
-    folder = report_dir(cfg, day)
+    folder = report_dir(cfg.warehouse, day)
     names = fs.list_names(folder)
     if REPORT_FILE not in names:
         raise InputNotFoundError(f"report: no {REPORT_FILE} in {folder} (run jobs/report.py without --out first)")
@@ -161,7 +158,7 @@ def render_report(
     choice: str | None = None,
 ) -> list[str]:
     """Write the report's pages and plots into the local folder ``out`` (see :func:`build_report`); their names."""
-    folder = report_dir(cfg, day)
+    folder = report_dir(cfg.warehouse, day)
     day_value = dt.date.fromisoformat(str(day))
     md = [f"# ACQ run report — decision day {day}", "", *input_lines(cfg, day)]
     md += quarantine_lines(spark, cfg, day_value) + drift_lines(spark, cfg, day_value)
@@ -197,8 +194,9 @@ def render_report(
         md += churn_lines(spark, cfg, day_value, out)
     if table4 is None and fs.is_file(fs.join(folder, "table4.json")):
         table4 = fs.read_json(fs.join(folder, "table4.json"), "Table 4 summary")
-    if table_exists(spark, cfg.table("truth")) and not truth_covers(spark, cfg, day):
-        md += ["## Table 4", "", f"Table 4: the truth does not cover {day}.", ""]
+    gap = truth_gap(spark, cfg, day)
+    if gap not in (None, NO_TRUTH):
+        md += ["## Table 4", "", f"Table 4: {gap}.", ""]
     elif table4:
         counts = {m: r["pairs_per_level"] for m, r in table4["methods"].items()}
         plot_levels(cfg.levels, counts, out / "levels.png")

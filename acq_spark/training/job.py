@@ -11,10 +11,11 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from acq_spark.config import Config, table_path
+from acq_spark.config import Config
 from acq_spark.features.job import BuiltFeatures, load_built_features
 from acq_spark.features.sampling import sample_parts
 from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.platform.catalog import report_dir
 from acq_spark.platform.delta_tables import read_table, replace_days
 from acq_spark.platform.fs import write_text
 from acq_spark.platform.run_log import LOG, StageTimer
@@ -62,7 +63,7 @@ def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple
     """Build, fit and evaluate one model: the model, its Table-2 row (with timing) and its calibration bins."""
     from acq_spark.config.hparams import ModelHParams
     from acq_spark.models.factory import build_model
-    from acq_spark.models.training import fit, predict
+    from acq_spark.models.fitting import fit, predict
 
     hparams = ModelHParams.from_train_config(cfg.train)
     model = build_model(
@@ -123,7 +124,7 @@ def write_table2(spark: SparkSession, cfg: Config, decision_day: dt.date, rows: 
 
     frame = spark.createDataFrame([{k: v for k, v in r.items()} for r in rows]).withColumn("dt", F.lit(decision_day))
     replace_days(frame, cfg.table("model_eval"), [decision_day])
-    path = table_path(cfg.warehouse, f"reports/{decision_day.isoformat()}/table2.md")
+    path = f"{report_dir(cfg.warehouse, decision_day)}/table2.md"
     write_text(path, table2_markdown(rows))
     return path
 
@@ -170,7 +171,7 @@ def run_training(
     }
     if champion is not None:
         with timer.stage("train: champion on the same rows") as rec:
-            from acq_spark.models.training import predict
+            from acq_spark.models.fitting import predict
 
             loaded = champion.load_model()
             metrics["champion"] = champion_metrics(

@@ -10,7 +10,7 @@ from conftest import KIND_VARIANTS, LEVELS, N_NUMERIC, VOCAB_SIZES
 from acq_spark.config import TrainConfig
 from acq_spark.config.hparams import ModelHParams
 from acq_spark.models.factory import build_model, cread_thresholds_from_tree
-from acq_spark.models.training import predict
+from acq_spark.models.fitting import predict
 
 
 def outputs(model, data) -> dict[str, np.ndarray]:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import synthetic
 
-from acq_spark.models.training import fit, predict
+from acq_spark.models.fitting import fit, predict
 
 FIT = {"epochs": 2, "batch_size": 32, "patience": 2, "seed": 7, "verbose": 0}
 
