@@ -14,8 +14,9 @@ from pyspark.sql import functions as F
 from acq_spark import PROJECT_ROOT
 from acq_spark.allocation.publish import read_published
 from acq_spark.config import load_config
-from acq_spark.features.history import TABLE, partition_days, read_from
+from acq_spark.features.history import TABLE
 from acq_spark.features.job import run_build_features
+from acq_spark.ingest.days import partition_days, read_from
 from acq_spark.pipeline.nightly import run_nightly
 from acq_spark.platform.delta_tables import read_table
 from acq_spark.simulate.job import run_simulation
