@@ -36,6 +36,7 @@ from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.ingest.validation import valid_input
 from acq_spark.platform.caching import cached
+from acq_spark.platform.catalog import allocation_record
 from acq_spark.platform.delta_tables import delta_version, read_table
 from acq_spark.platform.fs import write_json
 from acq_spark.platform.run_log import StageTimer, new_run_id
@@ -171,7 +172,7 @@ def run_allocate(
     if method == "rule_based":
         alpha = alpha_of(record.lam)
         out["solve"]["alpha"] = alpha if alpha != float("inf") else None
-    write_json(f"{cfg.table('runs')}/allocation/{day}/{run_id}.json", out)
+    write_json(allocation_record(cfg.warehouse, day, run_id), out)
     return out
 
 

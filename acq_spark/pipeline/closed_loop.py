@@ -25,7 +25,7 @@ from acq_spark.config import Config, ConfigError
 from acq_spark.errors import AcqError
 from acq_spark.ingest.days import read_input
 from acq_spark.platform import fs
-from acq_spark.platform.catalog import report_dir
+from acq_spark.platform.catalog import allocation_record, nightly_record, report_dir
 from acq_spark.platform.delta_tables import replace_days
 from acq_spark.platform.run_log import LOG, StageTimer, current_run_id, set_run_id
 
@@ -82,7 +82,7 @@ def night_facts(cfg: Config, day: dt.date, run_id: str) -> dict[str, Any]:
     from acq_spark.training.artifact import load_artifact
 
     pointer = read_pointer(cfg.warehouse, day) or {}
-    record = fs.read_json(cfg.table(f"runs/allocation/{day}/{run_id}.json"), "allocation run record")
+    record = fs.read_json(allocation_record(cfg.warehouse, day, run_id), "allocation run record")
     table4_path = f"{report_dir(cfg.warehouse, day)}/table4.json"
     table4 = fs.read_json(table4_path, "Table 4 summary") if fs.is_file(table4_path) else {}
     version = (pointer.get("scores") or {}).get("model_version")
@@ -147,7 +147,7 @@ def run_closed_loop(spark: SparkSession, cfg: Config, nights: int, timer: StageT
             done.append(night)
             LOG.info("closed loop night %d/%d %s: %s", i, nights, day, night_line(night))
         last = done[-1]
-        stages = fs.read_json(cfg.table(f"runs/nightly/{last.dt}_{last.run_id}.json"), "nightly run record")["stages"]
+        stages = fs.read_json(nightly_record(cfg.warehouse, last.dt, last.run_id), "nightly run record")["stages"]
         build_report(spark, cfg, last.dt, stages)
     finally:
         set_run_id(base)

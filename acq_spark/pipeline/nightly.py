@@ -24,6 +24,7 @@ from acq_spark.errors import StageError
 from acq_spark.features.job import BuiltFeatures
 from acq_spark.ingest.validation import ValidInput
 from acq_spark.pipeline.lineage import input_lineage, run_lineage, table_versions
+from acq_spark.platform.catalog import nightly_record
 from acq_spark.platform.fs import write_json
 from acq_spark.platform.outage import store_outage
 from acq_spark.platform.run_log import LOG, StageTimer, current_run_id, setup_logging
@@ -120,7 +121,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
         "stages": timer.as_dict(),
         **run_lineage(spark, cfg, input_read, versions_before),
     }
-    write_json(cfg.table(f"runs/nightly/{day}_{record['run_id']}.json"), run_record)
+    write_json(nightly_record(cfg.warehouse, day, record["run_id"]), run_record)
     LOG.info("nightly chain for %s done: report %s", day, report)
     return report
 

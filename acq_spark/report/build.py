@@ -23,7 +23,7 @@ from acq_spark.config import Config
 from acq_spark.errors import AcqError, InputNotFoundError
 from acq_spark.evaluation.table4 import NO_TRUTH, table4_markdown, truth_gap
 from acq_spark.platform import fs
-from acq_spark.platform.catalog import report_dir
+from acq_spark.platform.catalog import allocation_records_dir, nightly_records_dir, report_dir
 from acq_spark.platform.delta_tables import table_exists
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.loop import closed_loop_lines, experiment_lines
@@ -36,14 +36,14 @@ REPORT_FILE = "report.md"
 
 def latest_run_record(cfg: Config, day: dt.date | str) -> dict[str, Any] | None:
     """The newest allocation run record of ``day`` (run ids sort by time)."""
-    folder = cfg.table(f"runs/allocation/{day}")
+    folder = allocation_records_dir(cfg.warehouse, day)
     records = fs.list_names(folder, ".json")
     return fs.read_json(fs.join(folder, records[-1]), "allocation run record") if records else None
 
 
 def model_choice_reason(cfg: Config, day: dt.date | str) -> str | None:
     """Why the newest nightly of ``day`` scored with its model (its run record's ``model_choice``), if recorded."""
-    folder = cfg.table("runs/nightly")
+    folder = nightly_records_dir(cfg.warehouse)
     records = [name for name in fs.list_names(folder, ".json") if name.startswith(f"{day}_")]
     if not records:
         return None
