@@ -32,6 +32,7 @@ from acq_spark.stages import LOG, setup_logging
 
 ARROW_BATCH_ROWS = 16_384  # rows per Arrow batch sent to Python workers (= the default score.batch_size)
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DAEMON_MODULE = "acq_spark.scoring.daemon"  # Spark's Python daemon, with TensorFlow imported before it forks workers
 
 # Fixed when the JVM and the executors are launched: the launcher's, never the YAML's under spark-submit.
 LAUNCH_KEYS = frozenset(
@@ -117,6 +118,7 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
         # Parquet TIMESTAMP(NANOS) (pandas' datetime64[ns]) is otherwise unreadable; as a long of nanoseconds,
         # input_days turns an input dt of it into its date.
         "spark.sql.legacy.parquet.nanosAsLong": "true",
+        **({"spark.python.daemon.module": DAEMON_MODULE} if cfg.preload_tensorflow else {}),
     }
 
 
