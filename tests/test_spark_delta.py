@@ -26,10 +26,11 @@ def test_the_configured_java_options_reach_the_driver_jvm(spark):
 
 
 def test_python_workers_start_with_tensorflow_imported_by_the_daemon_they_fork_from(spark):
-    """``spark.preload_tensorflow`` (on by default): the workers fork from ``acq_spark.scoring.daemon``, which
-    imported TensorFlow once, so a scoring task does not import it again in every worker."""
+    """``spark.preload_tensorflow`` (on by default) in a session that scores (the suite's, as the nightly's): the
+    workers fork from ``acq_spark.scoring.daemon``, which imported TensorFlow once, so a scoring task does not
+    import it again in every worker. Jobs that do not score, and a daemon of the user's own, keep theirs."""
     from acq_spark.config import SparkConfig
-    from acq_spark.spark import DAEMON_MODULE, spark_conf
+    from acq_spark.spark import DAEMON_MODULE, spark_conf, tensorflow_daemon
 
     def worker_modules(batches):  # which of TensorFlow and Keras the worker had imported before this task
         import pyarrow as pa
@@ -42,7 +43,10 @@ def test_python_workers_start_with_tensorflow_imported_by_the_daemon_they_fork_f
     assert spark.sparkContext.getConf().get("spark.python.daemon.module") == DAEMON_MODULE
     rows = spark.range(4, numPartitions=2).mapInArrow(worker_modules, "loaded long").collect()
     assert [r["loaded"] for r in rows] == [1, 1] * 2, "every task's worker had TensorFlow and Keras already"
-    assert "spark.python.daemon.module" not in spark_conf(SparkConfig(preload_tensorflow=False))
+    assert tensorflow_daemon(SparkConfig()) == {"spark.python.daemon.module": DAEMON_MODULE}
+    assert "spark.python.daemon.module" not in spark_conf(SparkConfig())
+    assert tensorflow_daemon(SparkConfig(preload_tensorflow=False)) == {}
+    assert tensorflow_daemon(SparkConfig(conf={"spark.python.daemon.module": "site.daemon"})) == {}
 
 
 def test_delta_round_trip_and_day_replacement(spark, tmp_path):

@@ -1,9 +1,9 @@
 """Spark's Python daemon with TensorFlow already imported: the workers it forks start with it.
 
-Spark starts one daemon per executor (``spark.python.daemon.module``, set by ``spark.preload_tensorflow``)
-and forks every Python worker from it. Importing TensorFlow costs a worker about 11 s of CPU, and Spark
-ends a worker after a minute idle, so a scoring stage paid it again in each of its workers every night
-(BENCHMARKS.md). Imported here once, before any fork, it costs each worker nothing: the forked workers
+Spark starts one daemon per executor (``spark.python.daemon.module``, set by ``spark.preload_tensorflow`` in
+the jobs that score) and forks every Python worker from it. Importing TensorFlow costs a worker about 11 s of
+CPU, and Spark ends a worker after a minute idle, so a scoring stage paid it again in each of its workers every
+night (BENCHMARKS.md). Imported here once, before any fork, it costs each worker nothing: the forked workers
 share its pages. Only imports happen here: TensorFlow's thread pools start with its first operation, which
 runs in a worker, after the fork.
 """
