@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     args = ap.parse_args(argv)
     overrides = ["spark.driver_memory=8g", "spark.ui=false", "spark.progress=false", *args.overrides]
     cfg = load_config(None, overrides)
-    spark = get_spark(cfg.spark, app_name="bench-scoring")
+    spark = get_spark(cfg.spark, app_name="bench-scoring", scores=True)
     artifact = load_artifact(args.warehouse)
     path = replicated_rows(spark, args.warehouse, artifact.feature_spec["decision_day"], args.rows)
     out = str(DATA_DIR / f"scores_{args.rows}")

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     lines.append("|---|---:|---:|---:|---:|---:|")
     for run in args.runs:
         cfg = load_config(None, [*base, *run.split(",")])
-        spark = spark or get_spark(cfg.spark, app_name="sweep-table4")
+        spark = spark or get_spark(cfg.spark, app_name="sweep-table4", scores=True)
         day, budget, _ = day_and_budget(spark, cfg)
         cfg = dataclasses.replace(cfg, run_date=day)
         start = time.perf_counter()

@@ -23,7 +23,7 @@ def _options(parser: argparse.ArgumentParser) -> None:
 def main() -> int:
     args, cfg = parse_job_args(__doc__.splitlines()[0], extend=_options)
     with job_lock(cfg, "backfill"):
-        spark = get_spark(cfg.spark, app_name="acq-backfill")
+        spark = get_spark(cfg.spark, app_name="acq-backfill", scores=True)
         done = run_backfill(spark, cfg, args.first, args.last, force=args.force)
         for day in done:
             print(f"{day.day}: {day.status} in {day.seconds:.1f} s (run {day.run_id})")

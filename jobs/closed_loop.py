@@ -23,7 +23,7 @@ def _options(parser: argparse.ArgumentParser) -> None:
 def main() -> int:
     args, cfg = parse_job_args(__doc__.splitlines()[0], extend=_options)
     with job_lock(cfg, "closed-loop"):
-        spark = get_spark(cfg.spark, app_name="acq-closed-loop")
+        spark = get_spark(cfg.spark, app_name="acq-closed-loop", scores=True)
         nights = run_closed_loop(spark, cfg, args.nights)
         for night in nights:
             print(f"{night.dt}: {night_line(night)}")

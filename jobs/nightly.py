@@ -14,7 +14,7 @@ from acq_spark.platform.session import get_spark
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
     with job_lock(cfg, "nightly"):
-        spark = get_spark(cfg.spark, app_name="acq-nightly")
+        spark = get_spark(cfg.spark, app_name="acq-nightly", scores=True)
         report = run_nightly(spark, cfg)
         print(f"report: {report}")
         print(f"        {report.removesuffix('.md')}.html")

@@ -13,7 +13,7 @@ from acq_spark.scoring.job import run_scoring
 def main() -> int:
     _, cfg = parse_job_args(__doc__.splitlines()[0])
     with job_lock(cfg, "score"):
-        spark = get_spark(cfg.spark, app_name="acq-score")
+        spark = get_spark(cfg.spark, app_name="acq-score", scores=True)
         result = run_scoring(spark, cfg)
         print(f"scored {result['pairs']:,} pairs for {result['decision_day']} with {result['model_version']}")
         return 0

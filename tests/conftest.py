@@ -61,7 +61,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 def spark():
     from acq_spark.platform.session import get_spark
 
-    session = get_spark(load_config(TEST_CONFIG).spark, app_name="acq-tests")
+    session = get_spark(load_config(TEST_CONFIG).spark, app_name="acq-tests", scores=True)  # the suite scores
     yield session
     session.stop()
 

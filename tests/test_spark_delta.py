@@ -25,6 +25,30 @@ def test_the_configured_java_options_reach_the_driver_jvm(spark):
     assert any(a.startswith("-Dlog4j2.configurationFile=file:") for a in arguments)
 
 
+def test_python_workers_start_with_tensorflow_imported_by_the_daemon_they_fork_from(spark):
+    """``spark.preload_tensorflow`` (on by default) in a session that scores (the suite's, as the nightly's): the
+    workers fork from ``acq_spark.scoring.daemon``, which imported TensorFlow once, so a scoring task does not
+    import it again in every worker. Jobs that do not score, and a daemon of the user's own, keep theirs."""
+    from acq_spark.config import SparkConfig
+    from acq_spark.platform.session import DAEMON_MODULE, spark_conf, tensorflow_daemon
+
+    def worker_modules(batches):  # which of TensorFlow and Keras the worker had imported before this task
+        import pyarrow as pa
+
+        for _ in batches:
+            pass
+        loaded = [int(name in sys.modules) for name in ("tensorflow", "keras")]
+        yield pa.RecordBatch.from_arrays([pa.array(loaded, pa.int64())], names=["loaded"])
+
+    assert spark.sparkContext.getConf().get("spark.python.daemon.module") == DAEMON_MODULE
+    rows = spark.range(4, numPartitions=2).mapInArrow(worker_modules, "loaded long").collect()
+    assert [r["loaded"] for r in rows] == [1, 1] * 2, "every task's worker had TensorFlow and Keras already"
+    assert tensorflow_daemon(SparkConfig()) == {"spark.python.daemon.module": DAEMON_MODULE}
+    assert "spark.python.daemon.module" not in spark_conf(SparkConfig())
+    assert tensorflow_daemon(SparkConfig(preload_tensorflow=False)) == {}
+    assert tensorflow_daemon(SparkConfig(conf={"spark.python.daemon.module": "site.daemon"})) == {}
+
+
 def test_delta_round_trip_and_day_replacement(spark, tmp_path):
     schema = T.StructType([T.StructField("dt", T.DateType()), T.StructField("x", T.LongType())])
     d1, d2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)

@@ -37,6 +37,7 @@ class SparkConfig:
     log_level: str = "WARN"
     progress: bool = True
     java_options: str = ""
+    preload_tensorflow: bool = True
     conf: Mapping[str, str] = field(default_factory=dict)
 
 
