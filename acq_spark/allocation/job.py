@@ -26,8 +26,8 @@ from acq_spark.allocation.guard import (
     check_run_calendar,
     utc_today,
 )
-from acq_spark.allocation.kernels.rule_based import alpha_of
 from acq_spark.allocation.publish import latest_pointer_before, publish_day
+from acq_spark.allocation.record import AllocationRecord
 from acq_spark.allocation.solver import SolveRecord, solve
 from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
@@ -79,7 +79,7 @@ def run_allocate(
     run_id: str | None = None,
     calendar: RunCalendar | None = None,
     input_fingerprint: str | None = None,
-) -> dict:
+) -> AllocationRecord:
     """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
     ``calendar``: validation's run calendar; None computes it from the validated input when needed.
@@ -87,7 +87,8 @@ def run_allocate(
     :func:`~acq_spark.ingest.days.input_fingerprint`), kept in the publish pointer so a backfill can skip the day.
 
     Returns:
-        The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
+        The run record (its :meth:`~AllocationRecord.to_dict` also written to
+        ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
 
     Raises:
         PublishGuardError: a ``publish.*`` check failed; nothing was written.
@@ -156,23 +157,21 @@ def run_allocate(
             tables = {"allocation": table, "account_rules": account_rules(table)}
             pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
             rec.figures.update(rows=facts.pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
-    out = {
-        "run_id": run_id,
-        "dt": str(day),
-        "method": method,
-        "levels": list(cfg.levels),
-        "budget": {"value": budget, **budget_info},
-        "solve": record.to_dict(),
-        "published": pointer["versions"],
-        "stages": timer.as_dict(),
-        "outputs": {"scores": scores_used, **{name: {"version": v} for name, v in pointer["versions"].items()}},
-    }
-    if experiment is not None:
-        out["experiment"] = figures["experiment"]
-    if method == "rule_based":
-        alpha = alpha_of(record.lam)
-        out["solve"]["alpha"] = alpha if alpha != float("inf") else None
-    write_json(allocation_record(cfg.warehouse, day, run_id), out)
+    out = AllocationRecord(
+        run_id=run_id,
+        day=day,
+        method=method,
+        levels=tuple(cfg.levels),
+        budget=budget,
+        budget_source=budget_info,
+        solve=record,
+        published=pointer["versions"],
+        scores_version=scores_version,
+        model_version=model_version,
+        stages=timer.as_dict(),
+        experiment=figures.get("experiment"),
+    )
+    write_json(allocation_record(cfg.warehouse, day, run_id), out.to_dict())
     return out
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -77,6 +77,20 @@ class SolveRecord:
         out = asdict(self)
         out["passes"] = self.passes
         return _finite(out)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SolveRecord:
+        """The record :meth:`to_dict` wrote (a run record's ``solve``): ``to_dict`` of it gives ``d`` again.
+
+        A None λ* is an infinite one; records written before ``relative_gap`` existed read with None.
+        """
+        names = {f.name for f in fields(cls)} - {"lam", "trace", "relative_gap"}
+        return cls(
+            **{name: d[name] for name in names},
+            lam=math.inf if d["lam"] is None else float(d["lam"]),
+            relative_gap=d.get("relative_gap"),
+            trace=tuple(PassTrace.from_dict(t) for t in d.get("trace", ())),
+        )
 
 
 def step_source(method: Method, levels: Sequence[int], tolerance: float = HULL_RTOL) -> StepSource:

@@ -1,12 +1,15 @@
-"""The report's PNG plots (matplotlib, Agg backend). Each function takes plain arrays and a path."""
+"""The report's PNG plots (matplotlib, Agg backend). Each function takes arrays (or the λ search's trace) and a path."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from acq_spark.allocation.search import PassTrace
 
 
 def _pyplot():
@@ -51,15 +54,15 @@ def plot_cost_curves(
     return _save(plt, fig, path)
 
 
-def plot_lambda_search(trace: Sequence[Mapping[str, Any]], path: Path) -> Path:
+def plot_lambda_search(trace: Sequence[PassTrace], path: Path) -> Path:
     """g(λ) = creatives used − budget for every λ the solver evaluated, numbered by pass."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for p, step in enumerate(trace, start=1):
-        pts = [(lam, g) for lam, g in step.get("points", []) if lam is not None and g is not None and lam > 0]
+        pts = [(lam, g) for lam, g in step.points if math.isfinite(lam) and math.isfinite(g) and lam > 0]
         if pts:
             lam, g = zip(*pts, strict=True)
-            ax.plot(lam, g, "o", label=f"pass {p} ({step.get('kind', '')})", alpha=0.8)
+            ax.plot(lam, g, "o", label=f"pass {p} ({step.kind})", alpha=0.8)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xscale("log")
     ax.set_yscale("symlog")
