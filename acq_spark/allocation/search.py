@@ -264,5 +264,5 @@ def crossing_slope(sample: StepSample, above: int, budget: int) -> tuple[float, 
 
 
 def _curve(lams: np.ndarray, g: np.ndarray) -> tuple[tuple[float, float], ...]:
-    keep = np.unique(np.linspace(0, lams.size - 1, min(lams.size, TRACE_POINTS)).astype(int)) if lams.size else []
+    keep = np.unique(np.linspace(0, lams.size - 1, min(lams.size, TRACE_POINTS)).astype(int)) if lams.size else ()
     return tuple((float(lams[i]), float(g[i])) for i in keep)

@@ -145,7 +145,7 @@ def run_solver(
         method=method, solver=solver, lam=found.lam, budget=budget, budget_used=plan.used,
         unused=budget - plan.used, used_lo=used_lo, used_hi=used_hi, n_pairs=found.n, min_budget=found.base_cost,
         objective=plan.value, dual_bound=bound, gap=gap,
-        relative_gap=None if gap is None else gap / max(abs(bound), 1e-300),
+        relative_gap=None if bound is None or gap is None else gap / max(abs(bound), 1e-300),
         search_passes=found.passes, fill_passes=fill_passes, converged=found.converged, n_tied=stats.n_tied,
         n_upgraded=plan.n_upgraded, cut_gap=plan.cut_gap, trace=found.trace,
         timings={"search_s": round(searched - start, 4), "fill_s": round(done - searched, 4)},

@@ -27,6 +27,7 @@ from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.platform.catalog import report_dir
 from acq_spark.platform.delta_tables import read_table, replace_days, table_exists
+from acq_spark.platform.frames import one_row
 from acq_spark.platform.fs import write_json, write_text
 from acq_spark.platform.run_log import StageTimer
 
@@ -124,12 +125,12 @@ def true_value(alloc: DataFrame, truth: DataFrame) -> DataFrame:
 
 def summarise(valued: DataFrame, levels: Sequence[int]) -> dict[str, Any]:
     """Creatives, true expected cost, predicted objective and the number of pairs at each level."""
-    row = valued.agg(
+    row = one_row(valued.agg(
         F.count("*").alias("pairs"),
         F.sum("n_creatives").alias("creatives"),
         F.sum("true_cost").alias("true_cost"),
         F.sum("r").alias("objective"),
-    ).first()
+    ))
     per_level = {int(r["level"]): int(r["n"]) for r in valued.groupBy("level").agg(F.count("*").alias("n")).collect()}
     return {
         "pairs": int(row["pairs"]),
@@ -207,7 +208,7 @@ def run_table4(
         day, budget, budget_info = day_and_budget(spark, cfg, calendar)
     truth = read_table(spark, cfg.table("truth"), what="truth (simulated world only)")
     if not has_day(truth, day):
-        span = truth.agg(F.min("dt"), F.max("dt")).first()
+        span = one_row(truth.agg(F.min("dt"), F.max("dt")))
         raise InputNotFoundError(
             f"truth: no rows for {day} (it covers {span[0]} to {span[1]}); Table 4 needs the truth of the decision day"
         )

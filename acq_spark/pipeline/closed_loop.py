@@ -29,6 +29,7 @@ from acq_spark.ingest.days import read_input
 from acq_spark.platform import fs
 from acq_spark.platform.catalog import allocation_record, nightly_record, report_dir
 from acq_spark.platform.delta_tables import replace_days
+from acq_spark.platform.frames import one_row
 from acq_spark.platform.run_log import LOG, StageTimer, current_run_id, set_run_id
 
 TABLE = "closed_loop"
@@ -73,7 +74,7 @@ def _finite(value: float | None) -> float | None:
 
 def next_decision_day(spark: SparkSession, cfg: Config) -> dt.date:
     """The day after the input's last day: the day the next night decides."""
-    last = read_input(spark, cfg).agg(F.max("dt")).first()[0]
+    last = one_row(read_input(spark, cfg).agg(F.max("dt")))[0]
     if last is None:
         raise AcqError(f"closed loop: creative_daily at {cfg.input_path} has no rows")
     return last + dt.timedelta(days=1)

@@ -71,6 +71,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
         with timer.stage("validate") as rec:
             valid = stack.enter_context(valid_input(spark, cfg))  # cached until the tree is built
             summary = valid.summary
+            assert summary is not None, "valid_input counts the summary"
             rec.figures.update(rows=summary["rows"], pairs=summary["pairs"], days=summary["days"])
             rec.figures.update(decision_day=str(valid.calendar.decision_day))
             check_run_start(cfg, valid.calendar)  # a run the publish guard would stop fails here, not after training

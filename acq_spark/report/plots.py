@@ -12,7 +12,7 @@ import numpy as np
 from acq_spark.allocation.search import PassTrace
 
 
-def _pyplot():
+def _pyplot() -> Any:  # matplotlib.pyplot, imported on first use
     import matplotlib
 
     matplotlib.use("Agg")
@@ -21,7 +21,7 @@ def _pyplot():
     return plt
 
 
-def _save(plt, fig, path: Path) -> Path:
+def _save(plt: Any, fig: Any, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -114,7 +114,7 @@ def plot_churn(
     from matplotlib.colors import LogNorm
 
     ticks = ["none", *(str(v) for v in levels)]
-    position = {None: 0, **{i: i + 1 for i in range(len(levels))}}
+    position: dict[int | None, int] = {None: 0, **{i: i + 1 for i in range(len(levels))}}
     grid = np.zeros((len(ticks), len(ticks)))
     for (before, now), count in transitions.items():
         grid[position[before], position[now]] += count
