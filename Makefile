@@ -94,8 +94,9 @@ test-slow: setup $(DIST) ## the slow tests only (large data, long runs)
 test-all: setup $(DIST) ## every test, slow ones included (the Docker cluster's: make compose-test)
 	$(PY) -m pytest -m "not compose" -q $(XDIST)
 
-lint: setup ## ruff over the code
+lint: setup ## ruff over the code, mypy over the package (its settings: pyproject.toml)
 	$(VENV)/bin/ruff check acq_spark jobs tests benchmarks deploy
+	$(VENV)/bin/mypy
 
 bench: setup ## the benchmarks of BENCHMARKS.md (long: tens of minutes)
 	$(PY) benchmarks/run_all.py

@@ -17,14 +17,14 @@ def main() -> int:
     with job_lock(cfg, "allocate"):
         spark = get_spark(cfg.spark, app_name="acq-allocate")
         out = run_allocate(spark, cfg, StageTimer(), run_id=current_run_id())
-        solve = out["solve"]
+        solve = out.solve
         print(
-            f"allocation {out['dt']} ({out['method']}, {solve['solver']}): λ={solve['lam']:.6g}, "
-            f"{solve['budget_used']:,} of {out['budget']['value']:,} creatives to {solve['n_pairs']:,} pairs "
-            f"in {solve['passes']} passes; objective {solve['objective']:.6g}, run {out['run_id']}"
+            f"allocation {out.day} ({out.method}, {solve.solver}): λ={solve.lam:.6g}, "
+            f"{solve.budget_used:,} of {out.budget:,} creatives to {solve.n_pairs:,} pairs "
+            f"in {solve.passes} passes; objective {solve.objective:.6g}, run {out.run_id}"
         )
-        versions = ", ".join(f"{name} v{version}" for name, version in out["published"].items())
-        print(f"published {out['dt']}: {versions} (readers follow {publish.pointer_path(cfg.warehouse, out['dt'])})")
+        versions = ", ".join(f"{name} v{version}" for name, version in out.published.items())
+        print(f"published {out.day}: {versions} (readers follow {publish.pointer_path(cfg.warehouse, out.day)})")
         return 0
 
 

@@ -15,7 +15,7 @@ def main() -> int:
     with job_lock(cfg, "evaluate_allocation"):
         spark = get_spark(cfg.spark, app_name="acq-table4")
         out = run_table4(spark, cfg)
-        print(table4_markdown(out["dt"], out["budget"], out["methods"]))
+        print(table4_markdown(out))
         return 0
 
 

@@ -106,13 +106,13 @@ def test_scores_with_exploration_add_the_ucb_bonus_to_the_same_pvalue(spark, wor
 def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
     cfg, _, record = world
     alloc = spark.read.format("delta").load(cfg.table("allocation")).toPandas()
-    budget = record["budget"]["value"]
+    budget = record.budget
     assert len(alloc) == 600 and alloc["photo_id"].is_unique
     assert set(alloc["n_creatives"]) <= set(cfg.levels)
     used = int(alloc["n_creatives"].sum())
     assert used <= budget and budget - used < max(cfg.levels)
-    assert used == record["solve"]["budget_used"]
-    outputs = record["outputs"]
+    assert used == record.solve.budget_used
+    outputs = record.outputs
     assert outputs["scores"]["model_version"] == load_artifact(cfg.warehouse).version
     assert outputs["scores"]["version"] == delta_version(spark, cfg.table("scores"))
     assert outputs["allocation"]["version"] == delta_version(spark, cfg.table("allocation"))
@@ -120,16 +120,16 @@ def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
     totals = rules.agg(F.sum("total_creatives"), F.sum("photos")).first()
     assert (totals[0], totals[1]) == (used, 600)
     pointer = read_pointer(cfg.warehouse, cfg.run_date)
-    assert pointer["run_id"] == record["run_id"] and pointer["versions"] == record["published"]
+    assert pointer["run_id"] == record.run_id and pointer["versions"] == record.published
 
 
 def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):
     cfg, _, _ = world
     t4 = run_table4(spark, cfg)
-    methods = t4["methods"]
+    methods = t4.methods
     for m in ("acq", "rule_based"):
-        assert methods[m]["creatives"] <= t4["budget"]
-        assert methods[m]["true_cost"] <= methods["oracle"]["true_cost"] * (1 + 1e-9)
+        assert methods[m].creatives <= t4.budget
+        assert methods[m].true_cost <= methods["oracle"].true_cost * (1 + 1e-9)
     report = Path(build_report(spark, cfg, cfg.run_date))
     folder = report.parent
     for name in ("report.md", "report.html", "lambda_search.png", "levels.png", "cost_curves.png", "calibration.png"):

@@ -27,6 +27,7 @@ from acq_spark.ingest.levels import level_creatives
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.ingest.validation import REASON, flag_rows
 from acq_spark.platform.caching import cached
+from acq_spark.platform.frames import one_row
 
 YESTERDAY = "yesterday"
 
@@ -114,7 +115,7 @@ def solve_arms(
         budget, method = split.budgets[arm], methods[arm]
         if method == YESTERDAY:
             table = held.enter_context(cached(yesterday_allocation(part, last_day, levels)))
-            totals = table.agg(F.count("*").alias("pairs"), F.sum("n_creatives").alias("used")).first()
+            totals = one_row(table.agg(F.count("*").alias("pairs"), F.sum("n_creatives").alias("used")))
             out.append((table, ArmSolve(arm, method, budget, int(totals["used"] or 0), int(totals["pairs"]), None)))
             continue
         table, record = solve_one(part, budget, method)

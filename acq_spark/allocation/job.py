@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from contextlib import ExitStack
 from functools import reduce
-from typing import Any
+from typing import Any, cast, get_args
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -26,9 +26,9 @@ from acq_spark.allocation.guard import (
     check_run_calendar,
     utc_today,
 )
-from acq_spark.allocation.kernels.rule_based import alpha_of
 from acq_spark.allocation.publish import latest_pointer_before, publish_day
-from acq_spark.allocation.solver import SolveRecord, solve
+from acq_spark.allocation.record import AllocationRecord
+from acq_spark.allocation.solver import Method, SolveRecord, solve
 from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError
@@ -47,7 +47,9 @@ def allocate(
     scores: DataFrame, levels: Sequence[int], budget: int, method: str, alloc: AllocationConfig
 ) -> tuple[DataFrame, SolveRecord]:
     """Solve one day's allocation with ``method``: the allocation DataFrame (lazy) and the record."""
-    return solve(scores, levels, budget, solver=alloc.solver, method=method, tolerance=alloc.tolerance,
+    if method not in get_args(Method):  # a holdout's arms name their methods as plain strings
+        raise ValueError(f"allocation method must be one of {get_args(Method)}, got {method!r}")
+    return solve(scores, levels, budget, solver=alloc.solver, method=cast(Method, method), tolerance=alloc.tolerance,
                  max_passes=alloc.max_passes, lambdas_per_pass=alloc.lambdas_per_pass)
 
 
@@ -79,7 +81,7 @@ def run_allocate(
     run_id: str | None = None,
     calendar: RunCalendar | None = None,
     input_fingerprint: str | None = None,
-) -> dict:
+) -> AllocationRecord:
     """Allocate the decision day's creatives; publish ``allocation`` and ``account_rules``; write the run record.
 
     ``calendar``: validation's run calendar; None computes it from the validated input when needed.
@@ -87,7 +89,8 @@ def run_allocate(
     :func:`~acq_spark.ingest.days.input_fingerprint`), kept in the publish pointer so a backfill can skip the day.
 
     Returns:
-        The run record (also written to ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
+        The run record (its :meth:`~AllocationRecord.to_dict` also written to
+        ``<warehouse>/runs/allocation/<dt>/<run_id>.json``).
 
     Raises:
         PublishGuardError: a ``publish.*`` check failed; nothing was written.
@@ -96,7 +99,9 @@ def run_allocate(
     run_id = run_id or new_run_id()
     method = cfg.allocation.method
     experiment = cfg.experiment if cfg.experiment.enabled else None
-    methods = {TREATMENT: method, CONTROL: experiment.control_method} if experiment else {TREATMENT: method}
+    methods: dict[str, str] = {TREATMENT: method}
+    if experiment:
+        methods[CONTROL] = experiment.control_method
     with ExitStack() as held:  # the cached scores and allocation are released however the stages end
         with timer.stage("allocation inputs") as rec:
             need_last_day = cfg.publish.max_input_age_days is not None or experiment is not None
@@ -149,30 +154,28 @@ def run_allocate(
             ]
             table = held.enter_context(cached(reduce(DataFrame.unionByName, parts)))
             scores_used = {"version": scores_version, "model_version": model_version}
-            figures = {"method": method, "pairs": facts.pairs, "budget": budget, "budget_used": used,
+            figures: dict[str, Any] = {"method": method, "pairs": facts.pairs, "budget": budget, "budget_used": used,
                        "scores": scores_used, "input_fingerprint": input_fingerprint}
             if experiment is not None:
                 figures["experiment"] = experiment_facts(cfg, split, [solve for _, solve in arms])
             tables = {"allocation": table, "account_rules": account_rules(table)}
             pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
             rec.figures.update(rows=facts.pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
-    out = {
-        "run_id": run_id,
-        "dt": str(day),
-        "method": method,
-        "levels": list(cfg.levels),
-        "budget": {"value": budget, **budget_info},
-        "solve": record.to_dict(),
-        "published": pointer["versions"],
-        "stages": timer.as_dict(),
-        "outputs": {"scores": scores_used, **{name: {"version": v} for name, v in pointer["versions"].items()}},
-    }
-    if experiment is not None:
-        out["experiment"] = figures["experiment"]
-    if method == "rule_based":
-        alpha = alpha_of(record.lam)
-        out["solve"]["alpha"] = alpha if alpha != float("inf") else None
-    write_json(allocation_record(cfg.warehouse, day, run_id), out)
+    out = AllocationRecord(
+        run_id=run_id,
+        day=day,
+        method=method,
+        levels=tuple(cfg.levels),
+        budget=budget,
+        budget_source=budget_info,
+        solve=record,
+        published=pointer["versions"],
+        scores_version=scores_version,
+        model_version=model_version,
+        stages=timer.as_dict(),
+        experiment=figures.get("experiment"),
+    )
+    write_json(allocation_record(cfg.warehouse, day, run_id), out.to_dict())
     return out
 
 
@@ -203,6 +206,7 @@ def day_and_budget(
     if calendar is not None and cfg.run_date is not None and calendar.decision_day != cfg.run_date:
         raise InputRowsError(f"run_date {cfg.run_date} differs from the run calendar's day {calendar.decision_day}")
     day = calendar.decision_day if calendar is not None else cfg.run_date
+    assert day is not None, "without run_date the calendar is computed (for_budget)"
     budget, source = budget_of(cfg.budget, calendar)
     info: dict[str, Any] = {"source": source}
     if calendar is not None:

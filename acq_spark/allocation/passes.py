@@ -8,7 +8,7 @@ how to fold a kernel over its blocks: :class:`InMemoryPasses` over NumPy blocks,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -18,7 +18,14 @@ from acq_spark.allocation.kernels.hull import Steps, StepSource, concat_steps, e
 from acq_spark.allocation.kernels.keys import PairKeys
 from acq_spark.allocation.kernels.ties import FillPlan, TiedPairs, TieStats, assign_levels, tie_stats, tied_in_bucket
 
-R = TypeVar("R")
+
+class Summable(Protocol):
+    """A kernel's result: partial results add up with ``+``."""
+
+    def __add__(self, other: Any) -> Any: ...
+
+
+R = TypeVar("R", bound=Summable)
 Kernel = Callable[[Steps, PairKeys], Any]
 
 #: Rows per block when the steps are built in memory (small blocks stay in the CPU cache: ~3x faster).

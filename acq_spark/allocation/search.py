@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,21 @@ class PassTrace:
     points: tuple[tuple[float, float], ...]
     bracket: tuple[float, float]
     seconds: float
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PassTrace:
+        """The pass a run record's ``solve.trace`` holds; JSON's None stands for an infinite λ (the open bracket)."""
+        return cls(
+            kind=d["kind"],
+            points=tuple((_inf(lam), _inf(g)) for lam, g in d["points"]),
+            bracket=(_inf(d["bracket"][0]), _inf(d["bracket"][1])),
+            seconds=d["seconds"],
+        )
+
+
+def _inf(value: float | None) -> float:
+    # the JSON views write every non-finite float as None; the only one a search makes is +inf
+    return math.inf if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -248,5 +264,5 @@ def crossing_slope(sample: StepSample, above: int, budget: int) -> tuple[float, 
 
 
 def _curve(lams: np.ndarray, g: np.ndarray) -> tuple[tuple[float, float], ...]:
-    keep = np.unique(np.linspace(0, lams.size - 1, min(lams.size, TRACE_POINTS)).astype(int)) if lams.size else []
+    keep = np.unique(np.linspace(0, lams.size - 1, min(lams.size, TRACE_POINTS)).astype(int)) if lams.size else ()
     return tuple((float(lams[i]), float(g[i])) for i in keep)

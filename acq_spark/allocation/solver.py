@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -78,6 +78,20 @@ class SolveRecord:
         out["passes"] = self.passes
         return _finite(out)
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SolveRecord:
+        """The record :meth:`to_dict` wrote (a run record's ``solve``): ``to_dict`` of it gives ``d`` again.
+
+        A None λ* is an infinite one; records written before ``relative_gap`` existed read with None.
+        """
+        names = {f.name for f in fields(cls)} - {"lam", "trace", "relative_gap"}
+        return cls(
+            **{name: d[name] for name in names},
+            lam=math.inf if d["lam"] is None else float(d["lam"]),
+            relative_gap=d.get("relative_gap"),
+            trace=tuple(PassTrace.from_dict(t) for t in d.get("trace", ())),
+        )
+
 
 def step_source(method: Method, levels: Sequence[int], tolerance: float = HULL_RTOL) -> StepSource:
     """The steps ``method`` solves over: the rule-based baseline's, or the hull of the values (``acq``, ``oracle``)."""
@@ -131,7 +145,7 @@ def run_solver(
         method=method, solver=solver, lam=found.lam, budget=budget, budget_used=plan.used,
         unused=budget - plan.used, used_lo=used_lo, used_hi=used_hi, n_pairs=found.n, min_budget=found.base_cost,
         objective=plan.value, dual_bound=bound, gap=gap,
-        relative_gap=None if gap is None else gap / max(abs(bound), 1e-300),
+        relative_gap=None if bound is None or gap is None else gap / max(abs(bound), 1e-300),
         search_passes=found.passes, fill_passes=fill_passes, converged=found.converged, n_tied=stats.n_tied,
         n_upgraded=plan.n_upgraded, cut_gap=plan.cut_gap, trace=found.trace,
         timings={"search_s": round(searched - start, 4), "fill_s": round(done - searched, 4)},

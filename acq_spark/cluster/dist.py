@@ -237,7 +237,7 @@ def build(
     s3a_jars = [Path(link_or_copy(j, jars_dir / "s3a" / j.name)) for j in local_s3a_jars()]  # the SDK is 654 MiB
     shutil.copy2(LOG4J_CONFIG, root / "log4j2.properties")
     files = [root / ENV_ARCHIVE, wheel, *jars, *s3a_jars, root / "log4j2.properties"]
-    manifest = {
+    manifest: dict[str, object] = {
         "archive": ENV_ARCHIVE,
         "wheel": wheel.name,
         "jars": [str(j.relative_to(root)) for j in jars],

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyspark
 
@@ -226,10 +227,10 @@ def start_job(
     conf: Mapping[str, str] | None = None,
     *,
     log_dir: str | Path | None = None,
-    **options: object,
+    **options: Any,
 ) -> SubmittedJob:
     """Start ``spark-submit`` in the background (see :func:`submit_command` for ``options``)."""
-    command = submit_command(script, master, args, conf, **options)  # type: ignore[arg-type]
+    command = submit_command(script, master, args, conf, **options)
     return start_process(command, submit_env(master), log_dir)
 
 
@@ -241,7 +242,7 @@ def submit_job(
     *,
     timeout: float = 900.0,
     check: bool = True,
-    **options: object,
+    **options: Any,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``jobs/<script>.py`` on ``master`` and wait for it.
 

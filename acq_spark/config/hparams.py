@@ -74,4 +74,5 @@ class ModelHParams:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelHParams:
         """The inverse of :meth:`to_dict`."""
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)

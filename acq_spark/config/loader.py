@@ -102,7 +102,7 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key}: expected a mapping, got {value!r}")
         return {k: str(v) for k, v in _dotted(value, key).items()}
-    if dataclasses.is_dataclass(hint):
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _build(hint, value, key)
     if hint is bool:
         if not isinstance(value, bool):

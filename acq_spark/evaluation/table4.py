@@ -8,7 +8,9 @@ the level it chose.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -16,6 +18,7 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.job import allocate, day_and_budget
 from acq_spark.allocation.publish import read_versions
+from acq_spark.allocation.record import AllocationRecord
 from acq_spark.allocation.tables import with_truth_values
 from acq_spark.config import Config
 from acq_spark.errors import InputNotFoundError
@@ -24,10 +27,94 @@ from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.platform.catalog import report_dir
 from acq_spark.platform.delta_tables import read_table, replace_days, table_exists
+from acq_spark.platform.frames import one_row
 from acq_spark.platform.fs import write_json, write_text
 from acq_spark.platform.run_log import StageTimer
 
 METHODS = ("rule_based", "acq", "oracle")
+
+
+@dataclass(frozen=True)
+class MethodValue:
+    """One method's allocation valued on the truth: its pairs, creatives, true expected cost, predicted
+    objective Σr, pairs at each level index, and the λ* it was solved at (None: infinite, as run records hold it).
+    """
+
+    pairs: int
+    creatives: int
+    true_cost: float
+    objective: float
+    pairs_per_level: tuple[int, ...]
+    lam: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pairs": self.pairs,
+            "creatives": self.creatives,
+            "true_cost": self.true_cost,
+            "objective": self.objective,
+            "pairs_per_level": list(self.pairs_per_level),
+            "lambda": self.lam,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> MethodValue:
+        return cls(pairs=int(d["pairs"]), creatives=int(d["creatives"]), true_cost=float(d["true_cost"]),
+                   objective=float(d["objective"]), pairs_per_level=tuple(int(n) for n in d["pairs_per_level"]),
+                   lam=d["lambda"])  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Table4:
+    """What the Table 4 stage hands on, and ``reports/<dt>/table4.json`` holds (:meth:`to_dict`).
+
+    Attributes:
+        day: the decision day.
+        budget: the budget every method allocated.
+        budget_source: where it came from (the allocation record's ``budget_source``).
+        levels: the creative levels.
+        methods: each method's :class:`MethodValue`, in :data:`METHODS` order.
+    """
+
+    day: dt.date
+    budget: int
+    budget_source: Mapping[str, Any]
+    levels: tuple[int, ...]
+    methods: Mapping[str, MethodValue]
+
+    @property
+    def acq_vs_rule_based(self) -> float | None:
+        """ACQ's true cost relative to the rule-based baseline's, minus 1 (None when the baseline's is 0)."""
+        base = self.methods["rule_based"].true_cost
+        return self.methods["acq"].true_cost / base - 1 if base else None
+
+    @property
+    def acq_share_of_oracle(self) -> float | None:
+        """ACQ's true cost as a share of the oracle's (None when the oracle's is 0)."""
+        oracle = self.methods["oracle"].true_cost
+        return self.methods["acq"].true_cost / oracle if oracle else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dt": self.day.isoformat(),
+            "budget": self.budget,
+            "budget_source": dict(self.budget_source),
+            "levels": list(self.levels),
+            "methods": {m: v.to_dict() for m, v in self.methods.items()},
+            "acq_vs_rule_based": self.acq_vs_rule_based,
+            "acq_share_of_oracle": self.acq_share_of_oracle,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Table4:
+        """The summary :meth:`to_dict` wrote (``reports/<dt>/table4.json``)."""
+        return cls(
+            day=dt.date.fromisoformat(d["dt"]),
+            budget=int(d["budget"]),
+            budget_source=dict(d.get("budget_source", {})),
+            levels=tuple(int(k) for k in d["levels"]),
+            methods={m: MethodValue.from_dict(v) for m, v in d["methods"].items()},
+        )
 
 
 def true_value(alloc: DataFrame, truth: DataFrame) -> DataFrame:
@@ -38,12 +125,12 @@ def true_value(alloc: DataFrame, truth: DataFrame) -> DataFrame:
 
 def summarise(valued: DataFrame, levels: Sequence[int]) -> dict[str, Any]:
     """Creatives, true expected cost, predicted objective and the number of pairs at each level."""
-    row = valued.agg(
+    row = one_row(valued.agg(
         F.count("*").alias("pairs"),
         F.sum("n_creatives").alias("creatives"),
         F.sum("true_cost").alias("true_cost"),
         F.sum("r").alias("objective"),
-    ).first()
+    ))
     per_level = {int(r["level"]): int(r["n"]) for r in valued.groupBy("level").agg(F.count("*").alias("n")).collect()}
     return {
         "pairs": int(row["pairs"]),
@@ -54,22 +141,22 @@ def summarise(valued: DataFrame, levels: Sequence[int]) -> dict[str, Any]:
     }
 
 
-def table4_markdown(day: dt.date, budget: int, results: dict[str, dict[str, Any]]) -> str:
+def table4_markdown(table: Table4) -> str:
     """A Markdown table like the paper's Table 4 (changes relative to the rule-based baseline)."""
-    base = results["rule_based"]
-    oracle = results.get("oracle", {}).get("true_cost")
+    base = table.methods["rule_based"]
+    oracle = table.methods["oracle"].true_cost if "oracle" in table.methods else None
     lines = [
-        f"Decision day {day}, budget {budget:,} creatives.",
+        f"Decision day {table.day}, budget {table.budget:,} creatives.",
         "",
         "| Framework | Creatives | True expected cost | vs rule-based | share of oracle |",
         "|---|---|---|---|---|",
     ]
-    for method, res in results.items():
-        d_creatives = (res["creatives"] / base["creatives"] - 1) if base["creatives"] else 0.0
-        d_cost = (res["true_cost"] / base["true_cost"] - 1) if base["true_cost"] else 0.0
-        share = f"{res['true_cost'] / oracle:.2%}" if oracle else "-"
-        creatives = f"{res['creatives']:,} ({d_creatives:+.2%})"
-        lines.append(f"| {method} | {creatives} | {res['true_cost']:,.1f} | {d_cost:+.2%} | {share} |")
+    for method, res in table.methods.items():
+        d_creatives = (res.creatives / base.creatives - 1) if base.creatives else 0.0
+        d_cost = (res.true_cost / base.true_cost - 1) if base.true_cost else 0.0
+        share = f"{res.true_cost / oracle:.2%}" if oracle else "-"
+        creatives = f"{res.creatives:,} ({d_creatives:+.2%})"
+        lines.append(f"| {method} | {creatives} | {res.true_cost:,.1f} | {d_cost:+.2%} | {share} |")
     return "\n".join(lines) + "\n"
 
 
@@ -98,8 +185,8 @@ def run_table4(
     cfg: Config,
     timer: StageTimer | None = None,
     calendar: RunCalendar | None = None,
-    allocation: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+    allocation: AllocationRecord | None = None,
+) -> Table4:
     """Allocate the decision day with every method at the same budget and value each on the truth.
 
     Args:
@@ -107,7 +194,7 @@ def run_table4(
         cfg: the configuration (levels, allocation, warehouse).
         timer: collects the stage timings; a new one when None.
         calendar: the run calendar (None: computed as :func:`day_and_budget` does).
-        allocation: the allocation stage's run record (the nightly's): its day and budget are used, and
+        allocation: the allocation stage's record (the nightly's): its day and budget are used, and
             its published rows stand for its method instead of solving that method again (unless a holdout
             split them between two methods).
 
@@ -116,19 +203,18 @@ def run_table4(
     """
     timer = timer or StageTimer()
     if allocation is not None:
-        day, budget = dt.date.fromisoformat(allocation["dt"]), int(allocation["budget"]["value"])
-        budget_info = {k: v for k, v in allocation["budget"].items() if k != "value"}
+        day, budget, budget_info = allocation.day, allocation.budget, allocation.budget_source
     else:
         day, budget, budget_info = day_and_budget(spark, cfg, calendar)
     truth = read_table(spark, cfg.table("truth"), what="truth (simulated world only)")
     if not has_day(truth, day):
-        span = truth.agg(F.min("dt"), F.max("dt")).first()
+        span = one_row(truth.agg(F.min("dt"), F.max("dt")))
         raise InputNotFoundError(
             f"truth: no rows for {day} (it covers {span[0]} to {span[1]}); Table 4 needs the truth of the decision day"
         )
     scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
     truth = truth.where(F.col("dt") == F.lit(day)).select(*KEYS, "expected_cost")
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, MethodValue] = {}
     # three pair-sized frames held through three solves: on local disk, not in the JVM heap (see caching)
     on_disk = INPUT_SIZED_CACHE
     with (
@@ -139,39 +225,26 @@ def run_table4(
         for method in METHODS:
             with timer.stage(f"table 4: {method}") as rec:
                 # a holdout's published rows mix two methods: then every method is solved at the whole budget
-                if allocation is not None and allocation["method"] == method and "experiment" not in allocation:
-                    alloc = read_versions(spark, cfg.warehouse, day, allocation["published"])[0]
-                    lam = allocation["solve"]["lam"]
+                lam: float | None
+                if allocation is not None and allocation.method == method and allocation.experiment is None:
+                    alloc = read_versions(spark, cfg.warehouse, day, dict(allocation.published))[0]
+                    lam = allocation.solve.lam if math.isfinite(allocation.solve.lam) else None  # as its record
                 else:
                     alloc, record = allocate(on_truth if method == "oracle" else scores, cfg.levels, budget, method,
                                              cfg.allocation)  # fmt: skip
                     lam = record.lam
-                results[method] = {**summarise(true_value(alloc, truth), cfg.levels), "lambda": lam}
-                rec.figures.update(creatives=results[method]["creatives"], true_cost=results[method]["true_cost"])
-    base, oracle = results["rule_based"]["true_cost"], results["oracle"]["true_cost"]
-    summary = {
-        "dt": str(day),
-        "budget": budget,
-        "budget_source": budget_info,
-        "levels": list(cfg.levels),
-        "methods": results,
-        "acq_vs_rule_based": results["acq"]["true_cost"] / base - 1 if base else None,
-        "acq_share_of_oracle": results["acq"]["true_cost"] / oracle if oracle else None,
-    }
+                value = summarise(true_value(alloc, truth), cfg.levels)
+                results[method] = MethodValue(**{**value, "pairs_per_level": tuple(value["pairs_per_level"])}, lam=lam)
+                rec.figures.update(creatives=results[method].creatives, true_cost=results[method].true_cost)
+    table = Table4(day, budget, budget_info, tuple(cfg.levels), results)
     rows = [
-        {
-            "method": m,
-            "creatives": r["creatives"],
-            "true_cost": r["true_cost"],
-            "objective": r["objective"],
-            "pairs": r["pairs"],
-        }
+        {"method": m, "creatives": r.creatives, "true_cost": r.true_cost, "objective": r.objective, "pairs": r.pairs}
         for m, r in results.items()
     ]
     frame = spark.createDataFrame(rows).withColumn("dt", F.lit(day)).withColumn("budget", F.lit(budget))
     replace_days(frame, cfg.table("allocation_eval"), [day])
     folder = report_dir(cfg.warehouse, day)
-    write_text(f"{folder}/table4.md", table4_markdown(day, budget, results))
-    write_json(f"{folder}/table4.json", summary)
-    return summary
+    write_text(f"{folder}/table4.md", table4_markdown(table))
+    write_json(f"{folder}/table4.json", table.to_dict())
+    return table
 

@@ -201,7 +201,7 @@ def _write_features(
             path = cfg.table("scoring_rows")
             replace_days_or_table(select_scoring_rows(needed, windows), path, [calendar.decision_day])
             rec.figures["rows"] = written_rows(spark, path)
-    if history is not None:  # the next night reads from the day after first_read
+    if history is not None and first_read is not None:  # the next night reads from the day after first_read
         with timer.stage("features: pair history snapshot") as rec:
             write_next_snapshot(spark, cfg, raw, history, first_read)
             rec.figures.update(as_of=first_read.isoformat())

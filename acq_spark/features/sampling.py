@@ -70,4 +70,6 @@ def training_sample(
         seed: the run's seed.
     """
     (train_days, train_total), (val_days, val_total) = sample_parts(label_days, examples_per_day)
+    if train_total is None or val_total is None:
+        raise ValueError("training_sample: examples_per_day is empty; the sample needs each label day's examples")
     return in_part(train_days, train_total, max_rows, seed) | in_part(val_days, val_total, max_rows, seed)

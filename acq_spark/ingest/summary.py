@@ -7,10 +7,12 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from acq_spark.platform.frames import one_row
+
 
 def input_summary(df: DataFrame) -> dict[str, Any]:
     """Rows, pairs, days, zero-cost share, mean/std/max of cost and creatives on the last day (one pass + one)."""
-    row = df.agg(
+    row = one_row(df.agg(
         F.count(F.lit(1)).alias("rows"),
         F.countDistinct("account_id", "photo_id").alias("pairs"),
         F.countDistinct("dt").alias("days"),
@@ -21,9 +23,9 @@ def input_summary(df: DataFrame) -> dict[str, Any]:
         F.stddev_samp("cost").alias("std"),
         F.max("cost").alias("max"),
         F.avg("n_creatives").alias("mean_creatives"),
-    ).first()
+    ))
     out = row.asDict()
-    last = df.where(F.col("dt") == F.lit(out["last_day"])).agg(F.sum("n_creatives")).first()[0]
+    last = one_row(df.where(F.col("dt") == F.lit(out["last_day"])).agg(F.sum("n_creatives")))[0]
     out["creatives_last_day"] = int(last or 0)
     out["first_day"], out["last_day"] = str(out["first_day"]), str(out["last_day"])
     return out

@@ -32,6 +32,7 @@ from acq_spark.ingest.run_calendar import DayTotals, RunCalendar, day_totals_col
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.platform.delta_tables import reading, replace_days
+from acq_spark.platform.frames import one_row
 from acq_spark.platform.fs import write_json
 from acq_spark.platform.run_log import LOG
 
@@ -108,7 +109,7 @@ class ValidationResult:
             "std": math.sqrt(max(variance, 0.0)) if n > 1 else None,
             "max": max(float(f["cost_max"]) for f in days.values()) if days else None,
             "mean_creatives": sum(int(f["n_creatives"] or 0) for f in days.values()) / n if n else None,
-            "creatives_last_day": int(days[last]["n_creatives"] or 0) if days else 0,
+            "creatives_last_day": int(days[last]["n_creatives"] or 0) if last is not None else 0,
         }
 
     @property
@@ -183,7 +184,7 @@ def outlier_bound(flagged: DataFrame, quantile: float, multiple: float) -> float
     Only positive costs count (most rows cost 0), and only rows without a fault, so a negative or
     non-finite cost cannot move the bound. One small aggregate is collected.
     """
-    q = flagged.agg(_positive_quantile(F.col(REASON).isNull(), quantile)).first()[0]
+    q = one_row(flagged.agg(_positive_quantile(F.col(REASON).isNull(), quantile)))[0]
     return None if q is None else float(multiple * q)
 
 
@@ -242,7 +243,7 @@ def split_rows(
     and merge them all (half of the stage's time at 1M pairs).
     """
     action = "off" if outlier is None else outlier.action
-    bound = None if action == "off" else outlier_bound(flagged, outlier.quantile, outlier.multiple)
+    bound = None if outlier is None or action == "off" else outlier_bound(flagged, outlier.quantile, outlier.multiple)
     marked = with_outliers(flagged, bound, action)
     days = {r["dt"]: r.asDict() for r in marked.groupBy("dt").agg(*_day_figures(levels)).collect()}
     outliers = sum(d["outliers"] for d in days.values())

@@ -27,6 +27,7 @@ class CostModel(keras.Model):
     """
 
     LOSS_NAMES: tuple[str, ...] = ()
+    built: bool  # keras.Layer's: whether build() has made the weights
 
     def __init__(
         self,

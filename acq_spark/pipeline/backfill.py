@@ -64,7 +64,7 @@ def run_backfill(
             start = time.perf_counter()
             pointer = read_pointer(cfg.warehouse, day)
             same_input = pointer and pointer.get("input_fingerprint") == input_fingerprint(read_input(spark, cfg), day)
-            if not force and same_input:
+            if not force and pointer and same_input:
                 done.append(BackfillDay(day, "skipped", time.perf_counter() - start, pointer["run_id"]))
                 LOG.info("backfill day %d/%d %s: skipped, published by run %s from the same input",
                          i, len(days), day, pointer["run_id"])  # fmt: skip

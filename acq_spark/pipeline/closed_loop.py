@@ -21,12 +21,15 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.publish import read_pointer
+from acq_spark.allocation.record import AllocationRecord
 from acq_spark.config import Config, ConfigError
 from acq_spark.errors import AcqError
+from acq_spark.evaluation.table4 import Table4
 from acq_spark.ingest.days import read_input
 from acq_spark.platform import fs
 from acq_spark.platform.catalog import allocation_record, nightly_record, report_dir
 from acq_spark.platform.delta_tables import replace_days
+from acq_spark.platform.frames import one_row
 from acq_spark.platform.run_log import LOG, StageTimer, current_run_id, set_run_id
 
 TABLE = "closed_loop"
@@ -71,7 +74,7 @@ def _finite(value: float | None) -> float | None:
 
 def next_decision_day(spark: SparkSession, cfg: Config) -> dt.date:
     """The day after the input's last day: the day the next night decides."""
-    last = read_input(spark, cfg).agg(F.max("dt")).first()[0]
+    last = one_row(read_input(spark, cfg).agg(F.max("dt")))[0]
     if last is None:
         raise AcqError(f"closed loop: creative_daily at {cfg.input_path} has no rows")
     return last + dt.timedelta(days=1)
@@ -82,20 +85,22 @@ def night_facts(cfg: Config, day: dt.date, run_id: str) -> dict[str, Any]:
     from acq_spark.training.artifact import load_artifact
 
     pointer = read_pointer(cfg.warehouse, day) or {}
-    record = fs.read_json(allocation_record(cfg.warehouse, day, run_id), "allocation run record")
+    record = AllocationRecord.from_dict(
+        fs.read_json(allocation_record(cfg.warehouse, day, run_id), "allocation run record")
+    )
     table4_path = f"{report_dir(cfg.warehouse, day)}/table4.json"
-    table4 = fs.read_json(table4_path, "Table 4 summary") if fs.is_file(table4_path) else {}
+    table4 = Table4.from_dict(fs.read_json(table4_path, "Table 4 summary")) if fs.is_file(table4_path) else None
     version = (pointer.get("scores") or {}).get("model_version")
     auc = load_artifact(cfg.warehouse, version).metrics.get("auc") if version else None
-    methods = table4.get("methods", {})
-    oracle = methods.get("oracle", {}).get("true_cost")
-    share = {m: methods[m]["true_cost"] / oracle if oracle and m in methods else None for m in ("acq", "rule_based")}
+    methods = table4.methods if table4 is not None else {}
+    oracle = methods["oracle"].true_cost if "oracle" in methods else None
+    share = {m: methods[m].true_cost / oracle if oracle and m in methods else None for m in ("acq", "rule_based")}
     return {
         "model_version": version,
         "model_auc": _finite(auc),
         "acq_share_of_oracle": share["acq"],
         "rule_share_of_oracle": share["rule_based"],
-        "lam": _finite(record["solve"]["lam"]),
+        "lam": _finite(record.solve.lam),
         "budget": int(pointer.get("budget", 0)),
         "creatives_used": int(pointer.get("budget_used", 0)),
         "holdout": bool(pointer.get("experiment")),

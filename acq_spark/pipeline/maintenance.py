@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from acq_spark.config import MaintenanceConfig
+from acq_spark.platform.frames import jvm, one_row
 from acq_spark.platform.run_log import LOG, StageTimer
 from acq_spark.platform.storage import DELTA_LOG, hadoop_filesystem
 
@@ -54,7 +55,7 @@ def interval(days: float) -> str:
 
 def delta_tables(spark: SparkSession, warehouse: str) -> list[str]:
     """The names of the Delta tables directly under ``warehouse`` (any URI scheme Spark reads), sorted."""
-    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path
+    hadoop_path = jvm(spark).org.apache.hadoop.fs.Path
     fs, root = hadoop_filesystem(spark, warehouse)
     if not fs.exists(root):
         return []
@@ -74,7 +75,7 @@ def set_retention(spark: SparkSession, path: str, retention_days: float, log_ret
     }
     from delta.tables import DeltaTable
 
-    current = DeltaTable.forPath(spark, path).detail().first()["properties"]
+    current = one_row(DeltaTable.forPath(spark, path).detail())["properties"]
     if all(current.get(key) == value for key, value in wanted.items()):
         return
     listed = ", ".join(f"'{key}' = '{value}'" for key, value in wanted.items())
@@ -85,11 +86,11 @@ def recent_partitions(spark: SparkSession, path: str, days: int) -> str | None:
     """A filter on the last ``days`` days of the table's date partition column, or None when it has none."""
     from delta.tables import DeltaTable
 
-    columns = DeltaTable.forPath(spark, path).detail().first()["partitionColumns"]
+    columns = one_row(DeltaTable.forPath(spark, path).detail())["partitionColumns"]
     df = spark.read.format("delta").load(path)
     if not columns or not isinstance(df.schema[columns[0]].dataType, T.DateType):
         return None
-    last = df.agg(F.max(columns[0])).first()[0]  # a partition column: no data file is read
+    last = one_row(df.agg(F.max(columns[0])))[0]  # a partition column: no data file is read
     if last is None:
         return None
     return f"{columns[0]} >= '{last - dt.timedelta(days=days - 1)}'"
@@ -110,9 +111,9 @@ def optimize(
     if zorder and zorder_days > 0:
         where = recent_partitions(spark, path, zorder_days)
         builder = DeltaTable.forPath(spark, path).optimize()
-        metrics = (builder.where(where) if where else builder).executeZOrderBy(*zorder).first()["metrics"]
+        metrics = one_row((builder.where(where) if where else builder).executeZOrderBy(*zorder))["metrics"]
         removed, added, zordered = metrics["numFilesRemoved"], metrics["numFilesAdded"], where or "all"
-    metrics = DeltaTable.forPath(spark, path).optimize().executeCompaction().first()["metrics"]
+    metrics = one_row(DeltaTable.forPath(spark, path).optimize().executeCompaction())["metrics"]
     return removed + metrics["numFilesRemoved"], added + metrics["numFilesAdded"], zordered
 
 

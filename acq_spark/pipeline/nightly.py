@@ -71,6 +71,7 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
         with timer.stage("validate") as rec:
             valid = stack.enter_context(valid_input(spark, cfg))  # cached until the tree is built
             summary = valid.summary
+            assert summary is not None, "valid_input counts the summary"
             rec.figures.update(rows=summary["rows"], pairs=summary["pairs"], days=summary["days"])
             rec.figures.update(decision_day=str(valid.calendar.decision_day))
             check_run_start(cfg, valid.calendar)  # a run the publish guard would stop fails here, not after training
@@ -111,17 +112,17 @@ def run_nightly(spark: SparkSession, cfg: Config) -> str:
             ),
         )
     run_record = {
-        "run_id": record["run_id"],
+        "run_id": record.run_id,
         "calendar": calendar.to_dict(),
         "model_version": artifact.version,
         "model_choice": choice.to_dict(),
-        "outputs": record["outputs"],
-        "published": record["published"],
+        "outputs": record.outputs,
+        "published": dict(record.published),
         "table4": table4_reason,
         "stages": timer.as_dict(),
         **run_lineage(spark, cfg, input_read, versions_before),
     }
-    write_json(nightly_record(cfg.warehouse, day, record["run_id"]), run_record)
+    write_json(nightly_record(cfg.warehouse, day, record.run_id), run_record)
     LOG.info("nightly chain for %s done: report %s", day, report)
     return report
 

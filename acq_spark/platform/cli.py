@@ -36,7 +36,7 @@ def job_parser(description: str) -> argparse.ArgumentParser:
 def parse_job_args(
     description: str,
     argv: Sequence[str] | None = None,
-    extend: Callable[[argparse.ArgumentParser], None] | None = None,
+    extend: Callable[[argparse.ArgumentParser], object] | None = None,
 ) -> tuple[argparse.Namespace, Config]:
     """Parse the command line and load the configuration; a bad key exits with a clear message."""
     parser = job_parser(description)

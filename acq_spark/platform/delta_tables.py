@@ -17,6 +17,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from acq_spark.errors import InputNotFoundError, UnreadableFileError
+from acq_spark.platform.frames import one_row
 from acq_spark.platform.storage import DELTA_LOG, PathContents, hadoop_filesystem, inspect_path
 
 
@@ -182,7 +183,7 @@ def written_rows(spark: SparkSession, path: str) -> int:
     """
     from delta.tables import DeltaTable
 
-    metrics = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()[0] or {}
+    metrics = one_row(DeltaTable.forPath(spark, path).history(1).select("operationMetrics"))[0] or {}
     return int(metrics.get("numOutputRows", 0))
 
 

@@ -81,14 +81,15 @@ def spark_job_description(text: str) -> Iterator[None]:
         yield
         return
     keys = {"spark.job.description": text, "spark.jobGroup.id": f"acq-{_run_id or 'run'}"}
-    previous = {key: sc.getLocalProperty(key) for key in keys}
+    previous: dict[str, str | None] = {key: sc.getLocalProperty(key) for key in keys}
     for key, value in keys.items():
         sc.setLocalProperty(key, value)
     try:
         yield
     finally:
-        for key, value in previous.items():
-            sc.setLocalProperty(key, value)  # None removes the property
+        for key, old in previous.items():
+            # None removes the property, which pyspark's annotation (value: str) leaves out
+            sc.setLocalProperty(key, old)  # type: ignore[arg-type]
 
 
 @dataclass

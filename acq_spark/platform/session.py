@@ -27,6 +27,7 @@ from pyspark.sql import SparkSession
 from acq_spark.config import SparkConfig
 from acq_spark.errors import MissingJarsError
 from acq_spark.platform import fs, s3a
+from acq_spark.platform.frames import jvm
 from acq_spark.platform.jars import local_delta_jars, local_s3a_jars
 from acq_spark.platform.run_log import LOG, setup_logging
 from acq_spark.resources import LOG4J_CONFIG
@@ -159,7 +160,9 @@ def _check_delta_on_classpath() -> None:
     from py4j.java_gateway import JavaClass
     from pyspark import SparkContext
 
-    if not isinstance(SparkContext._jvm.io.delta.sql.DeltaSparkSessionExtension, JavaClass):
+    gateway = SparkContext._jvm
+    assert gateway is not None, "_launcher_conf started the JVM gateway"
+    if not isinstance(gateway.io.delta.sql.DeltaSparkSessionExtension, JavaClass):
         try:
             jars = ",".join(str(p) for p in local_delta_jars())
         except MissingJarsError:
@@ -225,7 +228,7 @@ def get_spark(
 def describe_launch(spark: SparkSession) -> str:
     """``spark: master local[2], driver memory 2g (heap 1.9 GiB), executor memory 1g, by spark-submit``."""
     conf = spark.sparkContext.getConf()
-    heap = spark.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory() / 2**30
+    heap = jvm(spark).java.lang.Runtime.getRuntime().maxMemory() / 2**30
     return (
         f"spark: master {spark.sparkContext.master}, driver memory {conf.get('spark.driver.memory', '1g')} "
         f"(heap {heap:.1f} GiB), executor memory {conf.get('spark.executor.memory', '1g')}, "

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from acq_spark.platform.frames import jvm
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -44,7 +46,7 @@ def is_hidden(name: str) -> bool:
 
 def hadoop_filesystem(spark: SparkSession, path: str) -> tuple[Any, Any]:
     """Hadoop's FileSystem for ``path`` (any scheme the session can read) and ``path`` as a Hadoop Path."""
-    root = spark._jvm.org.apache.hadoop.fs.Path(path)
+    root = jvm(spark).org.apache.hadoop.fs.Path(path)
     # The session's Hadoop configuration also carries runtime settings such as s3a credentials.
     return root.getFileSystem(spark._jsparkSession.sessionState().newHadoopConf()), root
 
@@ -54,7 +56,7 @@ def inspect_path(spark: SparkSession, path: str) -> PathContents:
 
     The listing stops at the first data file, so a large table costs one listing call or a few.
     """
-    hadoop_path = spark._jvm.org.apache.hadoop.fs.Path
+    hadoop_path = jvm(spark).org.apache.hadoop.fs.Path
     fs, root = hadoop_filesystem(spark, path)
     if not fs.exists(root):
         return PathContents(exists=False)

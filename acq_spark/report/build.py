@@ -19,9 +19,10 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.publish import read_pointer
+from acq_spark.allocation.record import AllocationRecord
 from acq_spark.config import Config
 from acq_spark.errors import AcqError, InputNotFoundError
-from acq_spark.evaluation.table4 import NO_TRUTH, table4_markdown, truth_gap
+from acq_spark.evaluation.table4 import NO_TRUTH, Table4, table4_markdown, truth_gap
 from acq_spark.platform import fs
 from acq_spark.platform.catalog import allocation_records_dir, nightly_records_dir, report_dir
 from acq_spark.platform.delta_tables import table_exists
@@ -34,11 +35,13 @@ from acq_spark.training.artifact import ModelArtifact, load_artifact
 REPORT_FILE = "report.md"
 
 
-def latest_run_record(cfg: Config, day: dt.date | str) -> dict[str, Any] | None:
+def latest_run_record(cfg: Config, day: dt.date | str) -> AllocationRecord | None:
     """The newest allocation run record of ``day`` (run ids sort by time)."""
     folder = allocation_records_dir(cfg.warehouse, day)
     records = fs.list_names(folder, ".json")
-    return fs.read_json(fs.join(folder, records[-1]), "allocation run record") if records else None
+    if not records:
+        return None
+    return AllocationRecord.from_dict(fs.read_json(fs.join(folder, records[-1]), "allocation run record"))
 
 
 def model_choice_reason(cfg: Config, day: dt.date | str) -> str | None:
@@ -108,8 +111,8 @@ def build_report(
     cfg: Config,
     day: dt.date | str,
     stages: dict[str, Any] | None = None,
-    record: dict[str, Any] | None = None,
-    table4: dict[str, Any] | None = None,
+    record: AllocationRecord | None = None,
+    table4: Table4 | None = None,
     artifact: ModelArtifact | None = None,
     choice: str | None = None,
 ) -> str:
@@ -120,8 +123,8 @@ def build_report(
         cfg: the configuration (warehouse, levels, report).
         day: the decision day.
         stages: the stage timings to list.
-        record: the allocation's run record (the nightly's); None reads the newest of ``day``.
-        table4: the Table-4 summary (:func:`~acq_spark.evaluation.table4.run_table4`'s); None reads it
+        record: the allocation's record (the nightly's); None reads the newest run record of ``day``.
+        table4: Table 4 (:func:`~acq_spark.evaluation.table4.run_table4`'s); None reads it
             from the day's report folder when it is there.
         artifact: the model the day's scores came from; None loads the version the day's publish pointer
             names, else the one ``models/LATEST`` names.
@@ -152,8 +155,8 @@ def render_report(
     day: dt.date | str,
     out: Path,
     stages: dict[str, Any] | None = None,
-    record: dict[str, Any] | None = None,
-    table4: dict[str, Any] | None = None,
+    record: AllocationRecord | None = None,
+    table4: Table4 | None = None,
     artifact: ModelArtifact | None = None,
     choice: str | None = None,
 ) -> list[str]:
@@ -164,23 +167,21 @@ def render_report(
     md += quarantine_lines(spark, cfg, day_value) + drift_lines(spark, cfg, day_value)
     record = record or latest_run_record(cfg, day)
     if record:
-        s = record["solve"]
-        budget = record["budget"]["value"]
-        # with a holdout the solve is the treatment's; the day used both arms' creatives
-        used = sum(a["used"] for a in record["experiment"]["arms"].values()) if record.get("experiment") else None
-        used = s["budget_used"] if used is None else used
+        s = record.solve
+        budget = record.budget
+        used = record.creatives_used  # with a holdout the solve is the treatment's; the day used both arms'
         md += [
             "## Allocation",
             "",
-            f"- method `{record['method']}`, run `{record['run_id']}`, budget {budget:,} creatives "
-            f"({record['budget'].get('source')}), used {used:,} (unused {budget - used:,})",
-            f"- λ* = {s['lam']:.6g} after {s['passes']} passes over the scores ({s['solver']} solver)",
-            f"- objective Σr = {s['objective']:,.2f}; LP bound {_number(s['dual_bound'], ',.2f')}; "
-            f"gap {_number(s['gap'], ',.4g')} (relative {_number(s.get('relative_gap'), '.3g')})",
+            f"- method `{record.method}`, run `{record.run_id}`, budget {budget:,} creatives "
+            f"({record.budget_source.get('source')}), used {used:,} (unused {budget - used:,})",
+            f"- λ* = {s.lam:.6g} after {s.passes} passes over the scores ({s.solver} solver)",
+            f"- objective Σr = {s.objective:,.2f}; LP bound {_number(s.dual_bound, ',.2f')}; "
+            f"gap {_number(s.gap, ',.4g')} (relative {_number(s.relative_gap, '.3g')})",
             "",
         ]
-        if record.get("experiment"):
-            exp = record["experiment"]
+        if record.experiment:
+            exp = record.experiment
             arms = "; ".join(
                 f"{arm} `{a['method']}` {a['budget']:,} creatives (used {a['used']:,}, {a['pairs']:,} pairs, "
                 f"λ* {_number(a['lam'], '.6g')})"
@@ -188,19 +189,19 @@ def render_report(
             )
             md[-1:-1] = [f"- holdout of {exp['holdout_share']:.0%} of the accounts, budget split by the last input "
                          f"day's creatives {exp['creatives']}: {arms}; the λ* above is the treatment's"]
-        if s.get("trace"):
-            plot_lambda_search(s["trace"], out / "lambda_search.png")
+        if s.trace:
+            plot_lambda_search(s.trace, out / "lambda_search.png")
             md += ["![λ search](lambda_search.png)", ""]
         md += churn_lines(spark, cfg, day_value, out)
     if table4 is None and fs.is_file(fs.join(folder, "table4.json")):
-        table4 = fs.read_json(fs.join(folder, "table4.json"), "Table 4 summary")
+        table4 = Table4.from_dict(fs.read_json(fs.join(folder, "table4.json"), "Table 4 summary"))
     gap = truth_gap(spark, cfg, day)
     if gap not in (None, NO_TRUTH):
         md += ["## Table 4", "", f"Table 4: {gap}.", ""]
     elif table4:
-        counts = {m: r["pairs_per_level"] for m, r in table4["methods"].items()}
+        counts = {m: list(r.pairs_per_level) for m, r in table4.methods.items()}
         plot_levels(cfg.levels, counts, out / "levels.png")
-        table = table4_markdown(table4["dt"], table4["budget"], table4["methods"])
+        table = table4_markdown(table4)
         md += ["## Table 4: allocation on the truth", "", table, "![creatives per level](levels.png)", ""]
     else:
         md += ["## Table 4", "", "Not available: there is no `truth` table (only the simulated world has one).", ""]

@@ -1,15 +1,18 @@
-"""The report's PNG plots (matplotlib, Agg backend). Each function takes plain arrays and a path."""
+"""The report's PNG plots (matplotlib, Agg backend). Each function takes arrays (or the λ search's trace) and a path."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from acq_spark.allocation.search import PassTrace
 
-def _pyplot():
+
+def _pyplot() -> Any:  # matplotlib.pyplot, imported on first use
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,7 +21,7 @@ def _pyplot():
     return plt
 
 
-def _save(plt, fig, path: Path) -> Path:
+def _save(plt: Any, fig: Any, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -51,15 +54,15 @@ def plot_cost_curves(
     return _save(plt, fig, path)
 
 
-def plot_lambda_search(trace: Sequence[Mapping[str, Any]], path: Path) -> Path:
+def plot_lambda_search(trace: Sequence[PassTrace], path: Path) -> Path:
     """g(λ) = creatives used − budget for every λ the solver evaluated, numbered by pass."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for p, step in enumerate(trace, start=1):
-        pts = [(lam, g) for lam, g in step.get("points", []) if lam is not None and g is not None and lam > 0]
+        pts = [(lam, g) for lam, g in step.points if math.isfinite(lam) and math.isfinite(g) and lam > 0]
         if pts:
             lam, g = zip(*pts, strict=True)
-            ax.plot(lam, g, "o", label=f"pass {p} ({step.get('kind', '')})", alpha=0.8)
+            ax.plot(lam, g, "o", label=f"pass {p} ({step.kind})", alpha=0.8)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xscale("log")
     ax.set_yscale("symlog")
@@ -111,7 +114,7 @@ def plot_churn(
     from matplotlib.colors import LogNorm
 
     ticks = ["none", *(str(v) for v in levels)]
-    position = {None: 0, **{i: i + 1 for i in range(len(levels))}}
+    position: dict[int | None, int] = {None: 0, **{i: i + 1 for i in range(len(levels))}}
     grid = np.zeros((len(ticks), len(ticks)))
     for (before, now), count in transitions.items():
         grid[position[before], position[now]] += count

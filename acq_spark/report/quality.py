@@ -25,6 +25,7 @@ from acq_spark.errors import AcqError
 from acq_spark.ingest.days import read_input
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.delta_tables import read_table, table_exists
+from acq_spark.platform.frames import one_row
 
 TOP_ACCOUNTS = 5
 
@@ -48,13 +49,13 @@ def quarantine_lines(spark: SparkSession, cfg: Config, day: dt.date) -> list[str
 
 def day_figures(rows: DataFrame) -> dict[str, float]:
     """Rows, pairs, zero-cost share, mean cost and creatives of one day's input rows."""
-    row = rows.agg(
+    row = one_row(rows.agg(
         F.count(F.lit(1)).alias("rows"),
         F.countDistinct(*KEYS).alias("pairs"),
         F.avg(F.when(F.col("cost") == 0, 1.0).otherwise(0.0)).alias("zero_cost_share"),
         F.avg("cost").alias("mean_cost"),
         F.sum("n_creatives").alias("creatives"),
-    ).first()
+    ))
     return {k: (float(row[k]) if row[k] is not None else float("nan")) for k in row.asDict()}
 
 
@@ -93,14 +94,14 @@ def churn(spark: SparkSession, cfg: Config, day: dt.date) -> dict[str, Any] | No
     delta = F.coalesce(F.col("n_now"), F.lit(0)) - F.coalesce(F.col("n_before"), F.lit(0))
     joined = joined.withColumn("delta", delta).cache()
     try:
-        totals = joined.agg(
+        totals = one_row(joined.agg(
             F.count(F.lit(1)).alias("pairs"),
             F.count(F.when(~F.col("now").eqNullSafe(F.col("before")), 1)).alias("changed"),
             F.count(F.when(F.col("before").isNull(), 1)).alias("new"),
             F.count(F.when(F.col("now").isNull(), 1)).alias("dropped"),
             F.sum(F.abs("delta")).alias("moved"),
             F.sum(F.coalesce(F.col("n_now"), F.lit(0))).alias("creatives"),
-        ).first()
+        ))
         accounts = joined.groupBy("account_id").agg(F.sum("delta").alias("delta"))
         gained = [(r["account_id"], int(r["delta"])) for r in
                   accounts.where("delta > 0").orderBy(F.desc("delta"), "account_id").limit(TOP_ACCOUNTS).collect()]

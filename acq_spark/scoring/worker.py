@@ -158,6 +158,7 @@ def score_batches(
         y, std = predict_padded(forward, x_num, x_sp, predict_batch)
         pvalue = list_column(y)
         if explore_on:
+            assert std is not None, "the forward pass gives std when exploring (with_std)"
             explore = ucb_explore(std, fixed_matrix(batch.column(obs_column), n_levels))
             explore_column, r = list_column(explore), list_column(reward(y, explore, beta))
         else:

@@ -85,9 +85,9 @@ class CostTree:
     def build(
         cls,
         edges: Sequence[float],
-        leaf_means: Sequence[float],
-        leaf_counts: Sequence[int],
-        leaf_stds: Sequence[float] | None = None,
+        leaf_means: Sequence[float] | np.ndarray,
+        leaf_counts: Sequence[int] | np.ndarray,
+        leaf_stds: Sequence[float] | np.ndarray | None = None,
     ) -> CostTree:
         """Build the tree from merged edges and per-leaf training statistics.
 

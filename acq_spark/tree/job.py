@@ -24,6 +24,7 @@ from acq_spark.ingest.levels import has_level
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.platform import fs
 from acq_spark.platform.delta_tables import overwrite_table
+from acq_spark.platform.frames import one_row
 from acq_spark.platform.fs import LATEST
 from acq_spark.platform.run_log import StageTimer
 from acq_spark.tree.cost_tree import CostTree, merge_quantiles
@@ -70,7 +71,7 @@ def positive_quantiles(df: DataFrame, n_positive_leaves: int, accuracy: int) -> 
     """``percentile_approx`` of the positive costs at j/L, j = 1..L-1, and their maximum (None when there are none)."""
     probs = [j / n_positive_leaves for j in range(1, n_positive_leaves)]
     quantiles = F.percentile_approx("cost", probs, accuracy) if probs else F.array().cast("array<double>")
-    row = df.where(F.col("cost") > 0).agg(quantiles.alias("q"), F.max("cost").alias("max")).first()
+    row = one_row(df.where(F.col("cost") > 0).agg(quantiles.alias("q"), F.max("cost").alias("max")))
     return [float(q) for q in row["q"] or []], row["max"]
 
 
@@ -112,7 +113,7 @@ def node_rows(tree: CostTree) -> list[tuple]:
             rows.append((tree.version, kind, index, depth, parent, side, *stats))
             return [index]
         at = len(rows)
-        rows.append(None)
+        rows.append(())  # the node's row, filled in once its leaves are known
         node = tree.nodes[index]
         below = visit(*node.left, depth + 1, index, "left") + visit(*node.right, depth + 1, index, "right")
         leaves = [tree.leaves[j] for j in below]

@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from acq_spark import PROJECT_ROOT
 from acq_spark.allocation.job import day_and_budget, run_allocate
 from acq_spark.allocation.publish import pointer_path, publish_day, read_pointer, read_published
+from acq_spark.allocation.record import AllocationRecord
 from acq_spark.allocation.tables import account_rules, allocation_table, check_scores
 from acq_spark.config import load_config
 from acq_spark.errors import (
@@ -129,24 +130,24 @@ def three_runs(spark, tmp_path_factory):
 def test_the_decision_day_follows_the_last_input_day_and_the_budget_is_a_ratio_of_it(three_runs):
     first = three_runs.first
     # decision day = the day after the last input day (Jan 6); budget = 1.5 × 80 creatives on Jan 5
-    assert first["dt"] == str(D2) and first["budget"]["value"] == 120 and first["budget"]["last_day_creatives"] == 80
-    assert first["solve"]["budget_used"] <= 120 and first["solve"]["search_passes"] <= 3
+    assert first.day == D2 and first.budget == 120 and first.budget_source["last_day_creatives"] == 80
+    assert first.solve.budget_used <= 120 and first.solve.search_passes <= 3
 
 
 def test_each_day_holds_its_pairs_budget_and_method(three_runs):
     first, second, by_day, alloc = three_runs.first, three_runs.second, three_runs.by_day, three_runs.before
-    assert second["dt"] == str(D1) and second["method"] == "oracle"
+    assert second.day == D1 and second.method == "oracle"
     assert set(alloc.columns) == {"dt", "account_id", "photo_id", "level", "n_creatives", "r", "cost_units", "lambda",
                                   "run_id", "method", "model_version", "arm"}
     assert by_day[D2]["n"] == by_day[D1]["n"] == N_PAIRS
-    assert by_day[D2]["used"] == first["solve"]["budget_used"] and by_day[D1]["used"] <= 200
+    assert by_day[D2]["used"] == first.solve.budget_used and by_day[D1]["used"] <= 200
     assert by_day[D1]["methods"] == ["oracle"]
 
 
 def test_account_rules_add_up_the_days_allocation(three_runs):
     first, rules = three_runs.first, three_runs.rules
     assert sum(row["photos"] for row in rules) == N_PAIRS
-    assert sum(row["total_creatives"] for row in rules) == first["solve"]["budget_used"]
+    assert sum(row["total_creatives"] for row in rules) == first.solve.budget_used
     for row in rules:
         quotas = [q["photo_id"] for q in row["quotas"]]
         assert quotas == sorted(quotas) and len(quotas) == row["photos"]
@@ -156,7 +157,7 @@ def test_account_rules_add_up_the_days_allocation(three_runs):
 def test_a_rerun_replaces_only_its_day(spark, three_runs):
     cfg, third, version = three_runs.cfg, three_runs.third, three_runs.version
     # re-running Jan 6 (rule-based now) replaces Jan 6 only
-    assert third["dt"] == str(D2) and third["solve"]["alpha"] > 0
+    assert third.day == D2 and third.alpha is not None and third.alpha > 0
     alloc = spark.read.format("delta").load(cfg.table("allocation"))
     runs = {(row["dt"], row["run_id"]) for row in alloc.select("dt", "run_id").distinct().collect()}
     assert runs == {(D1, "run-b"), (D2, "run-c")}
@@ -166,13 +167,14 @@ def test_a_rerun_replaces_only_its_day(spark, three_runs):
 
 def test_the_run_record_names_the_versions_it_read_and_published(spark, three_runs):
     cfg, third, version = three_runs.cfg, three_runs.third, three_runs.version
-    assert third["outputs"] == {
+    assert third.outputs == {
         "scores": {"version": 0, "model_version": None},  # written by the test, not by run_scoring
         "allocation": {"version": version + 1},
         "account_rules": {"version": delta_version(spark, cfg.table("account_rules"))},
     }
     record = json.loads(Path(cfg.table("runs"), "allocation", str(D2), "run-c.json").read_text())
-    assert record["solve"]["budget_used"] <= 100 and record["method"] == "rule_based"
+    assert record["solve"]["budget_used"] <= 100 and record["method"] == "rule_based" and record["solve"]["alpha"] > 0
+    assert record == third.to_dict() and AllocationRecord.from_dict(record).to_dict() == record
     assert Path(cfg.table("runs"), "allocation", str(D2), "run-a.json").is_file()
 
 
@@ -187,8 +189,8 @@ def test_ratio_budget_counts_only_valid_last_day_rows_mapped_to_levels(spark, wa
     spark.createDataFrame(extra, SCHEMA).write.mode("append").partitionBy("dt").parquet(cfg.input_path)
     record = run_allocate(spark, warehouse("budget.ratio_of_last_day=1.0"), run_id="run-ratio")
     # Valid and mapped: 80 - 2 (the duplicated pair) + 5 × 100 + 3; the raw sum would be 80 + 2500 + 4 + 500 + 50.
-    assert (record["budget"]["value"], record["budget"]["last_day_creatives"]) == (581, 581)
-    assert record["budget"]["last_input_day"] == str(D1)
+    assert (record.budget, record.budget_source["last_day_creatives"]) == (581, 581)
+    assert record.budget_source["last_input_day"] == str(D1)
 
 
 def test_budget_comes_from_the_run_calendar_the_features_hand_on(spark, make_cfg):
@@ -226,7 +228,7 @@ def test_a_kill_between_the_two_writes_keeps_the_pointer_which_guards_the_next_d
     cfg = warehouse()
     first = run_allocate(spark, cfg, run_id="run-a")
     pointer = read_pointer(cfg.warehouse, D2)
-    assert pointer["run_id"] == "run-a" and pointer["versions"] == first["published"] and pointer["pairs"] == N_PAIRS
+    assert pointer["run_id"] == "run-a" and pointer["versions"] == first.published and pointer["pairs"] == N_PAIRS
 
     def killed_before_account_rules(df, path, days, **options):
         if path == cfg.table("account_rules"):
@@ -244,7 +246,7 @@ def test_a_kill_between_the_two_writes_keeps_the_pointer_which_guards_the_next_d
     assert read_pointer(cfg.warehouse, D2) == pointer
     allocation, rules = read_published(spark, cfg.warehouse, D2)
     assert {row["run_id"] for row in allocation.select("run_id").distinct().collect()} == {"run-a"}
-    assert allocation.agg(F.sum("n_creatives")).first()[0] == first["solve"]["budget_used"]
+    assert allocation.agg(F.sum("n_creatives")).first()[0] == first.solve.budget_used
     assert_df_equality(rules, account_rules(allocation), ignore_row_order=True, ignore_nullable=True)
 
     # the next day has a quarter of the pairs published for D2
@@ -295,7 +297,8 @@ def test_a_holdout_splits_the_budget_and_solves_each_arm_at_its_own_share(spark,
     cfg = warehouse("experiment.enabled=true", "experiment.holdout_share=0.4", "budget.ratio_of_last_day=1.5")
     # the calendar validation would build (40 pairs × 2 creatives on Jan 5), handed on as the nightly does
     calendar = RunCalendar(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=80)
-    exp = run_allocate(spark, cfg, run_id="run-holdout", calendar=calendar)["experiment"]
+    exp = run_allocate(spark, cfg, run_id="run-holdout", calendar=calendar).experiment
+    assert exp is not None
     allocation, rules = read_published(spark, cfg.warehouse, D2)
     rows = allocation.collect()
     pairs = {arm: [r for r in rows if r["arm"] == arm] for arm in (TREATMENT, CONTROL)}

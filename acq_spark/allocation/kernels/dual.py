@@ -28,7 +28,7 @@ class Totals(NamedTuple):
     used_hi: Any
     r_lo: Any
 
-    def __add__(self, other: tuple) -> Totals:  # type: ignore[override]
+    def __add__(self, other: tuple) -> Totals:
         return Totals(*(a + b for a, b in zip(self, other, strict=True)))
 
     @classmethod

@@ -90,10 +90,10 @@ def slope_histogram(steps: Steps, binning: Binning) -> SlopeHistogram:
     s = steps.slope[taken]
     mask, bins = binning.assign(s)
     s, dc, dr = s[mask], steps.dc[taken][mask], steps.dr[taken][mask]
-    totals = {"n": steps.n, "base_cost": int(steps.base_cost.sum()), "base_r": float(steps.base_r.sum())}
+    n, base_cost, base_r = steps.n, int(steps.base_cost.sum()), float(steps.base_r.sum())
     if bins.size == 0:
         f, i = np.empty(0), np.empty(0, np.int64)
-        return SlopeHistogram(i, i, i, f, f, f, **totals)
+        return SlopeHistogram(i, i, i, f, f, f, n=n, base_cost=base_cost, base_r=base_r)
     lo = int(bins.min())
     rel = bins - lo
     span = int(rel.max()) + 1
@@ -109,7 +109,9 @@ def slope_histogram(steps: Steps, binning: Binning) -> SlopeHistogram:
         dr=np.bincount(rel, weights=dr, minlength=span)[nz],
         smin=smin[nz],
         smax=smax[nz],
-        **totals,
+        n=n,
+        base_cost=base_cost,
+        base_r=base_r,
     )
 
 

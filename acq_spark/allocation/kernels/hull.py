@@ -129,8 +129,11 @@ def hull_steps(r: np.ndarray, costs: Sequence[int], rtol: float = HULL_RTOL) -> 
 class StepSource(Protocol):
     """Makes a block's steps from its columns (a picklable object: it is shipped to Spark workers)."""
 
-    columns: tuple[str, ...]
-    value_column: str
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+
+    @property
+    def value_column(self) -> str: ...
 
     def steps(self, cols: Mapping[str, np.ndarray]) -> Steps: ...
 
