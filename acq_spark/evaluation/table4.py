@@ -91,8 +91,14 @@ class Table4:
     @property
     def acq_share_of_oracle(self) -> float | None:
         """ACQ's true cost as a share of the oracle's (None when the oracle's is 0)."""
-        oracle = self.methods["oracle"].true_cost
-        return self.methods["acq"].true_cost / oracle if oracle else None
+        return self.share_of_oracle("acq")
+
+    def share_of_oracle(self, method: str) -> float | None:
+        """``method``'s true cost as a share of the oracle's (None when either is missing or the oracle's is 0)."""
+        oracle = self.methods.get("oracle")
+        if oracle is None or not oracle.true_cost or method not in self.methods:
+            return None
+        return self.methods[method].true_cost / oracle.true_cost
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,8 +129,8 @@ def true_value(alloc: DataFrame, truth: DataFrame) -> DataFrame:
     return joined.withColumn("true_cost", F.element_at("expected_cost", F.col("level") + 1)).drop("expected_cost")
 
 
-def summarise(valued: DataFrame, levels: Sequence[int]) -> dict[str, Any]:
-    """Creatives, true expected cost, predicted objective and the number of pairs at each level."""
+def summarise(valued: DataFrame, levels: Sequence[int], lam: float | None) -> MethodValue:
+    """Creatives, true expected cost, predicted objective and the number of pairs at each level, solved at ``lam``."""
     row = one_row(valued.agg(
         F.count("*").alias("pairs"),
         F.sum("n_creatives").alias("creatives"),
@@ -132,19 +138,19 @@ def summarise(valued: DataFrame, levels: Sequence[int]) -> dict[str, Any]:
         F.sum("r").alias("objective"),
     ))
     per_level = {int(r["level"]): int(r["n"]) for r in valued.groupBy("level").agg(F.count("*").alias("n")).collect()}
-    return {
-        "pairs": int(row["pairs"]),
-        "creatives": int(row["creatives"]),
-        "true_cost": float(row["true_cost"]),
-        "objective": float(row["objective"]),
-        "pairs_per_level": [per_level.get(k, 0) for k in range(len(levels))],
-    }
+    return MethodValue(
+        pairs=int(row["pairs"]),
+        creatives=int(row["creatives"]),
+        true_cost=float(row["true_cost"]),
+        objective=float(row["objective"]),
+        pairs_per_level=tuple(per_level.get(k, 0) for k in range(len(levels))),
+        lam=lam,
+    )
 
 
 def table4_markdown(table: Table4) -> str:
     """A Markdown table like the paper's Table 4 (changes relative to the rule-based baseline)."""
     base = table.methods["rule_based"]
-    oracle = table.methods["oracle"].true_cost if "oracle" in table.methods else None
     lines = [
         f"Decision day {table.day}, budget {table.budget:,} creatives.",
         "",
@@ -154,9 +160,10 @@ def table4_markdown(table: Table4) -> str:
     for method, res in table.methods.items():
         d_creatives = (res.creatives / base.creatives - 1) if base.creatives else 0.0
         d_cost = (res.true_cost / base.true_cost - 1) if base.true_cost else 0.0
-        share = f"{res.true_cost / oracle:.2%}" if oracle else "-"
+        share = table.share_of_oracle(method)
+        share_text = f"{share:.2%}" if share is not None else "-"
         creatives = f"{res.creatives:,} ({d_creatives:+.2%})"
-        lines.append(f"| {method} | {creatives} | {res.true_cost:,.1f} | {d_cost:+.2%} | {share} |")
+        lines.append(f"| {method} | {creatives} | {res.true_cost:,.1f} | {d_cost:+.2%} | {share_text} |")
     return "\n".join(lines) + "\n"
 
 
@@ -233,8 +240,7 @@ def run_table4(
                     alloc, record = allocate(on_truth if method == "oracle" else scores, cfg.levels, budget, method,
                                              cfg.allocation)  # fmt: skip
                     lam = record.lam
-                value = summarise(true_value(alloc, truth), cfg.levels)
-                results[method] = MethodValue(**{**value, "pairs_per_level": tuple(value["pairs_per_level"])}, lam=lam)
+                results[method] = summarise(true_value(alloc, truth), cfg.levels, lam)
                 rec.figures.update(creatives=results[method].creatives, true_cost=results[method].true_cost)
     table = Table4(day, budget, budget_info, tuple(cfg.levels), results)
     rows = [

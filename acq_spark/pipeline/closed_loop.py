@@ -92,9 +92,7 @@ def night_facts(cfg: Config, day: dt.date, run_id: str) -> dict[str, Any]:
     table4 = Table4.from_dict(fs.read_json(table4_path, "Table 4 summary")) if fs.is_file(table4_path) else None
     version = (pointer.get("scores") or {}).get("model_version")
     auc = load_artifact(cfg.warehouse, version).metrics.get("auc") if version else None
-    methods = table4.methods if table4 is not None else {}
-    oracle = methods["oracle"].true_cost if "oracle" in methods else None
-    share = {m: methods[m].true_cost / oracle if oracle and m in methods else None for m in ("acq", "rule_based")}
+    share = {m: table4.share_of_oracle(m) if table4 is not None else None for m in ("acq", "rule_based")}
     return {
         "model_version": version,
         "model_auc": _finite(auc),

@@ -73,3 +73,7 @@ def test_table4_keeps_its_json_shape_and_derived_figures():
     assert out["acq_vs_rule_based"] == 6.0 / 8.0 - 1 and out["acq_share_of_oracle"] == 6.0 / 5.0
     assert Table4.from_dict(out) == table and Table4.from_dict(out).to_dict() == out
     assert "| acq | 19 (-5.00%) | 6.0 | -25.00% | 120.00% |" in table4_markdown(table)
+    assert table.share_of_oracle("rule_based") == 8.0 / 5.0 and table.share_of_oracle("greedy") is None
+    no_oracle = Table4(table.day, 20, {}, LEVELS, {m: v for m, v in methods.items() if m != "oracle"})
+    assert no_oracle.share_of_oracle("acq") is None
+    assert "| acq | 19 (-5.00%) | 6.0 | -25.00% | - |" in table4_markdown(no_oracle)
