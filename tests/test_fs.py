@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import threading
+
 import pytest
 from s3_store import CREDENTIALS, MotoServer, free_port
 
@@ -113,3 +116,23 @@ def test_a_job_checks_its_stores_before_it_starts_and_explicit_spark_settings_wi
     assert spark_conf(load_config(None).spark)["spark.hadoop.fs.s3a.retry.limit"] == s3a.RETRIES["fs.s3a.retry.limit"]
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"  # the rest still from the environment
     assert conf["spark.hadoop.fs.s3a.secret.key"] == CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+
+
+def test_a_folder_created_while_it_is_listed_lists_as_empty_or_its_content_never_as_an_error(tmp_path):
+    """Several runs taking a lock at once list its folder while one of them creates it (the CI failure)."""
+    folder = tmp_path / "_lock"
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            folder.mkdir(exist_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        listings = [fs.list_files(folder, ".json") for _ in range(5000)]
+    finally:
+        stop.set()
+        thread.join()
+    assert listings == [[]] * 5000

@@ -232,16 +232,27 @@ def list_names(folder: str | Path, suffix: str = "") -> list[str]:
     return [name for name, _ in list_files(folder, suffix)]
 
 
+_LIST_ATTEMPTS = 5
+
+
 def list_files(folder: str | Path, suffix: str = "") -> list[tuple[str, dt.datetime | None]]:
     """``(name, modified)`` of the files directly in ``folder`` ending with ``suffix``, sorted by name.
 
     ``modified`` is the store's time of the last write (UTC), None where the store does not say.
     """
     filesystem, path = resolve(folder)
-    try:
-        infos = filesystem.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-    except OSError as exc:
-        raise _store_error("list", str(folder), exc) from None
+    selector = pafs.FileSelector(path, allow_not_found=True)
+    for attempt in range(_LIST_ATTEMPTS):
+        try:
+            infos = filesystem.get_file_info(selector)
+            break
+        except FileNotFoundError as exc:
+            # Arrow's local listing fails when the folder appears between its failed read and its existence
+            # check (another run writing the first claim of a lock): the folder is there now, so list again.
+            if attempt == _LIST_ATTEMPTS - 1:
+                raise _store_error("list", str(folder), exc) from None
+        except OSError as exc:
+            raise _store_error("list", str(folder), exc) from None
     files = [i for i in infos if i.type == pafs.FileType.File and i.base_name.endswith(suffix)]
     return sorted((i.base_name, _utc(i.mtime)) for i in files)
 
