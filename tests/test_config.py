@@ -83,7 +83,9 @@ def test_every_environment_file_loads_and_its_values_apply(name):
 
 def _leaves(mapping: dict, prefix: str = ""):
     for key, value in mapping.items():
-        if isinstance(value, dict):
+        if f"{prefix}{key}" == "spark.conf":  # one mapping of Spark's own dotted keys, its values strings
+            yield "spark.conf", {k: str(v) for k, v in value.items()}
+        elif isinstance(value, dict):
             yield from _leaves(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from spark_settings import spark_codegen
 
 from acq_spark import PROJECT_ROOT
 from acq_spark.errors import InputExistsError
@@ -112,7 +113,8 @@ def default_world(spark):
 
     params = world_params(load_config(None, []))  # the default size: 100k pairs x 15 days
     assert (params.n_pairs, params.n_days) == (100_000, 15)
-    return params, simulate_pairs(spark, params)
+    with spark_codegen(spark):
+        yield params, simulate_pairs(spark, params)
 
 
 def test_default_world_matches_table_1(default_world):

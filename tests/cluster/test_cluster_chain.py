@@ -35,6 +35,7 @@ from cluster_submit import TEST_CONFIG, submit_cli
 from pyarrow import fs as pafs
 from pyspark.sql import functions as F
 from s3_store import use_store
+from spark_settings import CODEGEN
 
 from acq_spark import PROJECT_ROOT
 from acq_spark.allocation.publish import read_pointer, read_published
@@ -267,7 +268,8 @@ def test_the_allocation_job_survives_losing_a_worker_mid_solve(
     job = start(
         "allocate",
         *_sets([f"warehouse={warehouse}", f"run_date={FAULT_DAY}", f"budget.total_creatives={budget}",
-                "publish.max_input_age_days=null"]),  # scores only: no creative_daily to date
+                "publish.max_input_age_days=null",  # scores only: no creative_daily to date
+                *(f"spark.conf.{key}={value}" for key, value in CODEGEN.items())]),  # 400k rows: as production
     )
     _wait_for_line(job, "stage allocation solve: started")
     killed_pid = standalone_cluster.kill_worker(1)
