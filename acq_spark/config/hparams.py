@@ -23,6 +23,8 @@ class ModelHParams:
         embedding_dim: width of each sparse feature's embedding.
         learning_rate: Adam learning rate.
         clipnorm: global gradient-norm clip of Adam (bounds the step a rare huge cost takes).
+        ema_momentum: Polyak averaging: the model keeps an exponential moving average of its weights
+            over the training steps (this momentum per step), validates and is saved with it; 0 = off.
         w_tree: weight of the masked node cross-entropy (Eq. 5).
         w_reg: weight of the regression loss of ``y`` at the observed level.
         w_std: weight of the predicted standard deviation at the observed level.
@@ -38,6 +40,7 @@ class ModelHParams:
     embedding_dim: int = 8
     learning_rate: float = 0.002
     clipnorm: float = 1.0
+    ema_momentum: float = 0.0
     w_tree: float = 1.0
     w_reg: float = 1.0
     w_std: float = 0.01
@@ -57,6 +60,8 @@ class ModelHParams:
         for name in weights:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.ema_momentum < 1:
+            raise ValueError(f"ema_momentum: must be in [0, 1), got {self.ema_momentum}")
         object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
         object.__setattr__(self, "cread_thresholds", tuple(float(t) for t in self.cread_thresholds))
 

@@ -120,6 +120,7 @@ RULES: dict[str, Rule] = {
     "train.w_lipschitz": WEIGHT,
     "train.huber_delta": above(0),
     "train.clipnorm": above(0),
+    "train.ema_momentum": Rule(lambda v: _number(v) and 0 <= v < 1, "in [0, 1)"),
     "train.cread_thresholds": increasing_thresholds(),
     "score.beta": WEIGHT,
     "train.promotion_auc_tolerance": optional(within(0, 1)),  # null: every new model is published

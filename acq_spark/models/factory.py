@@ -39,7 +39,7 @@ def build_model(
     hparams: ModelHParams,
     seed: int | None = None,
 ) -> keras.Model:
-    """Build and compile a cost model (Adam with ``hparams.learning_rate`` and ``clipnorm``).
+    """Build and compile a cost model (Adam with ``hparams.learning_rate``, ``clipnorm`` and ``ema_momentum``).
 
     Args:
         kind: ``ubtm``, ``dnn``, ``ziln`` or ``cread``.
@@ -77,7 +77,11 @@ def build_model(
                 raise ValueError("kind 'cread' needs the cost tree or hparams.cread_thresholds")
             hparams = dataclasses.replace(hparams, cread_thresholds=cread_thresholds_from_tree(tree))
         model = CREAD(hparams=hparams, **common)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=hparams.learning_rate, clipnorm=hparams.clipnorm))
+    ema = hparams.ema_momentum
+    optimizer = keras.optimizers.Adam(
+        learning_rate=hparams.learning_rate, clipnorm=hparams.clipnorm, use_ema=ema > 0, ema_momentum=ema or 0.99
+    )
+    model.compile(optimizer=optimizer)
     return model
 
 

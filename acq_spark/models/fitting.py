@@ -51,6 +51,9 @@ def fit(
 ) -> keras.callbacks.History:
     """Train with early stopping on the validation loss, restoring the best weights.
 
+    With the optimiser's moving average of the weights on (``ema_momentum`` > 0), every epoch is validated
+    with the averaged weights and the model ends with the best epoch's averaged weights.
+
     Args:
         model: a compiled model from :func:`models.factory.build_model`.
         train: training arrays (``numeric``, ``sparse``, ``level``, ``cost``).
@@ -75,6 +78,11 @@ def fit(
     if adapt:
         model.adapt(np.asarray(train["numeric"]), np.asarray(train["cost"]))
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    callbacks: list[keras.callbacks.Callback] = [stop]
+    if getattr(model.optimizer, "use_ema", False):
+        # The averaged weights go into the model at each epoch's end, before the early stopping sees the
+        # epoch: the validation loss is theirs, and the best epoch's averaged weights are the ones restored.
+        callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     return model.fit(
         _inputs(train, with_level=True),
         np.asarray(train["cost"], dtype=np.float32),
@@ -82,7 +90,7 @@ def fit(
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
-        callbacks=[stop],
+        callbacks=callbacks,
         verbose=verbose,
     )
 

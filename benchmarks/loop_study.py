@@ -1,0 +1,124 @@
+"""The closed loop under several settings from one simulated world: the share of the oracle night by night.
+
+    python benchmarks/loop_study.py --nights 14 [--pairs 100000] [--parallel 2] \\
+        [--arm NAME=KEY=VALUE,KEY=VALUE ...]
+
+Simulates one world (``--pairs`` pairs, the default world's other settings) under ``$ACQ_BENCH_DIR/loop-study``,
+copies it for each arm and runs ``jobs/closed_loop.py --nights N`` in each copy with the arm's ``--set``
+overrides (at most ``--parallel`` arms at once; each arm's log is beside its warehouse). Then prints a
+markdown table, one row per night: each arm's ACQ share of the oracle (and, with the holdout on, the
+measured uplift beside the true one), and each arm's mean over the nights. Without ``--arm`` the arms
+are β = 0, 0.01 and 0.03, and β = 0 with the holdout on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synth import DATA_DIR, git_head, load_average, machine, stamp
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ARMS = {
+    "β=0": [],
+    "β=0.01": ["score.beta=0.01"],
+    "β=0.03": ["score.beta=0.03"],
+    "β=0, holdout": ["experiment.enabled=true"],
+}
+
+
+def parse_arm(text: str) -> tuple[str, list[str]]:
+    name, _, sets = text.partition("=")
+    return name, [s for s in sets.split(",") if s]
+
+
+def job(script: str, warehouse: Path, sets: list[str], log: Path, *extra: str) -> float:
+    """Run ``jobs/<script>`` on ``warehouse`` (conf/local.yaml, progress off); its wall seconds."""
+    args = [sys.executable, str(ROOT / "jobs" / script), "--config", str(ROOT / "conf/local.yaml"),
+            "--set", f"warehouse={warehouse}", "--set", "spark.progress=false", *extra]  # fmt: skip
+    for s in sets:
+        args += ["--set", s]
+    start = time.perf_counter()
+    with log.open("w") as out:
+        code = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT).returncode
+    if code:
+        raise SystemExit(f"{script} failed (exit {code}); see {log}")
+    return time.perf_counter() - start
+
+
+def read_nights(warehouses: dict[str, Path]) -> dict[str, list[dict]]:
+    from acq_spark.config import load_config
+    from acq_spark.platform.delta_tables import read_table
+    from acq_spark.platform.session import get_spark
+
+    spark = get_spark(load_config(ROOT / "conf/test.yaml").spark, app_name="loop-study")
+    tables = {name: read_table(spark, str(w / "closed_loop"), what="closed_loop") for name, w in warehouses.items()}
+    return {name: [r.asDict() for r in table.orderBy("dt").collect()] for name, table in tables.items()}
+
+
+def pct(value: float | None, fmt: str = ".2%") -> str:
+    return "–" if value is None else format(value, fmt)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nights", type=int, default=14)
+    parser.add_argument("--pairs", type=int, default=100_000)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--arm", action="append", default=[], help="NAME=KEY=VALUE,KEY=VALUE (--set overrides)")
+    parser.add_argument("--dir", type=Path, default=DATA_DIR / "loop-study")
+    args = parser.parse_args()
+    arms = dict(parse_arm(a) for a in args.arm) or DEFAULT_ARMS
+    world = args.dir / f"world-{args.pairs}"
+    args.dir.mkdir(parents=True, exist_ok=True)
+    if not (world / "truth").exists():
+        shutil.rmtree(world, ignore_errors=True)
+        job("simulate.py", world, [f"simulate.n_pairs={args.pairs}"], args.dir / f"simulate-{args.pairs}.log")
+    warehouses = {name: args.dir / f"arm{i}-{args.pairs}" for i, name in enumerate(arms)}
+
+    def run(name: str) -> float:
+        shutil.rmtree(warehouses[name], ignore_errors=True)
+        shutil.copytree(world, warehouses[name])
+        log = warehouses[name].with_suffix(".log")
+        seconds = job("closed_loop.py", warehouses[name], arms[name], log, "--nights", str(args.nights))
+        print(f"{name}: {args.nights} nights in {seconds:.0f} s ({log})", flush=True)
+        return seconds
+
+    print(f"# {stamp()} · {machine()} · git {git_head()} · load before {load_average()}")
+    print(f"# {args.nights} nights, {args.pairs:,} pairs, {len(arms)} arms, {args.parallel} at once")
+    with ThreadPoolExecutor(args.parallel) as pool:
+        seconds = dict(zip(arms, pool.map(run, arms), strict=True))
+    nights = read_nights(warehouses)
+    print(f"# load after {load_average()}")
+    print("| night | " + " | ".join(arms) + " |")
+    print("|---|" + "---|" * len(arms))
+    for i in range(args.nights):
+        cells = []
+        for name in arms:
+            row = nights[name][i] if i < len(nights[name]) else {}
+            cell = pct(row.get("acq_share_of_oracle"))
+            if row.get("holdout"):
+                cell += f" (uplift {pct(row.get('uplift'), '+.1%')}, true {pct(row.get('true_uplift'), '+.1%')})"
+            cells.append(cell)
+        day = next((nights[n][i]["dt"] for n in arms if i < len(nights[n])), "?")
+        print(f"| {i + 1} ({day}) | " + " | ".join(cells) + " |")
+    means = []
+    for name in arms:
+        shares = [r["acq_share_of_oracle"] for r in nights[name] if r["acq_share_of_oracle"] is not None]
+        means.append(pct(sum(shares) / len(shares)) if shares else "–")
+    print("| mean | " + " | ".join(means) + " |")
+    rules = [pct(nights[n][-1]["rule_share_of_oracle"]) if nights[n] else "–" for n in arms]
+    print("| rule, last night | " + " | ".join(rules) + " |")
+    print("| wall s | " + " | ".join(f"{seconds[n]:.0f}" for n in arms) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
