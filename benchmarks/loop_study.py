@@ -5,7 +5,8 @@
 
 Simulates one world (``--pairs`` pairs, the default world's other settings) under ``$ACQ_BENCH_DIR/loop-study``,
 copies it for each arm and runs ``jobs/closed_loop.py --nights N`` in each copy with the arm's ``--set``
-overrides (at most ``--parallel`` arms at once; each arm's log is beside its warehouse). Then prints a
+overrides (at most ``--parallel`` arms at once; each arm's log is beside its warehouse; ``--table-only`` runs
+nothing and reads the arms' warehouses as an earlier run left them). Then prints a
 markdown table, one row per night: each arm's ACQ share of the oracle (and, with the holdout on, the
 measured uplift beside the true one), and each arm's mean over the nights. Without ``--arm`` the arms
 are β = 0, 0.01 and 0.03, and β = 0 with the holdout on.
@@ -74,6 +75,7 @@ def main() -> int:
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--arm", action="append", default=[], help="NAME=KEY=VALUE,KEY=VALUE (--set overrides)")
     parser.add_argument("--dir", type=Path, default=DATA_DIR / "loop-study")
+    parser.add_argument("--table-only", action="store_true", help="run nothing: the table of the arms' warehouses")
     args = parser.parse_args()
     arms = dict(parse_arm(a) for a in args.arm) or DEFAULT_ARMS
     world = args.dir / f"world-{args.pairs}"
@@ -93,8 +95,11 @@ def main() -> int:
 
     print(f"# {stamp()} · {machine()} · git {git_head()} · load before {load_average()}")
     print(f"# {args.nights} nights, {args.pairs:,} pairs, {len(arms)} arms, {args.parallel} at once")
-    with ThreadPoolExecutor(args.parallel) as pool:
-        seconds = dict(zip(arms, pool.map(run, arms), strict=True))
+    if args.table_only:
+        seconds = {name: float("nan") for name in arms}
+    else:
+        with ThreadPoolExecutor(args.parallel) as pool:
+            seconds = dict(zip(arms, pool.map(run, arms), strict=True))
     nights = read_nights(warehouses)
     print(f"# load after {load_average()}")
     print("| night | " + " | ".join(arms) + " |")

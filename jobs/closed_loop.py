@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from acq_spark.pipeline.closed_loop import night_line, run_closed_loop
+from acq_spark.platform.catalog import report_dir
 from acq_spark.platform.cli import job_lock, parse_job_args, run_main
 from acq_spark.platform.session import get_spark
 
@@ -27,7 +28,7 @@ def main() -> int:
         nights = run_closed_loop(spark, cfg, args.nights)
         for night in nights:
             print(f"{night.dt}: {night_line(night)}")
-        print(f"report: {cfg.table(f'reports/{nights[-1].dt}/report.md')}")
+        print(f"report: {report_dir(cfg.warehouse, nights[-1].dt)}/report.md")
         return 0
 
 

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from acq_spark.allocation.estimate import estimate_lambda
 from acq_spark.allocation.job import day_and_budget
 from acq_spark.allocation.tables import check_scores
+from acq_spark.platform.catalog import ESTIMATE_RECORDS, SCORES
 from acq_spark.platform.cli import job_lock, parse_job_args, run_main
 from acq_spark.platform.delta_tables import read_table
 from acq_spark.platform.fs import write_json
@@ -30,7 +31,7 @@ def main() -> int:
     with job_lock(cfg, "estimate_lambda"):
         spark = get_spark(cfg.spark, app_name="acq-estimate-lambda")
         day, budget, info = day_and_budget(spark, cfg)
-        scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
+        scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
         check_scores(scores, len(cfg.levels))
         scores = scores.cache()
         est = estimate_lambda(
@@ -46,7 +47,7 @@ def main() -> int:
         )
         run_id = new_run_id()
         record = {"run_id": run_id, "dt": str(day), "budget": {"value": budget, **info}, "estimate": est.to_dict()}
-        write_json(f"{cfg.table('runs')}/estimate_lambda/{day}/{run_id}.json", record)
+        write_json(f"{cfg.table(ESTIMATE_RECORDS)}/{day}/{run_id}.json", record)
         print(
             f"λ≈{est.lam:.6g} from {est.sampled_partitions}/{est.partitions} partitions ({est.sample_pairs:,} of "
             f"{est.n_pairs:,} pairs): uses {est.used:,} of {budget:,} creatives, budget error {est.budget_error:+.3%}"

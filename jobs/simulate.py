@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from acq_spark.platform.catalog import TRUTH
 from acq_spark.platform.cli import job_lock, parse_job_args, run_main
 from acq_spark.platform.session import get_spark
 from acq_spark.simulate.job import run_simulation
@@ -27,7 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spark = get_spark(cfg.spark, app_name="acq-simulate")
         params = run_simulation(spark, cfg, force=args.force)
         print(f"simulated {params.n_pairs:,} pairs x {params.n_days} days -> {cfg.input_path} ({cfg.input.format})")
-        print(f"truth for {params.decision_date} -> {cfg.table('truth')}")
+        print(f"truth for {params.decision_date} -> {cfg.table(TRUTH)}")
         return 0
 
 

@@ -36,7 +36,7 @@ from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.ingest.validation import valid_input
 from acq_spark.platform.caching import cached
-from acq_spark.platform.catalog import allocation_record
+from acq_spark.platform.catalog import SCORES, TRUTH, allocation_record
 from acq_spark.platform.delta_tables import delta_version, read_table
 from acq_spark.platform.fs import write_json
 from acq_spark.platform.run_log import StageTimer, new_run_id
@@ -106,12 +106,12 @@ def run_allocate(
         with timer.stage("allocation inputs") as rec:
             need_last_day = cfg.publish.max_input_age_days is not None or experiment is not None
             day, budget, budget_info = day_and_budget(spark, cfg, calendar, need_last_day)
-            scores_version = delta_version(spark, cfg.table("scores"))
-            scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
+            scores_version = delta_version(spark, cfg.table(SCORES))
+            scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
             rule = "rule_based" in methods.values()
             check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if rule else None)
             if method == "oracle":
-                truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
+                truth = read_table(spark, cfg.table(TRUTH), what="truth").where(F.col("dt") == F.lit(day))
                 scores = with_truth_values(scores, truth)
                 missing = [tuple(r) for r in scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()]
                 if missing:
@@ -147,7 +147,7 @@ def run_allocate(
             check_budget_used(day, used, budget, cfg.publish)
         with timer.stage("allocation write") as rec:
             # the rows and the pointer name the scores (and the model that wrote them) the day was solved from
-            model_version = scores_model_version(spark, cfg.table("scores"), day, scores_version)
+            model_version = scores_model_version(spark, cfg.table(SCORES), day, scores_version)
             parts = [
                 allocation_table(alloc, day, solve.lam, run_id, solve.method, model_version, solve.arm)
                 for alloc, solve in arms

@@ -20,10 +20,8 @@ from pyspark.sql import functions as F
 from acq_spark.config import table_path
 from acq_spark.errors import InputNotFoundError
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import POINTERS, PUBLISHED_TABLES
 from acq_spark.platform.delta_tables import commit_version, replace_days
-
-TABLES = ("allocation", "account_rules")
-POINTERS = "published"
 
 
 def pointer_path(warehouse: str, day: dt.date | str) -> str:
@@ -59,7 +57,8 @@ def publish_day(
     run_id: str,
     figures: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Replace ``day`` in each of :data:`TABLES` with ``tables[name]``, then point ``day`` at those versions.
+    """Replace ``day`` in each of the published tables (``allocation``, ``account_rules``) with ``tables[name]``,
+    then point ``day`` at those versions.
 
     Args:
         spark: the session.
@@ -73,7 +72,7 @@ def publish_day(
         The pointer that was written.
     """
     versions = {}
-    for name in TABLES:
+    for name in PUBLISHED_TABLES:
         path = table_path(warehouse, name)
         # mergeSchema: a table written before a column was added (the lineage's model_version) takes it on
         replace_days(tables[name], path, [day], metadata={"run_id": run_id, "dt": day}, merge_schema=True)
@@ -114,6 +113,6 @@ def read_versions(
         .option("versionAsOf", versions[name])
         .load(table_path(warehouse, name))
         .where(F.col("dt") == F.lit(day_value))
-        for name in TABLES
+        for name in PUBLISHED_TABLES
     )
     return allocation, rules

@@ -25,7 +25,7 @@ from acq_spark.errors import InputNotFoundError
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
-from acq_spark.platform.catalog import report_dir
+from acq_spark.platform.catalog import ALLOCATION_EVAL, SCORES, TRUTH, report_dir
 from acq_spark.platform.delta_tables import read_table, replace_days, table_exists
 from acq_spark.platform.frames import one_row
 from acq_spark.platform.fs import write_json, write_text
@@ -180,9 +180,9 @@ def truth_gap(spark: SparkSession, cfg: Config, day: dt.date | str) -> str | Non
 
     The one check of the truth's coverage: the nightly decides with it whether to run Table 4, the report what to say.
     """
-    if not table_exists(spark, cfg.table("truth")):
+    if not table_exists(spark, cfg.table(TRUTH)):
         return NO_TRUTH
-    if not has_day(spark.read.format("delta").load(cfg.table("truth")), day):
+    if not has_day(spark.read.format("delta").load(cfg.table(TRUTH)), day):
         return f"the truth does not cover {day}"
     return None
 
@@ -213,13 +213,13 @@ def run_table4(
         day, budget, budget_info = allocation.day, allocation.budget, allocation.budget_source
     else:
         day, budget, budget_info = day_and_budget(spark, cfg, calendar)
-    truth = read_table(spark, cfg.table("truth"), what="truth (simulated world only)")
+    truth = read_table(spark, cfg.table(TRUTH), what="truth (simulated world only)")
     if not has_day(truth, day):
         span = one_row(truth.agg(F.min("dt"), F.max("dt")))
         raise InputNotFoundError(
             f"truth: no rows for {day} (it covers {span[0]} to {span[1]}); Table 4 needs the truth of the decision day"
         )
-    scores = read_table(spark, cfg.table("scores"), what="scores").where(F.col("dt") == F.lit(day))
+    scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
     truth = truth.where(F.col("dt") == F.lit(day)).select(*KEYS, "expected_cost")
     results: dict[str, MethodValue] = {}
     # three pair-sized frames held through three solves: on local disk, not in the JVM heap (see caching)
@@ -248,7 +248,7 @@ def run_table4(
         for m, r in results.items()
     ]
     frame = spark.createDataFrame(rows).withColumn("dt", F.lit(day)).withColumn("budget", F.lit(budget))
-    replace_days(frame, cfg.table("allocation_eval"), [day])
+    replace_days(frame, cfg.table(ALLOCATION_EVAL), [day])
     folder = report_dir(cfg.warehouse, day)
     write_text(f"{folder}/table4.md", table4_markdown(table))
     write_json(f"{folder}/table4.json", table.to_dict())

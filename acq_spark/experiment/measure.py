@@ -21,16 +21,15 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.publish import POINTERS, read_pointer, read_versions
+from acq_spark.allocation.publish import read_pointer, read_versions
 from acq_spark.config import Config, table_path
 from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT
 from acq_spark.experiment.uplift import ArmTotals, Uplift, relative_uplift
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import EXPERIMENT_RESULTS, POINTERS, TRUTH
 from acq_spark.platform.delta_tables import replace_days, table_exists
 from acq_spark.platform.run_log import StageTimer
-
-TABLE = "experiment_results"
 
 
 @dataclass(frozen=True)
@@ -148,8 +147,8 @@ def measure_days(
     wanted = [F.lit(d) for d in pointers]
     per_account = account_totals(allocation, logs.where(F.col("dt").isin(*wanted))).collect()
     truth: dict[tuple[dt.date, str], tuple[int, float]] = {}
-    if table_exists(spark, cfg.table("truth")):
-        truth_rows = spark.read.format("delta").load(cfg.table("truth")).where(F.col("dt").isin(*wanted))
+    if table_exists(spark, cfg.table(TRUTH)):
+        truth_rows = spark.read.format("delta").load(cfg.table(TRUTH)).where(F.col("dt").isin(*wanted))
         truth = true_costs(allocation, truth_rows)
     results = []
     for day, pointer in pointers.items():
@@ -157,7 +156,7 @@ def measure_days(
         day_truth = {arm: truth[(day, arm)] for arm in ARMS if (day, arm) in truth}
         results.append(measure(rows, day, pointer["experiment"]["control_method"], day_truth))
     frame = spark.createDataFrame([m.to_row() for m in results], RESULT_COLUMNS)
-    replace_days(frame, cfg.table(TABLE), list(pointers), merge_schema=True)
+    replace_days(frame, cfg.table(EXPERIMENT_RESULTS), list(pointers), merge_schema=True)
     return results
 
 

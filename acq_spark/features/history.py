@@ -29,12 +29,11 @@ from acq_spark.ingest.days import input_fingerprint, partition_days
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.ingest.validation import REASON, by_account, flag_rows
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import PAIR_HISTORY, PAIR_HISTORY_RECORDS
 from acq_spark.platform.delta_tables import replace_days, table_exists
 from acq_spark.platform.fs import read_json, write_json
 from acq_spark.platform.run_log import LOG
 
-TABLE = "pair_history"
-RECORDS = "artifacts/pair_history"
 AS_OF = "as_of"
 FIRST_DAY = "first_day"  # day number (days since 1970-01-01) of the pair's first row
 KEEP_SNAPSHOTS = 3  # older snapshots are deleted from the table (VACUUM removes their files)
@@ -85,12 +84,12 @@ def _valid_rows(raw: DataFrame, after: dt.date | None, through: dt.date) -> Data
 
 
 def _snapshots(cfg: Config) -> list[dt.date]:
-    names = fs.list_names(cfg.table(RECORDS), ".json")
+    names = fs.list_names(cfg.table(PAIR_HISTORY_RECORDS), ".json")
     return sorted(dt.date.fromisoformat(name.removesuffix(".json")) for name in names)
 
 
 def _snapshot(spark: SparkSession, cfg: Config, as_of: dt.date) -> DataFrame:
-    rows = spark.read.format("delta").load(cfg.table(TABLE)).where(F.col(AS_OF) == F.lit(as_of))
+    rows = spark.read.format("delta").load(cfg.table(PAIR_HISTORY)).where(F.col(AS_OF) == F.lit(as_of))
     return rows.drop(AS_OF)
 
 
@@ -104,9 +103,9 @@ def history_before(spark: SparkSession, cfg: Config, raw: DataFrame, day: dt.dat
     if not days or days[0] > through:  # nothing before ``day``, or not by day: the run read every row
         return None
     usable = None
-    if table_exists(spark, cfg.table(TABLE)):
+    if table_exists(spark, cfg.table(PAIR_HISTORY)):
         for as_of in reversed([d for d in _snapshots(cfg) if d <= through]):
-            record = read_json(fs.join(cfg.table(RECORDS), f"{as_of}.json"), "pair history record")
+            record = read_json(fs.join(cfg.table(PAIR_HISTORY_RECORDS), f"{as_of}.json"), "pair history record")
             if record.get("input") == input_fingerprint(raw, before=as_of + dt.timedelta(days=1)):
                 usable = as_of
                 break
@@ -126,10 +125,10 @@ def write_next_snapshot(
     """Write the snapshot of ``day`` (``history`` holds the days before it) and its record; drop old snapshots."""
     facts = pair_facts(_valid_rows(raw, day - dt.timedelta(days=1), day))
     snapshot = facts if history is None else merge_facts(history, facts)
-    path = cfg.table(TABLE)
+    path = cfg.table(PAIR_HISTORY)
     replace_days(snapshot.withColumn(AS_OF, F.lit(day).cast(T.DateType())), path, [day], column=AS_OF)
     record = {"as_of": day, "input": input_fingerprint(raw, before=day + dt.timedelta(days=1))}
-    write_json(fs.join(cfg.table(RECORDS), f"{day}.json"), record)
+    write_json(fs.join(cfg.table(PAIR_HISTORY_RECORDS), f"{day}.json"), record)
     earlier = [d for d in _snapshots(cfg) if d < day]
     old = earlier[: max(0, len(earlier) - (KEEP_SNAPSHOTS - 1))]
     if old:
@@ -137,4 +136,4 @@ def write_next_snapshot(
 
         DeltaTable.forPath(spark, path).delete(F.col(AS_OF) <= F.lit(old[-1]))
         for as_of in old:
-            fs.delete(fs.join(cfg.table(RECORDS), f"{as_of}.json"))
+            fs.delete(fs.join(cfg.table(PAIR_HISTORY_RECORDS), f"{as_of}.json"))

@@ -44,11 +44,11 @@ from acq_spark.ingest.run_calendar import RunCalendar, require_label_days
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform import fs
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
+from acq_spark.platform.catalog import FEATURES_DIR, SCORING_ROWS, TRAINING_EXAMPLES
 from acq_spark.platform.delta_tables import replace_days_or_table, written_rows
 from acq_spark.platform.fs import read_json, write_json
 from acq_spark.platform.run_log import StageTimer, current_run_id, new_run_id
 
-FEATURES_DIR = "artifacts/features"  # <version>/vocab.json, <version>/feature_spec.json, LATEST
 VOCAB_FILE = "vocab.json"
 SPEC_FILE = "feature_spec.json"
 
@@ -193,12 +193,12 @@ def _write_features(
     needed = features.where(F.col(PROBE) | examples_to_build(calendar, cfg))
     with cached(needed, INPUT_SIZED_CACHE) as needed:
         with timer.stage("features: training_examples") as rec:
-            path = cfg.table("training_examples")
+            path = cfg.table(TRAINING_EXAMPLES)
             examples = select_training_examples(needed, calendar.label_days, windows)
             replace_days_or_table(examples, path, calendar.label_days)
             rec.figures.update(rows=written_rows(spark, path), kept=cfg.features.training_examples)
         with timer.stage("features: scoring_rows") as rec:
-            path = cfg.table("scoring_rows")
+            path = cfg.table(SCORING_ROWS)
             replace_days_or_table(select_scoring_rows(needed, windows), path, [calendar.decision_day])
             rec.figures["rows"] = written_rows(spark, path)
     if history is not None and first_read is not None:  # the next night reads from the day after first_read

@@ -31,6 +31,7 @@ from acq_spark.ingest.days import WHAT, days_to_read, read_input
 from acq_spark.ingest.run_calendar import DayTotals, RunCalendar, day_totals_columns, input_calendar, plan_calendar
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
+from acq_spark.platform.catalog import QUARANTINE, VALIDATION_RECORDS
 from acq_spark.platform.delta_tables import reading, replace_days
 from acq_spark.platform.frames import one_row
 from acq_spark.platform.fs import write_json
@@ -58,7 +59,6 @@ _FRACTIONAL = (T.FloatType, T.DoubleType, T.DecimalType)
 REASON = "reason"
 OUTLIER = "outlier"
 _IS_OUTLIER = "_is_outlier"
-VALIDATION_RECORDS = "runs/validation"
 
 
 @dataclass(frozen=True)
@@ -383,7 +383,7 @@ def keep_record(result: ValidationResult, cfg: Config, run_date: dt.date) -> Non
     Raises:
         InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
     """
-    quarantine_path = cfg.table("quarantine")
+    quarantine_path = cfg.table(QUARANTINE)
     write_quarantine(result, quarantine_path, run_date)
     if result.outlier_rows:
         done = "quarantined" if result.outlier_action == "quarantine" else "capped to the bound"

@@ -27,12 +27,10 @@ from acq_spark.errors import AcqError
 from acq_spark.evaluation.table4 import Table4
 from acq_spark.ingest.days import read_input
 from acq_spark.platform import fs
-from acq_spark.platform.catalog import allocation_record, nightly_record, report_dir
+from acq_spark.platform.catalog import CLOSED_LOOP, allocation_record, nightly_record, report_dir
 from acq_spark.platform.delta_tables import replace_days
 from acq_spark.platform.frames import one_row
 from acq_spark.platform.run_log import LOG, StageTimer, current_run_id, set_run_id
-
-TABLE = "closed_loop"
 
 COLUMNS = (
     "dt date, run_id string, model_version string, model_auc double, acq_share_of_oracle double, "
@@ -146,7 +144,7 @@ def run_closed_loop(spark: SparkSession, cfg: Config, nights: int, timer: StageT
                 true_uplift=_finite(uplift.true_uplift) if uplift else None,
                 nightly_seconds=round(decided - start, 3), world_seconds=round(time.perf_counter() - decided, 3),
             )  # fmt: skip
-            replace_days(spark.createDataFrame([night.to_row()], COLUMNS), cfg.table(TABLE), [day])
+            replace_days(spark.createDataFrame([night.to_row()], COLUMNS), cfg.table(CLOSED_LOOP), [day])
             done.append(night)
             LOG.info("closed loop night %d/%d %s: %s", i, nights, day, night_line(night))
         last = done[-1]

@@ -1,8 +1,9 @@
-"""The warehouse catalog: locations under ``warehouse`` that several stages write or read.
+"""The warehouse catalog: the name of every table, artifact, pointer and record under ``warehouse``.
 
-A stage asks here for such a location instead of building it by hand: the day's reports folder and the
-run records (``runs/allocation/<dt>/<run_id>.json`` by the allocation, ``runs/nightly/<dt>_<run_id>.json``
-by the nightly; run ids sort by time).
+A stage names a location through this module instead of spelling it: ``cfg.table(TRUTH)``,
+``table_path(warehouse, MODELS_DIR)``, :func:`report_dir`. ARCHITECTURE.md's "Tables and artifacts" says
+what each holds and which stage writes it. Run ids sort by time, so the run records of a day list in
+the order the runs started.
 """
 
 from __future__ import annotations
@@ -11,9 +12,39 @@ import datetime as dt
 
 from acq_spark.config import table_path
 
-REPORTS = "reports"
-ALLOCATION_RECORDS = "runs/allocation"
-NIGHTLY_RECORDS = "runs/nightly"
+# Delta tables, each at <warehouse>/<name> (the input's location is input.path, this name by default)
+CREATIVE_DAILY = "creative_daily"
+QUARANTINE = "quarantine"
+PAIR_HISTORY = "pair_history"
+TRAINING_EXAMPLES = "training_examples"
+SCORING_ROWS = "scoring_rows"
+COST_TREE_NODES = "cost_tree_nodes"
+MODEL_EVAL = "model_eval"
+SCORES = "scores"
+ALLOCATION = "allocation"
+ACCOUNT_RULES = "account_rules"
+ALLOCATION_EVAL = "allocation_eval"
+EXPERIMENT_RESULTS = "experiment_results"
+CLOSED_LOOP = "closed_loop"
+TRUTH = "truth"  # the simulated world's only
+TABLES = (CREATIVE_DAILY, QUARANTINE, PAIR_HISTORY, TRAINING_EXAMPLES, SCORING_ROWS, COST_TREE_NODES, MODEL_EVAL,
+          SCORES, ALLOCATION, ACCOUNT_RULES, ALLOCATION_EVAL, EXPERIMENT_RESULTS, CLOSED_LOOP, TRUTH)  # fmt: skip
+PUBLISHED_TABLES = (ALLOCATION, ACCOUNT_RULES)  # a day of both is published at once, behind its pointer
+
+# Artifacts, pointers and records
+FEATURES_DIR = "artifacts/features"  # <version>/vocab.json, <version>/feature_spec.json, LATEST
+TREE_DIR = "artifacts/cost_tree"  # <version>.json, LATEST
+PAIR_HISTORY_RECORDS = "artifacts/pair_history"  # <as_of>.json: what each snapshot of pair_history covers
+SIMULATION = "artifacts/simulation.json"  # the simulated world's parameters
+MODELS_DIR = "models"  # <version>/, LATEST
+POINTERS = "published"  # <dt>.json: the versions of the published tables that make the day
+VALIDATION_RECORDS = "runs/validation"  # <dt>.json
+ALLOCATION_RECORDS = "runs/allocation"  # <dt>/<run_id>.json
+NIGHTLY_RECORDS = "runs/nightly"  # <dt>_<run_id>.json
+ESTIMATE_RECORDS = "runs/estimate_lambda"  # <dt>/<run_id>.json
+REPORTS = "reports"  # <dt>/report.md, its plots, table2.md, table4.*
+STAGING = "_staging"  # a job's temporary files, removed when it is done with them
+LOCK_FOLDER = "_lock"  # the runs' claims (acq_spark.platform.lock)
 
 
 def report_dir(warehouse: str, day: dt.date | str) -> str:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from acq_spark.config import Config, ConfigError, load_config
 from acq_spark.errors import EXIT_USAGE
 from acq_spark.platform import fs, s3a
+from acq_spark.platform.catalog import CREATIVE_DAILY
 
 
 def job_parser(description: str) -> argparse.ArgumentParser:
@@ -59,7 +60,7 @@ def check_stores(cfg: Config) -> None:
     """
     fs.configure(s3a.effective_settings(os.environ, cfg.spark.conf))
     fs.check_store(cfg.warehouse, "warehouse")
-    if cfg.input_path != cfg.table("creative_daily"):
+    if cfg.input_path != cfg.table(CREATIVE_DAILY):
         fs.check_store(cfg.input_path, "input.path")
 
 

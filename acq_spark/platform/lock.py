@@ -35,10 +35,10 @@ from typing import Any
 from acq_spark.config import LockConfig, table_path
 from acq_spark.errors import AcqError, LockHeldError, NoSuchClaimError
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import LOCK_FOLDER
 from acq_spark.platform.process_start import ended, this_process
 from acq_spark.platform.run_log import LOG
 
-LOCK_FOLDER = "_lock"
 _POLL_SECONDS = 0.5
 _HELD: set[str] = set()  # the claims this process's runs hold: any other claim naming this process was left behind
 

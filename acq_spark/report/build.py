@@ -24,7 +24,7 @@ from acq_spark.config import Config
 from acq_spark.errors import AcqError, InputNotFoundError
 from acq_spark.evaluation.table4 import NO_TRUTH, Table4, table4_markdown, truth_gap
 from acq_spark.platform import fs
-from acq_spark.platform.catalog import allocation_records_dir, nightly_records_dir, report_dir
+from acq_spark.platform.catalog import SCORES, TRUTH, allocation_records_dir, nightly_records_dir, report_dir
 from acq_spark.platform.delta_tables import table_exists
 from acq_spark.report.html import markdown_to_html
 from acq_spark.report.loop import closed_loop_lines, experiment_lines
@@ -58,13 +58,13 @@ def sample_curves(
     spark: SparkSession, cfg: Config, day: dt.date | str, n: int
 ) -> tuple[np.ndarray, np.ndarray | None, list]:
     """pvalue curves of ``n`` pairs (half the largest by predicted cost, half a hash sample) and their truth."""
-    scores = spark.read.format("delta").load(cfg.table("scores")).where(F.col("dt") == F.lit(day))
+    scores = spark.read.format("delta").load(cfg.table(SCORES)).where(F.col("dt") == F.lit(day))
     top = scores.orderBy(F.element_at("pvalue", -1).desc(), "account_id", "photo_id").limit(n // 2)
     rest = scores.orderBy(F.xxhash64("account_id", "photo_id"), "account_id", "photo_id").limit(n - n // 2)
     picked = top.unionByName(rest).dropDuplicates(["account_id", "photo_id"])
-    has_truth = table_exists(spark, cfg.table("truth"))
+    has_truth = table_exists(spark, cfg.table(TRUTH))
     if has_truth:
-        truth = spark.read.format("delta").load(cfg.table("truth")).where(F.col("dt") == F.lit(day))
+        truth = spark.read.format("delta").load(cfg.table(TRUTH)).where(F.col("dt") == F.lit(day))
         picked = picked.join(
             truth.select("account_id", "photo_id", "expected_cost"), ["account_id", "photo_id"], "left"
         )
@@ -225,7 +225,7 @@ def render_report(
         if m.get("calibration"):
             plot_calibration(m["calibration"], out / "calibration.png")
             md += ["![calibration](calibration.png)", ""]
-    if table_exists(spark, cfg.table("scores")):
+    if table_exists(spark, cfg.table(SCORES)):
         predicted, truth, labels = sample_curves(spark, cfg, day, cfg.report.sample_pairs)
         if len(predicted):
             plot_cost_curves(cfg.levels, predicted, truth, labels, out / "cost_curves.png")

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from acq_spark.config import Config
 from acq_spark.experiment.uplift import MIN_PAYING_ACCOUNTS
+from acq_spark.platform.catalog import CLOSED_LOOP, EXPERIMENT_RESULTS
 from acq_spark.platform.delta_tables import table_exists
 from acq_spark.report.plots import plot_closed_loop, plot_uplift
 
@@ -42,7 +43,7 @@ def uplift_interval(uplift: float | None, low: float | None, high: float | None)
 
 def closed_loop_lines(spark: SparkSession, cfg: Config, day: dt.date, out: Path) -> list[str]:
     """The closed loop's nights up to ``day``, as a table and a plot."""
-    rows = _rows(spark, cfg, "closed_loop", day)
+    rows = _rows(spark, cfg, CLOSED_LOOP, day)
     if not rows:
         return []
     md = [
@@ -69,7 +70,7 @@ def closed_loop_lines(spark: SparkSession, cfg: Config, day: dt.date, out: Path)
 
 def experiment_lines(spark: SparkSession, cfg: Config, day: dt.date, out: Path) -> list[str]:
     """The holdout's measured decision days up to ``day``, as a table and a plot."""
-    rows = _rows(spark, cfg, "experiment_results", day)
+    rows = _rows(spark, cfg, EXPERIMENT_RESULTS, day)
     if not rows:
         return []
     md = [

@@ -24,6 +24,7 @@ from acq_spark.config import Config
 from acq_spark.errors import AcqError
 from acq_spark.ingest.days import read_input
 from acq_spark.ingest.schemas import KEYS
+from acq_spark.platform.catalog import QUARANTINE
 from acq_spark.platform.delta_tables import read_table, table_exists
 from acq_spark.platform.frames import one_row
 
@@ -34,7 +35,7 @@ def quarantine_lines(spark: SparkSession, cfg: Config, day: dt.date) -> list[str
     """The day's quarantined rows by reason (validation writes them under ``run_date`` = the decision day)."""
     from acq_spark.ingest.validation import REASON
 
-    path = cfg.table("quarantine")
+    path = cfg.table(QUARANTINE)
     if not table_exists(spark, path):
         return []
     rows = read_table(spark, path, what="quarantine").where(F.col("run_date") == F.lit(day))

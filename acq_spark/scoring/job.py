@@ -16,6 +16,7 @@ from acq_spark.features.columns import NUMERIC_PACKED, idx_col
 from acq_spark.features.job import BuiltFeatures, load_built_features
 from acq_spark.features.vocab import OOV_INDEX
 from acq_spark.ingest.schemas import SCORES_SCHEMA
+from acq_spark.platform.catalog import SCORES, SCORING_ROWS
 from acq_spark.platform.delta_tables import commit_metadata, read_table, replace_days, written_rows
 from acq_spark.platform.run_log import StageTimer
 from acq_spark.training.artifact import ModelArtifact, load_artifact
@@ -99,7 +100,7 @@ def extract_scoring_rows(
     if cfg.run_date is not None and cfg.run_date != decision_day:
         raise ValueError(f"run_date {cfg.run_date} differs from the features' decision day {decision_day}")
     check_model_reads(artifact, features.spec, cfg.levels)
-    rows = read_table(spark, cfg.table("scoring_rows"), what="scoring_rows (run jobs/build_features.py)")
+    rows = read_table(spark, cfg.table(SCORING_ROWS), what="scoring_rows (run jobs/build_features.py)")
     rows = rows.where(F.col("dt") == F.lit(decision_day))
     return reindexed(rows, features.vocab, artifact.vocab), decision_day
 
@@ -148,7 +149,7 @@ def run_scoring(
         rows, decision_day = extract_scoring_rows(spark, cfg, artifact, features)
         scored = score_rows(rows, artifact, cfg.score.beta, cfg.score.batch_size)
         commit = {"dt": decision_day, "model_version": artifact.version}  # which model these scores are from
-        replace_days(scored, cfg.table("scores"), [decision_day], metadata=commit)
-        n = written_rows(spark, cfg.table("scores"))
+        replace_days(scored, cfg.table(SCORES), [decision_day], metadata=commit)
+        n = written_rows(spark, cfg.table(SCORES))
         rec.figures.update(pairs=n, model=artifact.version, beta=cfg.score.beta)
     return {"decision_day": decision_day, "pairs": n, "model_version": artifact.version}

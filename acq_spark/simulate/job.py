@@ -11,6 +11,7 @@ from acq_spark.allocation.publish import read_published
 from acq_spark.config import Config, table_path
 from acq_spark.errors import InputExistsError, InputNotFoundError, InputSchemaError
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import SIMULATION, TRUTH
 from acq_spark.platform.delta_tables import overwrite_table, replace_days, written_rows
 from acq_spark.platform.fs import write_json
 from acq_spark.platform.run_log import StageTimer
@@ -24,7 +25,7 @@ def world_params(cfg: Config) -> WorldParams:
 
 
 def params_path(warehouse: str) -> str:
-    return table_path(warehouse, "artifacts/simulation.json")
+    return table_path(warehouse, SIMULATION)
 
 
 def check_nothing_to_overwrite(spark: SparkSession, targets: dict[str, str]) -> None:
@@ -59,7 +60,7 @@ def run_simulation(
     """
     timer = timer or StageTimer()
     if not force:
-        check_nothing_to_overwrite(spark, {"creative_daily": cfg.input_path, "truth": cfg.table("truth")})
+        check_nothing_to_overwrite(spark, {"creative_daily": cfg.input_path, "truth": cfg.table(TRUTH)})
     params = world_params(cfg)
     pairs = simulate_pairs(spark, params)
     with timer.stage("simulate creative_daily") as rec:
@@ -67,7 +68,7 @@ def run_simulation(
         rec.figures.update(pairs=params.n_pairs, days=params.n_days, path=cfg.input_path)
     with timer.stage("simulate truth") as rec:
         # by day: the closed loop adds each next day's truth (log_published_day)
-        overwrite_table(simulate_truth(pairs, params), cfg.table("truth"), "delta", partition_by=["dt"])
+        overwrite_table(simulate_truth(pairs, params), cfg.table(TRUTH), "delta", partition_by=["dt"])
         rec.figures.update(decision_date=params.decision_date.isoformat())
     write_json(params_path(cfg.warehouse), params.to_dict())
     return params
@@ -116,6 +117,6 @@ def log_published_day(spark: SparkSession, cfg: Config, day: dt.date, timer: Sta
         rows = written_rows(spark, cfg.input_path)
         rec.figures.update(day=str(day), rows=rows)
     with timer.stage("simulate truth") as rec:
-        replace_days(simulate_truth(pairs, world, world.day_of(following)), cfg.table("truth"), [following])
+        replace_days(simulate_truth(pairs, world, world.day_of(following)), cfg.table(TRUTH), [following])
         rec.figures.update(day=str(following))
     return rows

@@ -21,10 +21,10 @@ from typing import Any
 from acq_spark.config import table_path
 from acq_spark.errors import InputNotFoundError
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import MODELS_DIR
 from acq_spark.platform.fs import LATEST
 from acq_spark.tree.cost_tree import CostTree
 
-MODELS_DIR = "models"
 MODEL_FILE = "model.keras"
 
 

@@ -15,7 +15,7 @@ from acq_spark.config import Config
 from acq_spark.features.job import BuiltFeatures, load_built_features
 from acq_spark.features.sampling import sample_parts
 from acq_spark.ingest.run_calendar import RunCalendar
-from acq_spark.platform.catalog import report_dir
+from acq_spark.platform.catalog import MODEL_EVAL, STAGING, TRAINING_EXAMPLES, report_dir
 from acq_spark.platform.delta_tables import read_table, replace_days
 from acq_spark.platform.fs import write_text
 from acq_spark.platform.run_log import LOG, StageTimer
@@ -49,10 +49,10 @@ def extract_training_data(
     features = features or load_built_features(cfg.warehouse)
     spec, vocab = features.spec, features.vocab
     tree = tree or load_latest_tree(cfg.warehouse)
-    examples = read_table(spark, cfg.table("training_examples"), what="training_examples (run jobs/build_features.py)")
+    examples = read_table(spark, cfg.table(TRAINING_EXAMPLES), what="training_examples (run jobs/build_features.py)")
     counted = RunCalendar.from_spec(spec).examples_per_day  # the full table's rows per day, when recorded
     (train_days, train_total), ([val_day], val_total) = sample_parts(spec["label_days"], counted)
-    staging = cfg.table(f"_staging/training-{uuid.uuid4().hex}")  # on the warehouse: executors write, we read
+    staging = cfg.table(f"{STAGING}/training-{uuid.uuid4().hex}")  # on the warehouse: executors write, we read
     n = cfg.train.max_examples
     train = collect_arrays(sample_days(examples, train_days, n, cfg.seed, train_total), spec, f"{staging}-train")
     val = collect_arrays(sample_days(examples, [val_day], n, cfg.seed, val_total), spec, f"{staging}-val")
@@ -123,7 +123,7 @@ def write_table2(spark: SparkSession, cfg: Config, decision_day: dt.date, rows: 
     from pyspark.sql import functions as F
 
     frame = spark.createDataFrame([{k: v for k, v in r.items()} for r in rows]).withColumn("dt", F.lit(decision_day))
-    replace_days(frame, cfg.table("model_eval"), [decision_day])
+    replace_days(frame, cfg.table(MODEL_EVAL), [decision_day])
     path = f"{report_dir(cfg.warehouse, decision_day)}/table2.md"
     write_text(path, table2_markdown(rows))
     return path

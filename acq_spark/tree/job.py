@@ -23,13 +23,13 @@ from acq_spark.errors import InputNotFoundError, StageError
 from acq_spark.ingest.levels import has_level
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.platform import fs
+from acq_spark.platform.catalog import COST_TREE_NODES, TREE_DIR
 from acq_spark.platform.delta_tables import overwrite_table
 from acq_spark.platform.frames import one_row
 from acq_spark.platform.fs import LATEST
 from acq_spark.platform.run_log import StageTimer
 from acq_spark.tree.cost_tree import CostTree, merge_quantiles
 
-TREE_DIR = "artifacts/cost_tree"
 # Sums go through an exact decimal so that re-runs give bit-identical leaf means whatever order partial
 # sums are merged in (squares of costs up to 2e4 need 9 integer digits; 10 decimals is far below noise).
 _EXACT = "decimal(38,10)"
@@ -189,6 +189,6 @@ def run_build_tree(
             rec.figures.update(zero_share=tree.leaves[0].count / max(rows_counted, 1))
     with timer.stage("cost tree: save") as rec:
         path = save_tree(tree, cfg.warehouse)
-        overwrite_table(spark.createDataFrame(node_rows(tree), NODE_SCHEMA), cfg.table("cost_tree_nodes"))
+        overwrite_table(spark.createDataFrame(node_rows(tree), NODE_SCHEMA), cfg.table(COST_TREE_NODES))
         rec.figures.update(version=tree.version, path=path)
     return tree

@@ -14,10 +14,10 @@ from pyspark.sql import functions as F
 from acq_spark import PROJECT_ROOT
 from acq_spark.allocation.publish import read_published
 from acq_spark.config import load_config
-from acq_spark.features.history import TABLE
 from acq_spark.features.job import run_build_features
 from acq_spark.ingest.days import partition_days, read_from
 from acq_spark.pipeline.nightly import run_nightly
+from acq_spark.platform.catalog import PAIR_HISTORY
 from acq_spark.platform.delta_tables import read_table
 from acq_spark.simulate.job import run_simulation
 
@@ -103,5 +103,5 @@ def test_forty_days_give_the_same_features_and_allocation_as_the_needed_days(spa
     assert_same(*(df.sort_values(keys).reset_index(drop=True) for df in (want, got)))
     assert got["n_creatives"].sum() > 0
 
-    snapshots = spark.read.format("delta").load(cfg.table(TABLE)).select("as_of").distinct().collect()
+    snapshots = spark.read.format("delta").load(cfg.table(PAIR_HISTORY)).select("as_of").distinct().collect()
     assert sorted(r["as_of"] for r in snapshots) == [days[10], days[12]]

@@ -12,8 +12,9 @@ from pyspark.sql import types as T
 
 from acq_spark.errors import InputNotFoundError, StageError
 from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.platform.catalog import TREE_DIR
 from acq_spark.tree.cost_tree import CostTree
-from acq_spark.tree.job import LATEST, TREE_DIR, build_cost_tree, load_latest_tree, run_build_tree
+from acq_spark.tree.job import LATEST, build_cost_tree, load_latest_tree, run_build_tree
 
 ACCURACY = 10_000
 COST_SCHEMA = T.StructType([T.StructField("cost", T.DoubleType())])
