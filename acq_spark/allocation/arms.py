@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.solver import SolveRecord
 from acq_spark.config import Config
-from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT, ArmBudgets, arm_of
+from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT, ArmBudgets, arm_column
 from acq_spark.features.columns import LEVEL
 from acq_spark.features.windows import with_level_idx
 from acq_spark.ingest.days import read_input
@@ -58,10 +58,9 @@ def last_day_arms(spark: SparkSession, cfg: Config, last_input_day: dt.date) -> 
     The creatives are counted as the run calendar counts them (mapped down to a level, 0 below the smallest).
     """
     rows = flag_rows(read_input(spark, cfg).where(F.col("dt") == F.lit(last_input_day))).where(F.col(REASON).isNull())
-    exp = cfg.experiment
     return with_level_idx(rows, cfg.levels).select(
         *KEYS,
-        arm_of(F.col("account_id"), exp.holdout_share, exp.salt).alias("arm"),
+        arm_column(cfg.experiment).alias("arm"),
         LEVEL,
         level_creatives(F.col("n_creatives"), cfg.levels).alias("creatives"),
     )

@@ -32,7 +32,7 @@ from acq_spark.allocation.solver import Method, SolveRecord, solve
 from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError
-from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_of, split_budget
+from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_column, split_budget
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.ingest.validation import valid_input
 from acq_spark.platform.caching import cached
@@ -118,8 +118,7 @@ def run_allocate(
                     raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {missing}")
                 check_scores(scores, len(cfg.levels))
             if experiment is not None:
-                arm = arm_of(F.col("account_id"), experiment.holdout_share, experiment.salt)
-                scores = scores.withColumn("arm", arm)
+                scores = scores.withColumn("arm", arm_column(experiment))
             scores = held.enter_context(cached(scores))
             facts = publish_facts(cfg, day, scores, budget_info)
             rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)

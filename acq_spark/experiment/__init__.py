@@ -5,7 +5,7 @@ the relative uplift with its confidence interval over accounts), ``measure`` (th
 earlier decision day it has logs for, into ``experiment_results``).
 """
 
-from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT, ArmBudgets, arm_of, split_budget
+from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT, ArmBudgets, arm_column, arm_of, split_budget
 from acq_spark.experiment.uplift import ArmTotals, Uplift, relative_uplift
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "ArmBudgets",
     "ArmTotals",
     "Uplift",
+    "arm_column",
     "arm_of",
     "relative_uplift",
     "split_budget",

@@ -16,6 +16,7 @@ from typing import Any
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from acq_spark.config import ExperimentConfig
 from acq_spark.errors import InputRowsError
 from acq_spark.simulate.randomness import uniform
 
@@ -27,6 +28,11 @@ ARMS = (TREATMENT, CONTROL)
 def arm_of(account_id: Column, holdout_share: float, salt: str) -> Column:
     """``control`` for a ``holdout_share`` of the accounts (a hash of ``salt`` and the account), else ``treatment``."""
     return F.when(uniform(0, salt, account_id) < F.lit(holdout_share), F.lit(CONTROL)).otherwise(F.lit(TREATMENT))
+
+
+def arm_column(experiment: ExperimentConfig) -> Column:
+    """The arm of each row's ``account_id`` under the configured holdout (:func:`arm_of`)."""
+    return arm_of(F.col("account_id"), experiment.holdout_share, experiment.salt)
 
 
 @dataclass(frozen=True)
