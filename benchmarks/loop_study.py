@@ -56,11 +56,12 @@ def job(script: str, warehouse: Path, sets: list[str], log: Path, *extra: str) -
 
 def read_nights(warehouses: dict[str, Path]) -> dict[str, list[dict]]:
     from acq_spark.config import load_config
+    from acq_spark.platform.catalog import CLOSED_LOOP
     from acq_spark.platform.delta_tables import read_table
     from acq_spark.platform.session import get_spark
 
     spark = get_spark(load_config(ROOT / "conf/test.yaml").spark, app_name="loop-study")
-    tables = {name: read_table(spark, str(w / "closed_loop"), what="closed_loop") for name, w in warehouses.items()}
+    tables = {name: read_table(spark, str(w / CLOSED_LOOP), what="closed_loop") for name, w in warehouses.items()}
     return {name: [r.asDict() for r in table.orderBy("dt").collect()] for name, table in tables.items()}
 
 

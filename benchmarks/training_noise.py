@@ -34,8 +34,8 @@ from synth import load_average, machine, stamp
 from acq_spark.allocation.publish import read_pointer
 from acq_spark.allocation.solver import solve_numpy
 from acq_spark.config import load_config
-from acq_spark.features.job import load_built_features
 from acq_spark.ingest.schemas import KEYS
+from acq_spark.platform.catalog import SCORING_ROWS, STAGING, TRUTH
 from acq_spark.platform.delta_tables import read_table
 from acq_spark.platform.session import get_spark
 from acq_spark.training.data import collect_arrow, to_arrays
@@ -45,10 +45,10 @@ from acq_spark.training.job import extract_training_data, train_one
 def decision_day_rows(spark, cfg, spec) -> dict[str, np.ndarray]:
     """The decision day's scoring rows as model arrays, with each pair's true expected cost ``truth`` [N, K]."""
     day = dt.date.fromisoformat(spec["decision_day"])
-    rows = read_table(spark, cfg.table("scoring_rows"), what="scoring_rows").where(F.col("dt") == F.lit(day))
-    truth = read_table(spark, cfg.table("truth"), what="truth").where(F.col("dt") == F.lit(day))
+    rows = read_table(spark, cfg.table(SCORING_ROWS), what="scoring_rows").where(F.col("dt") == F.lit(day))
+    truth = read_table(spark, cfg.table(TRUTH), what="truth").where(F.col("dt") == F.lit(day))
     joined = rows.join(truth.select(*KEYS, "expected_cost"), on=list(KEYS), how="inner").orderBy(*KEYS)
-    table = collect_arrow(joined, cfg.table(f"_staging/noise-{uuid.uuid4().hex}"))
+    table = collect_arrow(joined, cfg.table(f"{STAGING}/noise-{uuid.uuid4().hex}"))
     arrays = to_arrays(table, spec, with_label=False)
     arrays["truth"] = np.stack(table.column("expected_cost").to_numpy(zero_copy_only=False)).astype(np.float64)
     if len(arrays["truth"]) != rows.count():
@@ -68,9 +68,8 @@ def main() -> int:
     cfg = load_config(args.config, [f"warehouse={args.warehouse}", "spark.progress=false", *args.set])
     spark = get_spark(cfg.spark, app_name="bench-training-noise")
     data = extract_training_data(spark, cfg)
-    features = load_built_features(cfg.warehouse)
-    day = dt.date.fromisoformat(features.spec["decision_day"])
-    rows = decision_day_rows(spark, cfg, features.spec)
+    day = dt.date.fromisoformat(data.spec["decision_day"])
+    rows = decision_day_rows(spark, cfg, data.spec)
     pointer = read_pointer(cfg.warehouse, day)
     if not pointer:
         raise SystemExit(f"no published allocation for {day} in {cfg.warehouse}: its budget is the one solved here")

@@ -36,7 +36,7 @@ from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.ingest.validation import valid_input
 from acq_spark.platform.caching import cached
-from acq_spark.platform.catalog import SCORES, TRUTH, allocation_record
+from acq_spark.platform.catalog import ACCOUNT_RULES, ALLOCATION, SCORES, TRUTH, allocation_record
 from acq_spark.platform.delta_tables import delta_version, read_table
 from acq_spark.platform.fs import write_json
 from acq_spark.platform.run_log import StageTimer, new_run_id
@@ -157,7 +157,7 @@ def run_allocate(
                        "scores": scores_used, "input_fingerprint": input_fingerprint}
             if experiment is not None:
                 figures["experiment"] = experiment_facts(cfg, split, [solve for _, solve in arms])
-            tables = {"allocation": table, "account_rules": account_rules(table)}
+            tables = {ALLOCATION: table, ACCOUNT_RULES: account_rules(table)}
             pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
             rec.figures.update(rows=facts.pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
     out = AllocationRecord(

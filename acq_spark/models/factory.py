@@ -79,7 +79,7 @@ def build_model(
         model = CREAD(hparams=hparams, **common)
     ema = hparams.ema_momentum
     optimizer = keras.optimizers.Adam(
-        learning_rate=hparams.learning_rate, clipnorm=hparams.clipnorm, use_ema=ema > 0, ema_momentum=ema or 0.99
+        learning_rate=hparams.learning_rate, clipnorm=hparams.clipnorm, use_ema=ema > 0, ema_momentum=ema
     )
     model.compile(optimizer=optimizer)
     return model

@@ -23,15 +23,16 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from acq_spark.config import MaintenanceConfig
+from acq_spark.platform.catalog import ACCOUNT_RULES, ALLOCATION, SCORES
 from acq_spark.platform.frames import jvm, one_row
 from acq_spark.platform.run_log import LOG, StageTimer
 from acq_spark.platform.storage import DELTA_LOG, hadoop_filesystem
 
 # Tables that readers look up by key (an account's allocation, its rules, a pair's scores).
 ZORDER: Mapping[str, tuple[str, ...]] = {
-    "allocation": ("account_id", "photo_id"),
-    "account_rules": ("account_id",),
-    "scores": ("account_id", "photo_id"),
+    ALLOCATION: ("account_id", "photo_id"),
+    ACCOUNT_RULES: ("account_id",),
+    SCORES: ("account_id", "photo_id"),
 }
 
 

@@ -27,8 +27,6 @@ ALLOCATION_EVAL = "allocation_eval"
 EXPERIMENT_RESULTS = "experiment_results"
 CLOSED_LOOP = "closed_loop"
 TRUTH = "truth"  # the simulated world's only
-TABLES = (CREATIVE_DAILY, QUARANTINE, PAIR_HISTORY, TRAINING_EXAMPLES, SCORING_ROWS, COST_TREE_NODES, MODEL_EVAL,
-          SCORES, ALLOCATION, ACCOUNT_RULES, ALLOCATION_EVAL, EXPERIMENT_RESULTS, CLOSED_LOOP, TRUTH)  # fmt: skip
 PUBLISHED_TABLES = (ALLOCATION, ACCOUNT_RULES)  # a day of both is published at once, behind its pointer
 
 # Artifacts, pointers and records
