@@ -50,6 +50,8 @@ def test_defaults_environment_file_and_overrides_apply_in_order(tmp_path):
         ("features.train_days=1", "features.train_days: must be an integer >= 2, got 1"),
         ("tree.n_positive_leaves=0", "tree.n_positive_leaves: must be an integer >= 1, got 0"),
         ("train.learning_rate=.nan", "train.learning_rate: must be a finite number > 0, got nan"),
+        ("train.ema_momentum=1", "train: ema_momentum: must be in [0, 1), got 1.0"),
+        ("train.ema_momentum=-0.5", "train: ema_momentum: must be in [0, 1), got -0.5"),
         ("validation.outlier.quantile=0", "validation.outlier.quantile: must be in (0, 1], got 0.0"),
         ("validation.outlier.action=drop", "validation.outlier.action: must be one of ['quarantine', 'cap', 'off']"),
         ("train.model=xgb", "train.model: must be one of ['ubtm', 'dnn', 'ziln', 'cread']"),
