@@ -6,7 +6,8 @@
 Simulates one world (``--pairs`` pairs, the default world's other settings) under ``$ACQ_BENCH_DIR/loop-study``,
 copies it for each arm and runs ``jobs/closed_loop.py --nights N`` in each copy with the arm's ``--set``
 overrides (at most ``--parallel`` arms at once; each arm's log is beside its warehouse; ``--table-only`` runs
-nothing and reads the arms' warehouses as an earlier run left them). Then prints a
+nothing and reads the arms' warehouses as an earlier run left them; ``--run NAME`` runs only the named arms
+and reads the others so). Then prints a
 markdown table, one row per night: each arm's ACQ share of the oracle (and, with the holdout on, the
 measured uplift beside the true one), and each arm's mean over the nights. Without ``--arm`` the arms
 are β = 0, 0.01 and 0.03, and β = 0 with the holdout on.
@@ -77,6 +78,8 @@ def main() -> int:
     parser.add_argument("--arm", action="append", default=[], help="NAME=KEY=VALUE,KEY=VALUE (--set overrides)")
     parser.add_argument("--dir", type=Path, default=DATA_DIR / "loop-study")
     parser.add_argument("--table-only", action="store_true", help="run nothing: the table of the arms' warehouses")
+    parser.add_argument("--run", action="append", default=[], metavar="NAME",
+                        help="run only these arms; the others are read as an earlier run left them")  # fmt: skip
     args = parser.parse_args()
     arms = dict(parse_arm(a) for a in args.arm) or DEFAULT_ARMS
     world = args.dir / f"world-{args.pairs}"
@@ -96,11 +99,13 @@ def main() -> int:
 
     print(f"# {stamp()} · {machine()} · git {git_head()} · load before {load_average()}")
     print(f"# {args.nights} nights, {args.pairs:,} pairs, {len(arms)} arms, {args.parallel} at once")
-    if args.table_only:
-        seconds = {name: float("nan") for name in arms}
-    else:
-        with ThreadPoolExecutor(args.parallel) as pool:
-            seconds = dict(zip(arms, pool.map(run, arms), strict=True))
+    unknown = set(args.run) - set(arms)
+    if unknown:
+        raise SystemExit(f"--run {sorted(unknown)}: no such arm (arms: {list(arms)})")
+    to_run = [] if args.table_only else [name for name in arms if not args.run or name in args.run]
+    seconds = {name: float("nan") for name in arms}
+    with ThreadPoolExecutor(args.parallel) as pool:
+        seconds.update(zip(to_run, pool.map(run, to_run), strict=True))
     nights = read_nights(warehouses)
     print(f"# load after {load_average()}")
     print("| night | " + " | ".join(arms) + " |")
