@@ -14,6 +14,7 @@ each run are read from /proc (this process's tree only). Read-only on the wareho
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -48,7 +49,7 @@ def cpu_seconds() -> dict[str, float]:
     return out
 
 
-def replicated_rows(spark, warehouse: str, day: str, n: int) -> str:
+def replicated_rows(spark, warehouse: str, day: dt.date, n: int) -> str:
     """The decision day's scoring rows copied to ``n`` rows in a Delta table; its path."""
     path = DATA_DIR / f"scoring_rows_{n}"
     if (path / "_delta_log").is_dir() and spark.read.format("delta").load(str(path)).count() == n:
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     cfg = load_config(None, overrides)
     spark = get_spark(cfg.spark, app_name="bench-scoring", scores=True)
     artifact = load_artifact(args.warehouse)
-    path = replicated_rows(spark, args.warehouse, artifact.feature_spec["decision_day"], args.rows)
+    path = replicated_rows(spark, args.warehouse, artifact.feature_spec.decision_day, args.rows)
     out = str(DATA_DIR / f"scores_{args.rows}")
 
     def score():

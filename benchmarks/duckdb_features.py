@@ -173,10 +173,10 @@ def run_files(spark, cfg) -> tuple[list[str], dict, dict, list[str]]:
 
     built = load_built_features(cfg.warehouse)
     raw = spark.read.format("delta").load(cfg.input_path)
-    files = sorted(raw.where(F.col("dt") < F.lit(built.spec["decision_day"])).inputFiles())
-    labels = built.spec["label_days"]
+    files = sorted(raw.where(F.col("dt") < F.lit(built.spec.decision_day)).inputFiles())
+    labels = list(built.spec.label_days)
     examples = spark.read.format("delta").load(cfg.table("training_examples")).where(F.col("dt").isin(labels))
-    return files, built.spec, built.vocab["vocabularies"], sorted(examples.inputFiles())
+    return files, built.spec.to_dict(), built.vocab["vocabularies"], sorted(examples.inputFiles())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import itertools
 import statistics
 import sys
@@ -44,7 +43,7 @@ from acq_spark.training.job import extract_training_data, train_one
 
 def decision_day_rows(spark, cfg, spec) -> dict[str, np.ndarray]:
     """The decision day's scoring rows as model arrays, with each pair's true expected cost ``truth`` [N, K]."""
-    day = dt.date.fromisoformat(spec["decision_day"])
+    day = spec.decision_day
     rows = read_table(spark, cfg.table(SCORING_ROWS), what="scoring_rows").where(F.col("dt") == F.lit(day))
     truth = read_table(spark, cfg.table(TRUTH), what="truth").where(F.col("dt") == F.lit(day))
     joined = rows.join(truth.select(*KEYS, "expected_cost"), on=list(KEYS), how="inner").orderBy(*KEYS)
@@ -68,7 +67,7 @@ def main() -> int:
     cfg = load_config(args.config, [f"warehouse={args.warehouse}", "spark.progress=false", *args.set])
     spark = get_spark(cfg.spark, app_name="bench-training-noise")
     data = extract_training_data(spark, cfg)
-    day = dt.date.fromisoformat(data.spec["decision_day"])
+    day = data.spec.decision_day
     rows = decision_day_rows(spark, cfg, data.spec)
     pointer = read_pointer(cfg.warehouse, day)
     if not pointer:

@@ -17,8 +17,8 @@ def main() -> int:
         spark = get_spark(cfg.spark, app_name="acq-build-features")
         spec = run_build_features(spark, cfg, StageTimer()).spec
         print(
-            f"features as of {spec['decision_day']}: {len(spec['numeric_features'])} numeric, "
-            f"{len(spec['sparse_features'])} sparse, {len(spec['label_days'])} label days"
+            f"features as of {spec.decision_day}: {len(spec.numeric_features)} numeric, "
+            f"{len(spec.sparse_features)} sparse, {len(spec.label_days)} label days"
         )
         return 0
 

@@ -22,7 +22,7 @@ def main() -> int:
         if cfg.run_date is None:
             from acq_spark.training.artifact import load_artifact
 
-            day = load_artifact(cfg.warehouse).feature_spec["decision_day"]
+            day = load_artifact(cfg.warehouse).feature_spec.decision_day
         else:
             day = cfg.run_date
         if args.out is not None:

@@ -15,7 +15,7 @@ def main() -> int:
     with job_lock(cfg, "score"):
         spark = get_spark(cfg.spark, app_name="acq-score", scores=True)
         result = run_scoring(spark, cfg)
-        print(f"scored {result['pairs']:,} pairs for {result['decision_day']} with {result['model_version']}")
+        print(f"scored {result.pairs:,} pairs for {result.decision_day} with {result.model_version}")
         return 0
 
 

@@ -5,11 +5,21 @@
 
 from __future__ import annotations
 
-from acq_spark.ingest.summary import format_summary
+from typing import Any
+
 from acq_spark.ingest.validation import valid_input
 from acq_spark.platform.cli import job_lock, parse_job_args, run_main
 from acq_spark.platform.run_log import StageTimer
 from acq_spark.platform.session import get_spark
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The input summary (``ValidationResult.summary``) as a small aligned text table."""
+    lines = ["input summary (creative_daily, clean rows)"]
+    for key, value in summary.items():
+        shown = f"{value:,.4f}" if isinstance(value, float) else (f"{value:,}" if isinstance(value, int) else value)
+        lines.append(f"  {key:<20} {shown}")
+    return "\n".join(lines)
 
 
 def main() -> int:

@@ -39,7 +39,7 @@ def world(spark, tmp_path_factory):
     cfg = load_config(TEST_CONFIG, [f"warehouse={warehouse}", *FAST])
     run_simulation(spark, cfg)
     spec = run_build_features(spark, cfg).spec
-    cfg = dataclasses.replace(cfg, run_date=dt.date.fromisoformat(spec["decision_day"]))
+    cfg = dataclasses.replace(cfg, run_date=spec.decision_day)
     run_build_tree(spark, cfg)
     artifact = run_training(spark, cfg)
     run_scoring(spark, cfg)
@@ -84,8 +84,8 @@ def test_distributed_scores_equal_the_models_own_predictions(spark, world):
     spec = artifact.feature_spec
     rows = spark.read.format("delta").load(cfg.table("scoring_rows")).toPandas().sort_values(["account_id", "photo_id"])
     scores = spark.read.format("delta").load(cfg.table("scores")).toPandas().sort_values(["account_id", "photo_id"])
-    numeric = np.nan_to_num(rows[list(spec["numeric_features"])].to_numpy(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    sparse = rows[[s["column"] for s in spec["sparse_features"]]].to_numpy(np.int32)
+    numeric = np.nan_to_num(rows[list(spec.numeric_features)].to_numpy(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    sparse = rows[spec.sparse_columns].to_numpy(np.int32)
     expected = predict(artifact.load_model(), {"numeric": numeric, "sparse": sparse})
     np.testing.assert_allclose(np.array(scores["pvalue"].tolist()), expected["y"], rtol=1e-5, atol=1e-6)
 

@@ -7,6 +7,8 @@ a deferred import is still a cycle) and checks the order written down in ARCHITE
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 from pathlib import Path
 
 import pytest
@@ -150,6 +152,31 @@ def test_a_layer_says_what_it_holds_and_exports_its_face(package):
     assert ast.get_docstring(tree), f"{package} has no docstring"
     exported = [n for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "__all__"]
     assert exported, f"{package} has no __all__"
+
+
+STAGES = {
+    "simulate": "run_simulation",
+    "features": "run_build_features",
+    "tree": "run_build_tree",
+    "training": "run_training",
+    "scoring": "run_scoring",
+    "allocation": "run_allocate",
+    "evaluation": "run_table4",
+    "experiment": "run_experiment_measure",
+}
+
+
+@pytest.mark.parametrize("package", sorted(STAGES))
+def test_a_stage_exports_its_run_function_in_the_one_shape_and_every_name_of_its_face(package):
+    module = importlib.import_module(f"acq_spark.{package}")
+    assert ast.get_docstring(ast.parse((PACKAGE / package / "__init__.py").read_text())), f"{package}: no docstring"
+    assert STAGES[package] in module.__all__
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"acq_spark.{package}.{name}"
+    run = getattr(module, STAGES[package])
+    assert list(inspect.signature(run).parameters)[:3] == ["spark", "cfg", "timer"], run.__qualname__
+    with pytest.raises(AttributeError, match=f"module 'acq_spark.{package}' has no attribute 'nothing'"):
+        module.nothing
 
 
 def spelled_locations(path: Path) -> list[str]:

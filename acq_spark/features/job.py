@@ -17,7 +17,7 @@ overwrite each other's. An input too short to train on stops the job before anyt
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import reduce
@@ -35,13 +35,13 @@ from acq_spark.features.assemble import (
     with_point_in_time_features,
     with_sparse_indices,
 )
-from acq_spark.features.columns import LEVEL, OBS, PROBE, SPARSE, TRAILING_COST, idx_col, numeric_feature_columns
+from acq_spark.features.columns import PROBE, SPARSE
 from acq_spark.features.history import history_before, history_rows, write_next_snapshot
 from acq_spark.features.sampling import training_sample
+from acq_spark.features.spec import FeatureSpec
 from acq_spark.features.vocab import OOV_INDEX, VOCAB_SCHEMA, ordered_vocab, vocab_counts, vocab_rows
 from acq_spark.ingest.days import read_input
 from acq_spark.ingest.run_calendar import RunCalendar, require_label_days
-from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform import fs
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.platform.catalog import FEATURES_DIR, SCORING_ROWS, TRAINING_EXAMPLES
@@ -73,33 +73,11 @@ def examples_to_build(calendar: RunCalendar, cfg: Config) -> Column:
     return training_sample(calendar.label_days, counted, cfg.train.max_examples, cfg.seed)
 
 
-def feature_spec(
-    calendar: RunCalendar, windows: Sequence[int], levels: Sequence[int], vocabs: Mapping[str, Sequence[str]]
-) -> dict[str, Any]:
-    """The JSON feature spec consumers read: column order, vocabulary sizes, levels, windows and the run calendar."""
-    return {
-        "keys": list(KEYS),
-        "numeric_features": numeric_feature_columns(windows),
-        "numeric_dtype": "double",
-        "sparse_features": [
-            {"name": name, "column": idx_col(name), "vocab_size": len(vocabs[name]) + 1, "oov_index": OOV_INDEX}
-            for name in SPARSE
-        ],
-        "obs_column": OBS,
-        "trailing_cost_column": TRAILING_COST,
-        "level_column": LEVEL,
-        "label_column": "cost",
-        "levels": list(levels),
-        "windows": list(windows),
-        **calendar.to_dict(),
-    }
-
-
 @dataclass(frozen=True)
 class BuiltFeatures:
     """What the features stage hands on: the feature spec and the vocabularies it wrote (JSON values)."""
 
-    spec: dict[str, Any]
+    spec: FeatureSpec
     vocab: dict[str, Any]
     version: str | None = None  # the folder under artifacts/features they were written to
 
@@ -119,7 +97,8 @@ def load_built_features(warehouse: str) -> BuiltFeatures:
     if not fs.is_file(fs.join(root, fs.LATEST)):
         raise InputNotFoundError(f"feature spec: no {fs.join(root, fs.LATEST)}; run jobs/build_features.py first")
     version = fs.read_latest(root, "features' artifacts")
-    spec = read_json(fs.join(root, version, SPEC_FILE), "feature spec (run jobs/build_features.py)")
+    what = "feature spec (run jobs/build_features.py)"
+    spec = FeatureSpec.from_dict(read_json(fs.join(root, version, SPEC_FILE), what), what)
     vocab = read_json(fs.join(root, version, VOCAB_FILE), "vocabularies (run jobs/build_features.py)")
     return BuiltFeatures(spec, vocab, version)
 
@@ -207,9 +186,9 @@ def _write_features(
             rec.figures.update(as_of=first_read.isoformat())
     vocab = {"oov_index": OOV_INDEX, "vocabularies": vocabs}
     version = f"{calendar.decision_day}_{current_run_id() or new_run_id()}"
-    built = BuiltFeatures(feature_spec(calendar, windows, levels, vocabs), vocab, version)
+    built = BuiltFeatures(FeatureSpec.build(calendar, windows, levels, vocabs), vocab, version)
     root = features_root(cfg.warehouse)
     write_json(fs.join(root, version, VOCAB_FILE), built.vocab)
-    write_json(fs.join(root, version, SPEC_FILE), built.spec)
+    write_json(fs.join(root, version, SPEC_FILE), built.spec.to_dict())
     fs.write_latest(root, version)  # last: the version is complete
     return built

@@ -3,7 +3,7 @@
 ``days`` (the one read of the input, the days a run needs, their fingerprint), ``validation`` (the
 contract, the quarantine, the outlier guard, ``valid_input``), ``run_calendar`` (the ``RunCalendar``
 every stage takes), ``levels`` (the creative levels of a row), ``schemas`` (the pair keys, the
-``scores`` schema), ``summary`` (the input summary ``make run`` prints) and ``presence`` (``python -m
+``scores`` schema) and ``presence`` (``python -m
 acq_spark.ingest.presence``: is there input at ``input.path``; not in this face, so that it runs as a module).
 """
 

@@ -92,7 +92,7 @@ class ValidationResult:
         }
 
     def summary(self) -> dict[str, object]:
-        """The input summary of the clean rows (as :func:`.summary.input_summary`), from the per-day sums."""
+        """The input summary of the clean rows (pairs, days, zero-cost share, cost moments), from the per-day sums."""
         days = {d: f for d, f in sorted(self.per_day.items()) if f["rows"]}
         n = sum(int(f["rows"]) for f in days.values())
         total, squares = (sum(float(f[k] or 0.0) for f in days.values()) for k in ("cost_sum", "cost_sq"))

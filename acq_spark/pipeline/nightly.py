@@ -137,9 +137,7 @@ def choose_model(
     if cfg.score.model_version:
         return pinned(cfg.warehouse, cfg.score.model_version)
     champion = champion_for(cfg.warehouse, features.spec, cfg.levels)
-    new = run_training(
-        spark, cfg, cfg.train.evaluate, timer, features=features, tree=tree, promote=False, champion=champion
-    )
+    new = run_training(spark, cfg, timer, features, tree, champion, promote=False, evaluate=cfg.train.evaluate)
     return gate(new, champion, cfg.train.promotion_auc_tolerance)
 
 

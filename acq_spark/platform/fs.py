@@ -78,12 +78,6 @@ def resolve(location: str | Path) -> tuple[pafs.FileSystem, str]:
     return filesystem, path
 
 
-def local_path(location: str | Path) -> Path | None:
-    """``location`` as a local ``Path``, or None when it is not on the local file system."""
-    filesystem, path = resolve(location)
-    return Path(path) if isinstance(filesystem, pafs.LocalFileSystem) else None
-
-
 def _s3() -> pafs.S3FileSystem:
     options = s3a.arrow_options(s3_settings())
     key = tuple(sorted((k, str(v)) for k, v in options.items()))

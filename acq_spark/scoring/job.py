@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -64,9 +65,9 @@ def score_rows(rows: DataFrame, artifact: ModelArtifact, beta: float, predict_ba
     from acq_spark.scoring.worker import score_batches
 
     spec = artifact.feature_spec
-    numeric = list(spec["numeric_features"])
-    sparse = [s["column"] for s in spec["sparse_features"]]
-    obs = [spec["obs_column"]] if beta != 0.0 else []  # only the exploration bonus reads it
+    numeric = list(spec.numeric_features)
+    sparse = spec.sparse_columns
+    obs = [spec.obs_column] if beta != 0.0 else []  # only the exploration bonus reads it
     needed = [F.col(c) for c in ("dt", "account_id", "photo_id", *sparse, *obs, "cost_7d")]
     shipped = artifact.local_model_file()
     rows.sparkSession.sparkContext.addFile(str(shipped))
@@ -76,8 +77,8 @@ def score_rows(rows: DataFrame, artifact: ModelArtifact, beta: float, predict_ba
         numeric_column=NUMERIC_PACKED,
         n_numeric=len(numeric),
         sparse=sparse,
-        obs_column=spec["obs_column"],
-        n_levels=len(spec["levels"]),
+        obs_column=spec.obs_column,
+        n_levels=len(spec.levels),
         beta=beta,
         predict_batch=predict_batch,
     )
@@ -96,7 +97,7 @@ def extract_scoring_rows(
     Raises:
         ModelMismatchError: the model reads other features or levels than today's rows hold.
     """
-    decision_day = dt.date.fromisoformat(features.spec["decision_day"])
+    decision_day = features.spec.decision_day
     if cfg.run_date is not None and cfg.run_date != decision_day:
         raise ValueError(f"run_date {cfg.run_date} differs from the features' decision day {decision_day}")
     check_model_reads(artifact, features.spec, cfg.levels)
@@ -129,13 +130,22 @@ def scores_model_version(spark: SparkSession, path: str, day: dt.date, version: 
     return commits[max(mine)].get("model_version") if mine else None
 
 
+@dataclass(frozen=True)
+class ScoredDay:
+    """What the scoring stage hands on: the day it scored, how many pairs, with which model."""
+
+    decision_day: dt.date
+    pairs: int
+    model_version: str
+
+
 def run_scoring(
     spark: SparkSession,
     cfg: Config,
     timer: StageTimer | None = None,
     artifact: ModelArtifact | None = None,
     features: BuiltFeatures | None = None,
-) -> dict[str, Any]:
+) -> ScoredDay:
     """Score the decision day and replace that day in ``<warehouse>/scores``.
 
     ``artifact`` is the model to score with (the nightly's choice); None loads ``score.model_version``,
@@ -152,4 +162,4 @@ def run_scoring(
         replace_days(scored, cfg.table(SCORES), [decision_day], metadata=commit)
         n = written_rows(spark, cfg.table(SCORES))
         rec.figures.update(pairs=n, model=artifact.version, beta=cfg.score.beta)
-    return {"decision_day": decision_day, "pairs": n, "model_version": artifact.version}
+    return ScoredDay(decision_day, n, artifact.version)

@@ -20,6 +20,7 @@ from typing import Any
 
 from acq_spark.config import table_path
 from acq_spark.errors import InputNotFoundError
+from acq_spark.features.spec import FeatureSpec
 from acq_spark.platform import fs
 from acq_spark.platform.catalog import MODELS_DIR
 from acq_spark.platform.fs import LATEST
@@ -34,7 +35,7 @@ class ModelArtifact:
 
     path: str
     version: str
-    feature_spec: dict[str, Any]
+    feature_spec: FeatureSpec  # the layout it was trained on
     tree: CostTree
     metrics: dict[str, Any]
     vocab: dict[str, Any]  # the vocabularies its sparse indices mean: {"oov_index", "vocabularies": {name: [values]}}
@@ -82,7 +83,7 @@ def save_artifact(
     model: Any,
     tree: CostTree,
     vocab: dict[str, Any],
-    feature_spec: dict[str, Any],
+    feature_spec: FeatureSpec,
     config: dict[str, Any],
     metrics: dict[str, Any],
     promote: bool = True,
@@ -96,7 +97,7 @@ def save_artifact(
     final = fs.join(root, version)
     fs.write_text(fs.join(final, "cost_tree.json"), tree.to_json())
     fs.write_json(fs.join(final, "vocab.json"), vocab)
-    fs.write_json(fs.join(final, "feature_spec.json"), feature_spec)
+    fs.write_json(fs.join(final, "feature_spec.json"), feature_spec.to_dict())
     fs.write_json(fs.join(final, "config.json"), config)
     fs.write_json(fs.join(final, "metrics.json"), metrics)
     with tempfile.TemporaryDirectory(prefix="acq-model-") as tmp:
@@ -135,7 +136,9 @@ def load_artifact(warehouse: str, version: str | None = None) -> ModelArtifact:
     return ModelArtifact(
         path=path,
         version=version,
-        feature_spec=fs.read_json(fs.join(path, "feature_spec.json"), "feature spec"),
+        feature_spec=FeatureSpec.from_dict(
+            fs.read_json(fs.join(path, "feature_spec.json"), "feature spec"), f"model {version}'s feature spec"
+        ),
         tree=CostTree.from_json(fs.read_text(fs.join(path, "cost_tree.json"), "model artifact's cost tree")),
         metrics=fs.read_json(fs.join(path, "metrics.json"), "metrics"),
         vocab=fs.read_json(fs.join(path, "vocab.json"), "model artifact's vocabularies"),

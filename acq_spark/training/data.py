@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +14,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from acq_spark.features.sampling import in_part
+from acq_spark.features.spec import FeatureSpec
 
 Arrays = dict[str, np.ndarray]
 
@@ -32,13 +32,13 @@ def sample_days(
     return rows.where(in_part(days, rows.count() if total is None else total, max_rows, seed))
 
 
-def to_arrays(table: pa.Table, spec: Mapping[str, Any], with_label: bool = True) -> Arrays:
+def to_arrays(table: pa.Table, spec: FeatureSpec, with_label: bool = True) -> Arrays:
     """Model inputs from an Arrow table: ``numeric`` [N, D] float32, ``sparse`` [N, S] int32, keys, labels."""
     numeric = np.column_stack(
-        [table.column(c).to_numpy(zero_copy_only=False).astype(np.float32) for c in spec["numeric_features"]]
+        [table.column(c).to_numpy(zero_copy_only=False).astype(np.float32) for c in spec.numeric_features]
     )
     sparse = np.column_stack(
-        [table.column(s["column"]).to_numpy(zero_copy_only=False).astype(np.int32) for s in spec["sparse_features"]]
+        [table.column(c).to_numpy(zero_copy_only=False).astype(np.int32) for c in spec.sparse_columns]
     )
     out: Arrays = {
         "numeric": np.nan_to_num(numeric, nan=0.0, posinf=0.0, neginf=0.0),
@@ -47,8 +47,8 @@ def to_arrays(table: pa.Table, spec: Mapping[str, Any], with_label: bool = True)
         "photo_id": table.column("photo_id").to_numpy(zero_copy_only=False),
     }
     if with_label:
-        out["level"] = table.column(spec["level_column"]).to_numpy(zero_copy_only=False).astype(np.int32)
-        out["cost"] = table.column(spec["label_column"]).to_numpy(zero_copy_only=False).astype(np.float32)
+        out["level"] = table.column(spec.level_column).to_numpy(zero_copy_only=False).astype(np.int32)
+        out["cost"] = table.column(spec.label_column).to_numpy(zero_copy_only=False).astype(np.float32)
     return out
 
 
@@ -74,14 +74,14 @@ def _arrow_uri(path: str) -> str:
     return "s3://" + path.removeprefix("s3a://") if path.startswith("s3a://") else path
 
 
-def collect_arrays(df: DataFrame, spec: Mapping[str, Any], staging: str, with_label: bool = True) -> Arrays:
+def collect_arrays(df: DataFrame, spec: FeatureSpec, staging: str, with_label: bool = True) -> Arrays:
     """Collect ``df`` into this process as Arrow (:func:`collect_arrow`, no Python rows) and convert to model arrays.
 
     Rows are put in (dt, account_id, photo_id) order, so the arrays do not depend on partitioning.
     """
-    cols = ["dt", "account_id", "photo_id", *spec["numeric_features"], *[s["column"] for s in spec["sparse_features"]]]
+    cols = ["dt", "account_id", "photo_id", *spec.numeric_features, *spec.sparse_columns]
     if with_label:
-        cols += [spec["level_column"], spec["label_column"]]
+        cols += [spec.level_column, spec.label_column]
     table = collect_arrow(df.select(*cols), staging)
     keys = [table.column(c).to_numpy(zero_copy_only=False) for c in ("photo_id", "account_id", "dt")]
     order = np.lexsort(keys)

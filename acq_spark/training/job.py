@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from acq_spark.config import Config
 from acq_spark.features.job import BuiltFeatures, load_built_features
 from acq_spark.features.sampling import sample_parts
-from acq_spark.ingest.run_calendar import RunCalendar
+from acq_spark.features.spec import FeatureSpec
 from acq_spark.platform.catalog import MODEL_EVAL, STAGING, TRAINING_EXAMPLES, report_dir
 from acq_spark.platform.delta_tables import read_table, replace_days
 from acq_spark.platform.fs import write_text
@@ -29,7 +29,7 @@ from acq_spark.tree.job import load_latest_tree
 
 @dataclass(frozen=True)
 class TrainingData:
-    spec: dict[str, Any]
+    spec: FeatureSpec
     vocab: dict[str, Any]
     tree: CostTree
     train: Arrays
@@ -50,8 +50,8 @@ def extract_training_data(
     spec, vocab = features.spec, features.vocab
     tree = tree or load_latest_tree(cfg.warehouse)
     examples = read_table(spark, cfg.table(TRAINING_EXAMPLES), what="training_examples (run jobs/build_features.py)")
-    counted = RunCalendar.from_spec(spec).examples_per_day  # the full table's rows per day, when recorded
-    (train_days, train_total), ([val_day], val_total) = sample_parts(spec["label_days"], counted)
+    counted = spec.calendar.examples_per_day  # the full table's rows per day, when recorded
+    (train_days, train_total), ([val_day], val_total) = sample_parts(spec.label_days, counted)
     staging = cfg.table(f"{STAGING}/training-{uuid.uuid4().hex}")  # on the warehouse: executors write, we read
     n = cfg.train.max_examples
     train = collect_arrays(sample_days(examples, train_days, n, cfg.seed, train_total), spec, f"{staging}-train")
@@ -71,7 +71,7 @@ def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple
         variant,
         levels=tuple(cfg.levels),
         n_numeric=data.train["numeric"].shape[1],
-        vocab_sizes=[s["vocab_size"] for s in data.spec["sparse_features"]],
+        vocab_sizes=[s.vocab_size for s in data.spec.sparse_features],
         tree=data.tree,
         hparams=hparams,
         seed=cfg.seed,
@@ -132,25 +132,25 @@ def write_table2(spark: SparkSession, cfg: Config, decision_day: dt.date, rows: 
 def run_training(
     spark: SparkSession,
     cfg: Config,
-    evaluate: bool = False,
     timer: StageTimer | None = None,
     features: BuiltFeatures | None = None,
     tree: CostTree | None = None,
-    promote: bool = True,
     champion: ModelArtifact | None = None,
+    promote: bool = True,
+    evaluate: bool = False,
 ) -> ModelArtifact:
     """Train the configured model and save the artifact; with ``evaluate``, also every Table-2 model.
 
     Args:
         spark: the session.
         cfg: the configuration (train, levels, seed, warehouse).
-        evaluate: also train and evaluate the Table-2 comparison models.
         timer: collects the stage timings; a new one when None.
         features: the features stage's spec and vocabularies; None loads the last ones written.
         tree: the tree stage's cost tree; None loads the one ``LATEST`` names.
-        promote: point ``models/LATEST`` at the new model (the nightly promotes it only after publishing).
         champion: the model the new one must beat; it is scored on the same validation rows and its metrics
             are kept in the new model's (``champion``) for the promotion gate.
+        promote: point ``models/LATEST`` at the new model (the nightly promotes it only after publishing).
+        evaluate: also train and evaluate the Table-2 comparison models.
     """
     timer = timer or StageTimer()
     with timer.stage("train: extract") as rec:
@@ -162,7 +162,7 @@ def run_training(
     with timer.stage(f"train: {kind}/{variant}") as rec:
         model, row, calibration = train_one(data, cfg, kind, variant)
         rec.figures.update(auc=row["auc"], epochs=row["epochs"])
-    decision_day = dt.date.fromisoformat(data.spec["decision_day"])
+    decision_day = data.spec.decision_day
     metrics = {
         **row,
         "train_days": [str(d) for d in data.train_days],
@@ -227,7 +227,7 @@ def evaluate_models(
             rec.figures.update(auc=rows[(kind, variant)]["auc"])
     plan = evaluation_plan(cfg)
     ordered = [row for key, row in rows.items() if key not in plan] + [rows[key] for key in plan]
-    decision_day = dt.date.fromisoformat(data.spec["decision_day"])
+    decision_day = data.spec.decision_day
     path = write_table2(spark, cfg, decision_day, ordered)
     LOG.info("Table 2 -> %s\n%s", path, table2_markdown(ordered))
     return path

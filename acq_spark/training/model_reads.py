@@ -10,26 +10,27 @@ from typing import Any
 
 from acq_spark.errors import ModelMismatchError
 from acq_spark.features.columns import SPARSE
+from acq_spark.features.spec import FeatureSpec
 from acq_spark.features.vocab import OOV_INDEX
 from acq_spark.training.artifact import ModelArtifact
 
 
-def check_model_reads(artifact: ModelArtifact, spec: dict[str, Any], levels: Sequence[int]) -> None:
+def check_model_reads(artifact: ModelArtifact, spec: FeatureSpec, levels: Sequence[int]) -> None:
     """Check that the model ``artifact`` reads the numeric features, sparse columns and levels of ``spec``.
 
     Raises:
         ModelMismatchError: naming the model version and what differs.
     """
     model = artifact.feature_spec
-    if tuple(model["levels"]) != tuple(levels):
-        raise ModelMismatchError(f"model {artifact.version}: levels {model['levels']} differ from {list(levels)}")
-    if model["numeric_features"] != spec["numeric_features"]:
-        extra = sorted(set(model["numeric_features"]) ^ set(spec["numeric_features"]))[:3]
+    if tuple(model.levels) != tuple(levels):
+        raise ModelMismatchError(f"model {artifact.version}: levels {list(model.levels)} differ from {list(levels)}")
+    if model.numeric_features != spec.numeric_features:
+        extra = sorted(set(model.numeric_features) ^ set(spec.numeric_features))[:3]
         raise ModelMismatchError(
             f"model {artifact.version} reads other numeric features than today's scoring rows hold (e.g. {extra}); "
             "it was trained with other windows: pin a model of the current feature layout"
         )
-    if [s["name"] for s in model["sparse_features"]] != [s["name"] for s in spec["sparse_features"]]:
+    if model.sparse_names != spec.sparse_names:
         raise ModelMismatchError(f"model {artifact.version} reads other sparse columns than today's scoring rows hold")
 
 

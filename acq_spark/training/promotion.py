@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from acq_spark.errors import AcqError
+from acq_spark.features.spec import FeatureSpec
 from acq_spark.training.artifact import ModelArtifact, load_artifact
 from acq_spark.training.model_reads import check_model_reads, vocab_maps
 
@@ -39,11 +40,6 @@ class ModelChoice:
 def pinned(warehouse: str, version: str) -> ModelChoice:
     """The model ``score.model_version`` names; ``LATEST`` is left as it is."""
     return ModelChoice(load_artifact(warehouse, version), False, f"pinned by score.model_version={version}")
-
-
-def decision_day(artifact: ModelArtifact) -> str:
-    """The decision day (ISO) the model was trained for."""
-    return str(artifact.feature_spec.get("decision_day", ""))
 
 
 def gate(new: ModelArtifact, champion: ModelArtifact | None, tolerance: float | None) -> ModelChoice:
@@ -77,7 +73,7 @@ def champion_metrics(
     champion: ModelArtifact,
     predict_y: Callable[[Mapping[str, np.ndarray]], np.ndarray],
     val: Mapping[str, np.ndarray],
-    spec: Mapping[str, Any],
+    spec: FeatureSpec,
     rows_vocab: dict[str, Any],
 ) -> dict[str, Any]:
     """The champion's Table-2 metrics on the validation rows ``val`` a new model is judged on, and its version.
@@ -93,21 +89,21 @@ def champion_metrics(
 
     maps = vocab_maps(rows_vocab, champion.vocab)
     sparse = np.array(val["sparse"], copy=True)
-    for j, feature in enumerate(spec["sparse_features"]):
-        if feature["name"] in maps:
-            mapping = np.asarray(maps[feature["name"]], dtype=sparse.dtype)
+    for j, name in enumerate(spec.sparse_names):
+        if name in maps:
+            mapping = np.asarray(maps[name], dtype=sparse.dtype)
             sparse[:, j] = mapping[np.clip(sparse[:, j], 0, mapping.size - 1)]
     return {"version": champion.version, **table2_row(predict_y({**val, "sparse": sparse}), val)}
 
 
-def champion_for(warehouse: str, spec: dict[str, Any], levels: tuple[int, ...]) -> ModelArtifact | None:
+def champion_for(warehouse: str, spec: FeatureSpec, levels: tuple[int, ...]) -> ModelArtifact | None:
     """The current champion (``models/LATEST``) if it can read today's features ``spec`` and is not from a later day."""
     try:
         champion = load_artifact(warehouse)
         check_model_reads(champion, spec, levels)
     except AcqError:
         return None
-    return champion if decision_day(champion) <= str(spec["decision_day"]) else None
+    return champion if champion.feature_spec.decision_day <= spec.decision_day else None
 
 
 def takes_latest(warehouse: str, choice: ModelChoice) -> bool:
@@ -118,4 +114,4 @@ def takes_latest(warehouse: str, choice: ModelChoice) -> bool:
         current = load_artifact(warehouse)
     except AcqError:
         return True
-    return decision_day(choice.artifact) >= decision_day(current)
+    return choice.artifact.feature_spec.decision_day >= current.feature_spec.decision_day

@@ -11,6 +11,7 @@ from feature_sample import day
 from acq_spark.features.assemble import feature_columns
 from acq_spark.features.columns import NUMERIC_PACKED, numeric_feature_columns
 from acq_spark.features.job import SPEC_FILE, VOCAB_FILE, features_root, run_build_features
+from acq_spark.features.spec import FeatureSpec
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.platform.delta_tables import overwrite_table
 
@@ -57,13 +58,14 @@ def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_c
         "industry_l1": ["i1", "i2"],
         "industry_l2": ["j1", "j2", "j3"],
     }
-    assert spec == json.loads((root / version / SPEC_FILE).read_text())
-    assert spec["numeric_features"] == numeric_feature_columns((1, 3))
-    assert [s["vocab_size"] for s in spec["sparse_features"]] == [3, 3, 4]
-    assert (spec["decision_day"], spec["last_input_day"]) == (day(7).isoformat(), day(6).isoformat())
-    assert spec["label_days"] == [day(3).isoformat(), day(5).isoformat(), day(6).isoformat()]
-    assert spec["last_day_creatives"] == 5 + 1 + 1  # day 6's n_creatives at levels (1, 2, 5)
-    assert RunCalendar.from_spec(spec) == RunCalendar(day(7), day(6), (day(3), day(5), day(6)), 7)
+    assert spec.to_dict() == json.loads((root / version / SPEC_FILE).read_text())
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+    assert list(spec.numeric_features) == numeric_feature_columns((1, 3))
+    assert [s.vocab_size for s in spec.sparse_features] == [3, 3, 4]
+    assert (spec.decision_day, spec.calendar.last_input_day) == (day(7), day(6))
+    assert spec.label_days == (day(3), day(5), day(6))
+    assert spec.calendar.last_day_creatives == 5 + 1 + 1  # day 6's n_creatives at levels (1, 2, 5)
+    assert spec.calendar == RunCalendar(day(7), day(6), (day(3), day(5), day(6)), 7)
 
     before = [table_rows(spark, cfg.table(t)) for t in ("training_examples", "scoring_rows")]
     artifacts = [(root / version / a).read_bytes() for a in (VOCAB_FILE, SPEC_FILE)]

@@ -10,7 +10,6 @@ from pyspark.sql import functions as F
 
 from acq_spark.features.job import run_build_features
 from acq_spark.features.sampling import split_days
-from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.platform.delta_tables import overwrite_table
 from acq_spark.training.data import sample_days
 
@@ -42,8 +41,8 @@ def test_sampled_examples_are_the_full_tables_rows_the_trainer_draws(spark, make
     actual_df = spark.read.format("delta").load(sample_cfg.table("training_examples"))
 
     # The trainer's draw from the full table, with the calendar's counts: the rows the sampled table holds.
-    counted = RunCalendar.from_spec(spec).examples_per_day
-    train_days, val_day = split_days(spec["label_days"])
+    counted = spec.calendar.examples_per_day
+    train_days, val_day = split_days(spec.label_days)
     train_total, val_total = sum(counted[d] for d in train_days), counted[val_day]
     expected_df = sample_days(full_df, train_days, MAX_EXAMPLES, sample_cfg.seed, train_total).unionByName(
         sample_days(full_df, [val_day], MAX_EXAMPLES, sample_cfg.seed, val_total)

@@ -33,8 +33,8 @@ ROW_KEY = ["dt", "account_id", "photo_id"]
 def features_of(spark, cfg, day: dt.date, days_read: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The training examples of the label days before ``day`` and the scoring rows of ``day``, sorted."""
     spec = run_build_features(spark, dataclasses.replace(cfg, run_date=day)).spec
-    assert len(spec["per_day"]) == days_read
-    labels = [dt.date.fromisoformat(d) for d in spec["label_days"]]
+    assert len(spec.calendar.per_day) == days_read
+    labels = list(spec.label_days)
     examples = spark.read.format("delta").load(cfg.table("training_examples")).where(F.col("dt").isin(labels))
     scoring = spark.read.format("delta").load(cfg.table("scoring_rows")).where(F.col("dt") == F.lit(day))
     sort = lambda df: df.toPandas().sort_values(ROW_KEY).reset_index(drop=True)  # noqa: E731

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
+from acq_spark.features.spec import FeatureSpec, SparseFeature
+from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.training.artifact import ModelArtifact
 from acq_spark.training.promotion import champion_metrics, gate
 from acq_spark.tree.cost_tree import CostTree
 
 
+def layout(numeric=("cost_sum_1d",), sparse=("product_name",), levels=(1, 2)) -> FeatureSpec:
+    """A feature spec with these columns and levels (the calendar does not matter here)."""
+    calendar = RunCalendar(dt.date(2026, 1, 3), dt.date(2026, 1, 2), (dt.date(2026, 1, 1), dt.date(2026, 1, 2)))
+    sparse_features = tuple(SparseFeature(name, f"{name}_idx", 2) for name in sparse)
+    return FeatureSpec(tuple(numeric), sparse_features, tuple(levels), (1,), calendar)
+
+
 def model(version: str, auc: float | None, non_finite: int = 0) -> ModelArtifact:
     metrics = {"auc": auc, "non_finite_predictions": non_finite}
-    return ModelArtifact(f"/wh/models/{version}", version, {}, CostTree.__new__(CostTree), metrics, {})
+    return ModelArtifact(f"/wh/models/{version}", version, layout(), CostTree.__new__(CostTree), metrics, {})
 
 
 def test_a_new_model_within_the_tolerance_of_the_champion_is_published():
@@ -32,7 +43,7 @@ def test_the_gate_compares_the_champion_on_the_same_rows_when_training_scored_it
     # recorded on its own day the champion had 0.70; on today's validation rows it has 0.75
     same_rows = {"champion": {"version": "old", "auc": 0.75}, "n_val": 1_000, "val_day": "2026-01-15"}
     new = model("new", 0.72)
-    new = ModelArtifact(new.path, new.version, {}, new.tree, {**new.metrics, **same_rows}, {})
+    new = ModelArtifact(new.path, new.version, new.feature_spec, new.tree, {**new.metrics, **same_rows}, {})
     choice = gate(new, model("old", 0.70), tolerance=0.02)
     assert choice.artifact.version == "old" and not choice.promote
     assert "AUC 0.7200 vs the champion old's 0.7500 (on the same 1,000 rows of 2026-01-15)" in choice.reason
@@ -47,7 +58,7 @@ def first_index_model(arrays):
 
 
 def test_the_champion_is_scored_on_the_same_rows_with_its_own_vocabularies():
-    spec = {"sparse_features": [{"name": n} for n in ("product_name", "industry_l1", "industry_l2")]}
+    spec = layout(sparse=("product_name", "industry_l1", "industry_l2"))
     ours = {"vocabularies": {"product_name": ["a", "b", "c"], "industry_l1": ["x"], "industry_l2": ["y"]}}
     theirs = {"vocabularies": {"product_name": ["c", "a"], "industry_l1": ["x"], "industry_l2": ["y"]}}
     champion = ModelArtifact("/wh/models/old", "old", spec, CostTree.__new__(CostTree), {"auc": 0.5}, theirs)
@@ -78,10 +89,10 @@ def test_a_model_of_another_feature_layout_is_refused_naming_what_differs():
     from acq_spark.errors import ModelMismatchError
     from acq_spark.training.model_reads import check_model_reads
 
-    spec = {"levels": [1, 2], "numeric_features": ["cost_sum_1d"], "sparse_features": [{"name": "product_name"}]}
+    spec = layout()
     same = ModelArtifact("/wh/models/m", "m", spec, CostTree.__new__(CostTree), {}, {})
     check_model_reads(same, spec, (1, 2))
-    other = ModelArtifact("/wh/models/m", "m", {**spec, "numeric_features": ["cost_sum_7d"]}, same.tree, {}, {})
+    other = ModelArtifact("/wh/models/m", "m", layout(numeric=("cost_sum_7d",)), same.tree, {}, {})
     with pytest.raises(ModelMismatchError, match=r"model m reads other numeric features .*cost_sum_1d"):
         check_model_reads(other, spec, (1, 2))
     with pytest.raises(ModelMismatchError, match=r"model m: levels \[1, 2\] differ from \[1, 3\]"):
