@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.publish import read_published
+from acq_spark.allocation.publish import publish_day, read_published
+from acq_spark.allocation.tables import account_rules, allocation_table
 from acq_spark.config import ConfigError
 from acq_spark.pipeline.closed_loop import run_closed_loop
-from acq_spark.simulate.job import run_simulation
-from acq_spark.simulate.world import arrivals_per_day
+from acq_spark.simulate.job import log_published_day, run_simulation
+from acq_spark.simulate.world import arrivals_per_day, simulate_day, simulate_pairs
 
 SMALL = ["simulate.n_pairs=600", "train.epochs=2", "train.patience=1", "train.batch_size=1024"]
 
@@ -56,3 +58,31 @@ def test_the_closed_loop_refuses_a_fixed_run_date_and_no_nights(spark, make_cfg)
         run_closed_loop(spark, make_cfg(), 0)
     with pytest.raises(ConfigError, match="run_date must be null"):
         run_closed_loop(spark, make_cfg("run_date=2026-01-16"), 2)
+
+
+def test_the_world_logs_a_decided_day_under_the_allocation_or_under_its_own_logging_policy(spark, make_cfg):
+    cfg = make_cfg("simulate.n_pairs=300")
+    world = run_simulation(spark, cfg)
+    day = world.decision_date
+    last = spark.read.format("delta").load(cfg.input_path).where(F.col("dt") == F.lit(day - dt.timedelta(days=1)))
+    chosen = last.select("account_id", "photo_id").withColumns(
+        {"level": F.lit(1), "n_creatives": F.lit(cfg.levels[1]), "r": F.lit(1.0)}
+    )
+    table = allocation_table(chosen, day, 0.5, "run-test", "acq")
+    publish_day(spark, cfg.warehouse, day, {"allocation": table, "account_rules": account_rules(table)}, "run-test")
+
+    def logged():
+        return spark.read.format("delta").load(cfg.input_path).where(F.col("dt") == F.lit(day))
+
+    log_published_day(spark, cfg, day)
+    under_allocation = logged().join(chosen.select("account_id", "photo_id"), ["account_id", "photo_id"])
+    assert under_allocation.count() == chosen.count() > 0
+    assert {r[0] for r in under_allocation.select("n_creatives").distinct().collect()} == {cfg.levels[1]}
+
+    own_policy = dataclasses.replace(cfg, simulate=dataclasses.replace(cfg.simulate, logged_under="logging_policy"))
+    log_published_day(spark, own_policy, day)
+    pairs = simulate_pairs(spark, world, through_day=world.day_of(day + dt.timedelta(days=1)))
+    policy_day = simulate_day(pairs, world, world.day_of(day)).select(*logged().columns)
+    assert logged().count() == policy_day.count() == world.n_pairs + arrivals_per_day(world)
+    assert logged().exceptAll(policy_day).count() == 0
+    assert logged().where(F.col("n_creatives") != cfg.levels[1]).count() > 0  # not the allocation's

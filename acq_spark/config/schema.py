@@ -51,6 +51,9 @@ class SimulateConfig:
     n_industries_l1: int = 12
     n_industries_l2: int = 60
     partitions: int = 8
+    # What the world runs on a day the closed loop decided: the published allocation, or its own logging
+    # policy (the loop's control: the world moves as it would without ACQ, and the model learns from it).
+    logged_under: Literal["allocation", "logging_policy"] = "allocation"
 
 
 @dataclass(frozen=True)

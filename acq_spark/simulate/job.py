@@ -94,7 +94,8 @@ def log_published_day(spark: SparkSession, cfg: Config, day: dt.date, timer: Sta
     Each pair runs exactly the creatives the published ``allocation`` gave it (a pair without a row, such as
     one arriving that day, runs the logging policy's), with the world's curves, seasonality, noise and
     arrivals (new pairs keep arriving at the window's rate); the day replaces its rows in
-    ``creative_daily``, and the truth of ``day + 1`` is added for the next decision.
+    ``creative_daily``, and the truth of ``day + 1`` is added for the next decision. With
+    ``simulate.logged_under: logging_policy`` every pair runs the logging policy's creatives instead.
 
     Returns:
         The rows logged.
@@ -112,10 +113,11 @@ def log_published_day(spark: SparkSession, cfg: Config, day: dt.date, timer: Sta
     following = day + dt.timedelta(days=1)
     pairs = simulate_pairs(spark, world, through_day=world.day_of(following))  # the arrivals up to the next day
     allocation, _ = read_published(spark, cfg.warehouse, day)
+    under = allocation if cfg.simulate.logged_under == "allocation" else None
     with timer.stage("simulate logged day") as rec:
-        replace_days(simulate_day(pairs, world, world.day_of(day), allocation), cfg.input_path, [day])
+        replace_days(simulate_day(pairs, world, world.day_of(day), under), cfg.input_path, [day])
         rows = written_rows(spark, cfg.input_path)
-        rec.figures.update(day=str(day), rows=rows)
+        rec.figures.update(day=str(day), rows=rows, under=cfg.simulate.logged_under)
     with timer.stage("simulate truth") as rec:
         replace_days(simulate_truth(pairs, world, world.day_of(following)), cfg.table(TRUTH), [following])
         rec.figures.update(day=str(following))
