@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any, cast, get_args
 
@@ -97,85 +98,164 @@ def run_allocate(
     """
     timer = timer or StageTimer()
     run_id = run_id or new_run_id()
+    with ExitStack() as held:  # the cached scores and allocation are released however the stages end
+        inputs = _read_inputs(spark, cfg, timer, calendar, held)
+        arms, record, used = _solve_day(cfg, timer, inputs, held)
+        model_version, pointer, figures = _write_day(
+            spark, cfg, timer, inputs, arms, used, run_id, input_fingerprint, held
+        )
+    out = AllocationRecord(
+        run_id=run_id,
+        day=inputs.day,
+        method=cfg.allocation.method,
+        levels=tuple(cfg.levels),
+        budget=inputs.budget,
+        budget_source=inputs.budget_info,
+        solve=record,
+        published=pointer["versions"],
+        scores_version=inputs.scores_version,
+        model_version=model_version,
+        stages=timer.as_dict(),
+        experiment=figures.get("experiment"),
+    )
+    write_json(allocation_record(cfg.warehouse, inputs.day, run_id), out.to_dict())
+    return out
+
+
+@dataclass(frozen=True)
+class _DayInputs:
+    """What the allocation's inputs stage hands to its solve and write: the day, the budget and where it came from,
+    the scores (cached) and their version, the pairs, each arm's method and, with a holdout, the last input day's
+    rows by arm and the budget split between the arms."""
+
+    day: dt.date
+    budget: int
+    budget_info: dict[str, Any]
+    scores_version: int | None
+    scores: DataFrame
+    pairs: int
+    methods: dict[str, str]
+    holdout: tuple[DataFrame, ArmBudgets] | None
+
+
+def _read_inputs(
+    spark: SparkSession, cfg: Config, timer: StageTimer, calendar: RunCalendar | None, held: ExitStack
+) -> _DayInputs:
+    """The stage ``allocation inputs``: the day and budget, the day's scores (cached in ``held``), the publish
+    guard's checks before solving and, with a holdout, the budget split by the last input day's creatives.
+
+    Raises:
+        PublishGuardError: a ``publish.*`` check before solving failed.
+    """
     method = cfg.allocation.method
     experiment = cfg.experiment if cfg.experiment.enabled else None
     methods: dict[str, str] = {TREATMENT: method}
     if experiment:
         methods[CONTROL] = experiment.control_method
-    with ExitStack() as held:  # the cached scores and allocation are released however the stages end
-        with timer.stage("allocation inputs") as rec:
-            need_last_day = cfg.publish.max_input_age_days is not None or experiment is not None
-            day, budget, budget_info = day_and_budget(spark, cfg, calendar, need_last_day)
-            scores_version = delta_version(spark, cfg.table(SCORES))
-            scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
-            rule = "rule_based" in methods.values()
-            check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if rule else None)
-            if method == "oracle":
-                truth = read_table(spark, cfg.table(TRUTH), what="truth").where(F.col("dt") == F.lit(day))
-                scores = with_truth_values(scores, truth)
-                missing = [tuple(r) for r in scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()]
-                if missing:
-                    raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {missing}")
-                check_scores(scores, len(cfg.levels))
-            if experiment is not None:
-                scores = scores.withColumn("arm", arm_column(experiment))
-            scores = held.enter_context(cached(scores))
-            facts = publish_facts(cfg, day, scores, budget_info)
-            rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
-            check_before_solve(facts, cfg.publish)
-            if experiment is not None:
-                last_day = held.enter_context(
-                    cached(last_day_arms(spark, cfg, dt.date.fromisoformat(budget_info["last_input_day"])))
-                )
-                split = split_budget(budget, arm_creatives(last_day))
-                rec.figures.update(**{f"{arm}_budget": b for arm, b in split.budgets.items()})
-        with timer.stage("allocation solve") as rec:
-            if experiment is None:
-                alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
-                arms = [(alloc, ArmSolve(None, method, budget, record.budget_used, record.n_pairs, record))]
-            else:
-                def solve_one(part: DataFrame, arm_budget: int, arm_method: str) -> tuple[DataFrame, SolveRecord]:
-                    return allocate(part, cfg.levels, arm_budget, arm_method, cfg.allocation)
+    with timer.stage("allocation inputs") as rec:
+        need_last_day = cfg.publish.max_input_age_days is not None or experiment is not None
+        day, budget, budget_info = day_and_budget(spark, cfg, calendar, need_last_day)
+        scores_version = delta_version(spark, cfg.table(SCORES))
+        scores = held.enter_context(cached(_day_scores(spark, cfg, day, methods)))
+        facts = publish_facts(cfg, day, scores, budget_info)
+        rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
+        check_before_solve(facts, cfg.publish)
+        holdout = None
+        if experiment is not None:
+            last_day = held.enter_context(
+                cached(last_day_arms(spark, cfg, dt.date.fromisoformat(budget_info["last_input_day"])))
+            )
+            split = split_budget(budget, arm_creatives(last_day))
+            rec.figures.update(**{f"{arm}_budget": b for arm, b in split.budgets.items()})
+            holdout = (last_day, split)
+    return _DayInputs(day, budget, budget_info, scores_version, scores, facts.pairs, methods, holdout)
 
-                arms = solve_arms(scores, last_day, split, cfg.levels, methods, solve_one, held)
-                treatment = arms[0][1].record  # the configured method's own solve, at the treatment's budget
-                assert treatment is not None, "the treatment arm is always solved"
-                record = treatment
-            used = sum(solve.used for _, solve in arms)
-            rec.figures.update(lam=record.lam, passes=record.passes, used=used, budget=budget)
-            check_budget_used(day, used, budget, cfg.publish)
-        with timer.stage("allocation write") as rec:
-            # the rows and the pointer name the scores (and the model that wrote them) the day was solved from
-            model_version = scores_model_version(spark, cfg.table(SCORES), day, scores_version)
-            parts = [
-                allocation_table(alloc, day, solve.lam, run_id, solve.method, model_version, solve.arm)
-                for alloc, solve in arms
-            ]
-            table = held.enter_context(cached(reduce(DataFrame.unionByName, parts)))
-            scores_used = {"version": scores_version, "model_version": model_version}
-            figures: dict[str, Any] = {"method": method, "pairs": facts.pairs, "budget": budget, "budget_used": used,
-                       "scores": scores_used, "input_fingerprint": input_fingerprint}
-            if experiment is not None:
-                figures["experiment"] = experiment_facts(cfg, split, [solve for _, solve in arms])
-            tables = {ALLOCATION: table, ACCOUNT_RULES: account_rules(table)}
-            pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
-            rec.figures.update(rows=facts.pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
-    out = AllocationRecord(
-        run_id=run_id,
-        day=day,
-        method=method,
-        levels=tuple(cfg.levels),
-        budget=budget,
-        budget_source=budget_info,
-        solve=record,
-        published=pointer["versions"],
-        scores_version=scores_version,
-        model_version=model_version,
-        stages=timer.as_dict(),
-        experiment=figures.get("experiment"),
-    )
-    write_json(allocation_record(cfg.warehouse, day, run_id), out.to_dict())
-    return out
+
+def _day_scores(spark: SparkSession, cfg: Config, day: dt.date, methods: dict[str, str]) -> DataFrame:
+    """The decision day's scores, checked (with ``cost_7d`` when a method is the rule); for the oracle the truth's
+    expected cost as ``r``; with a holdout each pair's ``arm``. Not cached.
+
+    Raises:
+        InputRowsError: bad scores, or the oracle's truth has no expected cost for some pair of the day.
+    """
+    scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
+    rule = "rule_based" in methods.values()
+    check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if rule else None)
+    if cfg.allocation.method == "oracle":
+        truth = read_table(spark, cfg.table(TRUTH), what="truth").where(F.col("dt") == F.lit(day))
+        scores = with_truth_values(scores, truth)
+        missing = [tuple(r) for r in scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()]
+        if missing:
+            raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {missing}")
+        check_scores(scores, len(cfg.levels))
+    if cfg.experiment.enabled:
+        scores = scores.withColumn("arm", arm_column(cfg.experiment))
+    return scores
+
+
+def _solve_day(
+    cfg: Config, timer: StageTimer, inputs: _DayInputs, held: ExitStack
+) -> tuple[list[tuple[DataFrame, ArmSolve]], SolveRecord, int]:
+    """The stage ``allocation solve``: each arm's allocation (one arm without a holdout), the configured method's
+    solve (with a holdout, the treatment's at its share) and the creatives all arms use.
+
+    Raises:
+        PublishGuardError: the allocation uses too little of the budget.
+    """
+    method = cfg.allocation.method
+    with timer.stage("allocation solve") as rec:
+        if inputs.holdout is None:
+            alloc, record = allocate(inputs.scores, cfg.levels, inputs.budget, method, cfg.allocation)
+            arms = [(alloc, ArmSolve(None, method, inputs.budget, record.budget_used, record.n_pairs, record))]
+        else:
+            def solve_one(part: DataFrame, arm_budget: int, arm_method: str) -> tuple[DataFrame, SolveRecord]:
+                return allocate(part, cfg.levels, arm_budget, arm_method, cfg.allocation)
+
+            last_day, split = inputs.holdout
+            arms = solve_arms(inputs.scores, last_day, split, cfg.levels, inputs.methods, solve_one, held)
+            treatment = arms[0][1].record  # the configured method's own solve, at the treatment's budget
+            assert treatment is not None, "the treatment arm is always solved"
+            record = treatment
+        used = sum(solve.used for _, solve in arms)
+        rec.figures.update(lam=record.lam, passes=record.passes, used=used, budget=inputs.budget)
+        check_budget_used(inputs.day, used, inputs.budget, cfg.publish)
+    return arms, record, used
+
+
+def _write_day(
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer,
+    inputs: _DayInputs,
+    arms: Sequence[tuple[DataFrame, ArmSolve]],
+    used: int,
+    run_id: str,
+    input_fingerprint: str | None,
+    held: ExitStack,
+) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+    """The stage ``allocation write``: publish the arms' allocation and its account rules (cached in ``held``).
+
+    Returns:
+        The model version that wrote the scores, the publish pointer and the figures it keeps.
+    """
+    day = inputs.day
+    with timer.stage("allocation write") as rec:
+        # the rows and the pointer name the scores (and the model that wrote them) the day was solved from
+        model_version = scores_model_version(spark, cfg.table(SCORES), day, inputs.scores_version)
+        parts = [
+            allocation_table(alloc, day, solve.lam, run_id, solve.method, model_version, solve.arm)
+            for alloc, solve in arms
+        ]
+        table = held.enter_context(cached(reduce(DataFrame.unionByName, parts)))
+        scores_used = {"version": inputs.scores_version, "model_version": model_version}
+        figures: dict[str, Any] = {"method": cfg.allocation.method, "pairs": inputs.pairs, "budget": inputs.budget,
+                   "budget_used": used, "scores": scores_used, "input_fingerprint": input_fingerprint}
+        if inputs.holdout is not None:
+            figures["experiment"] = experiment_facts(cfg, inputs.holdout[1], [solve for _, solve in arms])
+        tables = {ALLOCATION: table, ACCOUNT_RULES: account_rules(table)}
+        pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
+        rec.figures.update(rows=inputs.pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})
+    return model_version, pointer, figures
 
 
 def day_and_budget(

@@ -100,55 +100,82 @@ def submit_command(
     Raises:
         DistError: a cluster master and no complete ``dist/``.
     """
-    local = master.startswith("local")
     command = [str(spark_submit_binary()), "--master", master, "--deploy-mode", deploy_mode]
     if driver_memory:
         command += ["--driver-memory", driver_memory]
     if executor_memory:
         command += ["--executor-memory", executor_memory]
-    settings: dict[str, str] = {}
-    files: list[str] = []
-    if local:
-        if dist is None:
-            try:
-                dist = Dist.load()
-            except DistError:
-                dist = None
-        jars = list(dist.jars) if dist else local_delta_jars()
-        log4j = dist.log4j if dist else LOG4J_CONFIG
-        # local executors live in the driver's JVM: its class path is enough (no copy of the AWS SDK)
-        command += ["--driver-class-path", os.pathsep.join(str(j) for j in local_s3a_jars())]
-        settings.update({"spark.pyspark.python": sys.executable, "spark.pyspark.driver.python": sys.executable})
+    if master.startswith("local"):
+        launch = _local_launch(dist, args)
     else:
-        dist = dist or Dist.load()
-        jars, log4j = list(dist.jars), dist.log4j
-        if uses_s3a(args):
-            if installed:
-                settings["spark.executor.extraClassPath"] = f"{Path(installed) / 'jars' / 's3a'}/*"
-            else:
-                jars += dist.s3a_jars
-            if deploy_mode == "client":
-                command += ["--driver-class-path", os.pathsep.join(str(j) for j in dist.s3a_jars)]
-        if installed:
-            settings["spark.pyspark.python"] = str(Path(installed) / ENV_ALIAS / "bin" / "python")
-        else:
-            command += ["--archives", dist.archives_arg]
-            settings["spark.pyspark.python"] = dist.executor_python
-        if deploy_mode == "client":
-            settings["spark.pyspark.driver.python"] = sys.executable
-        else:
-            args, files = _ship_config(args)
-            files.append(str(log4j))
-    command += ["--jars", ",".join(str(j) for j in jars)]
-    if files:
-        command += ["--files", ",".join(files)]
+        launch = _cluster_launch(dist or Dist.load(), args, deploy_mode, installed)
+    command += [*launch.options, "--jars", ",".join(str(j) for j in launch.jars)]
+    if launch.files:
+        command += ["--files", ",".join(launch.files)]
     # in cluster mode the driver starts beside the shipped copy (YARN and Kubernetes localise --files first)
-    log4j_path = f"file:{log4j}" if deploy_mode == "client" else "log4j2.properties"
-    settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log4j_path}"
+    log4j_path = f"file:{launch.log4j}" if deploy_mode == "client" else "log4j2.properties"
+    settings = {**launch.settings, "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j_path}"}
     settings.update(conf or {})
     for key, value in settings.items():
         command += ["--conf", f"{key}={value}"]
-    return [*command, str(resolve_script(script)), *args]
+    return [*command, str(resolve_script(script)), *launch.args]
+
+
+@dataclass(frozen=True)
+class _Launch:
+    """What one kind of master adds to the ``spark-submit`` line: options before ``--jars`` (class path,
+    archives), the jars, the driver's log4j file, ``--files``, ``--conf`` settings and the job's arguments."""
+
+    options: list[str]
+    jars: list[Path]
+    log4j: Path
+    settings: dict[str, str]
+    files: list[str]
+    args: list[str]
+
+
+def _local_launch(dist: Dist | None, args: Sequence[str]) -> _Launch:
+    """For ``local[N]``: the jars and log4j file of ``dist`` (default: ``<project>/dist`` when built, else Delta's
+    local jars and the packaged log4j file), the s3a jars on the driver's class path, this interpreter everywhere."""
+    if dist is None:
+        try:
+            dist = Dist.load()
+        except DistError:
+            dist = None
+    jars = list(dist.jars) if dist else local_delta_jars()
+    log4j = dist.log4j if dist else LOG4J_CONFIG
+    # local executors live in the driver's JVM: its class path is enough (no copy of the AWS SDK)
+    options = ["--driver-class-path", os.pathsep.join(str(j) for j in local_s3a_jars())]
+    settings = {"spark.pyspark.python": sys.executable, "spark.pyspark.driver.python": sys.executable}
+    return _Launch(options, jars, log4j, settings, [], list(args))
+
+
+def _cluster_launch(dist: Dist, args: Sequence[str], deploy_mode: str, installed: str | Path | None) -> _Launch:
+    """For a cluster master: ``dist``'s jars (and its s3a jars for a job that names ``s3a://``) and its environment,
+    shipped as an archive or, with ``installed``, run in place; in cluster deploy mode the config and log4j files
+    are shipped with ``--files`` too."""
+    jars, log4j = list(dist.jars), dist.log4j
+    options: list[str] = []
+    settings: dict[str, str] = {}
+    if uses_s3a(args):
+        if installed:
+            settings["spark.executor.extraClassPath"] = f"{Path(installed) / 'jars' / 's3a'}/*"
+        else:
+            jars += dist.s3a_jars
+        if deploy_mode == "client":
+            options += ["--driver-class-path", os.pathsep.join(str(j) for j in dist.s3a_jars)]
+    if installed:
+        settings["spark.pyspark.python"] = str(Path(installed) / ENV_ALIAS / "bin" / "python")
+    else:
+        options += ["--archives", dist.archives_arg]
+        settings["spark.pyspark.python"] = dist.executor_python
+    files: list[str] = []
+    if deploy_mode == "client":
+        settings["spark.pyspark.driver.python"] = sys.executable
+    else:
+        args, files = _ship_config(args)
+        files.append(str(log4j))
+    return _Launch(options, jars, log4j, settings, files, list(args))
 
 
 def submit_env(master: str) -> dict[str, str]:

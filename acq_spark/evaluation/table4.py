@@ -213,14 +213,41 @@ def run_table4(
         day, budget, budget_info = allocation.day, allocation.budget, allocation.budget_source
     else:
         day, budget, budget_info = day_and_budget(spark, cfg, calendar)
+    truth = _day_truth(spark, cfg, day)
+    scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
+    results = _value_methods(spark, cfg, timer, day, budget, scores, truth, allocation)
+    table = Table4(day, budget, budget_info, tuple(cfg.levels), results)
+    _write_table4(spark, cfg, table)
+    return table
+
+
+def _day_truth(spark: SparkSession, cfg: Config, day: dt.date) -> DataFrame:
+    """The truth's expected cost of ``day``'s pairs (the keys and ``expected_cost``).
+
+    Raises:
+        InputNotFoundError: no ``truth`` table, or one without rows for ``day``.
+    """
     truth = read_table(spark, cfg.table(TRUTH), what="truth (simulated world only)")
     if not has_day(truth, day):
         span = one_row(truth.agg(F.min("dt"), F.max("dt")))
         raise InputNotFoundError(
             f"truth: no rows for {day} (it covers {span[0]} to {span[1]}); Table 4 needs the truth of the decision day"
         )
-    scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
-    truth = truth.where(F.col("dt") == F.lit(day)).select(*KEYS, "expected_cost")
+    return truth.where(F.col("dt") == F.lit(day)).select(*KEYS, "expected_cost")
+
+
+def _value_methods(
+    spark: SparkSession,
+    cfg: Config,
+    timer: StageTimer,
+    day: dt.date,
+    budget: int,
+    scores: DataFrame,
+    truth: DataFrame,
+    allocation: AllocationRecord | None,
+) -> dict[str, MethodValue]:
+    """Each method's allocation of ``day`` at ``budget`` valued on ``truth``, in :data:`METHODS` order, one stage a
+    method; ``allocation``'s published rows stand for its method (see :func:`run_table4`)."""
     results: dict[str, MethodValue] = {}
     # three pair-sized frames held through three solves: on local disk, not in the JVM heap (see caching)
     on_disk = INPUT_SIZED_CACHE
@@ -242,15 +269,18 @@ def run_table4(
                     lam = record.lam
                 results[method] = summarise(true_value(alloc, truth), cfg.levels, lam)
                 rec.figures.update(creatives=results[method].creatives, true_cost=results[method].true_cost)
-    table = Table4(day, budget, budget_info, tuple(cfg.levels), results)
+    return results
+
+
+def _write_table4(spark: SparkSession, cfg: Config, table: Table4) -> None:
+    """Replace the day in ``allocation_eval`` with ``table``'s methods; write it as ``table4.md`` and ``table4.json``
+    into the day's report folder."""
     rows = [
         {"method": m, "creatives": r.creatives, "true_cost": r.true_cost, "objective": r.objective, "pairs": r.pairs}
-        for m, r in results.items()
+        for m, r in table.methods.items()
     ]
-    frame = spark.createDataFrame(rows).withColumn("dt", F.lit(day)).withColumn("budget", F.lit(budget))
-    replace_days(frame, cfg.table(ALLOCATION_EVAL), [day])
-    folder = report_dir(cfg.warehouse, day)
+    frame = spark.createDataFrame(rows).withColumn("dt", F.lit(table.day)).withColumn("budget", F.lit(table.budget))
+    replace_days(frame, cfg.table(ALLOCATION_EVAL), [table.day])
+    folder = report_dir(cfg.warehouse, table.day)
     write_text(f"{folder}/table4.md", table4_markdown(table))
     write_json(f"{folder}/table4.json", table.to_dict())
-    return table
-

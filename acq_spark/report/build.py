@@ -167,76 +167,114 @@ def render_report(
     md += quarantine_lines(spark, cfg, day_value) + drift_lines(spark, cfg, day_value)
     record = record or latest_run_record(cfg, day)
     if record:
-        s = record.solve
-        budget = record.budget
-        used = record.creatives_used  # with a holdout the solve is the treatment's; the day used both arms'
-        md += [
-            "## Allocation",
-            "",
-            f"- method `{record.method}`, run `{record.run_id}`, budget {budget:,} creatives "
-            f"({record.budget_source.get('source')}), used {used:,} (unused {budget - used:,})",
-            f"- λ* = {s.lam:.6g} after {s.passes} passes over the scores ({s.solver} solver)",
-            f"- objective Σr = {s.objective:,.2f}; LP bound {_number(s.dual_bound, ',.2f')}; "
-            f"gap {_number(s.gap, ',.4g')} (relative {_number(s.relative_gap, '.3g')})",
-            "",
-        ]
-        if record.experiment:
-            exp = record.experiment
-            arms = "; ".join(
-                f"{arm} `{a['method']}` {a['budget']:,} creatives (used {a['used']:,}, {a['pairs']:,} pairs, "
-                f"λ* {_number(a['lam'], '.6g')})"
-                for arm, a in exp["arms"].items()
-            )
-            md[-1:-1] = [f"- holdout of {exp['holdout_share']:.0%} of the accounts, budget split by the last input "
-                         f"day's creatives {exp['creatives']}: {arms}; the λ* above is the treatment's"]
-        if s.trace:
-            plot_lambda_search(s.trace, out / "lambda_search.png")
-            md += ["![λ search](lambda_search.png)", ""]
+        md += _allocation_lines(record, out)
         md += churn_lines(spark, cfg, day_value, out)
     if table4 is None and fs.is_file(fs.join(folder, "table4.json")):
         table4 = Table4.from_dict(fs.read_json(fs.join(folder, "table4.json"), "Table 4 summary"))
-    gap = truth_gap(spark, cfg, day)
-    if gap not in (None, NO_TRUTH):
-        md += ["## Table 4", "", f"Table 4: {gap}.", ""]
-    elif table4:
-        counts = {m: list(r.pairs_per_level) for m, r in table4.methods.items()}
-        plot_levels(cfg.levels, counts, out / "levels.png")
-        table = table4_markdown(table4)
-        md += ["## Table 4: allocation on the truth", "", table, "![creatives per level](levels.png)", ""]
-    else:
-        md += ["## Table 4", "", "Not available: there is no `truth` table (only the simulated world has one).", ""]
+    md += _table4_lines(spark, cfg, day, table4, out)
     md += closed_loop_lines(spark, cfg, day_value, out) + experiment_lines(spark, cfg, day_value, out)
     table2 = _read(fs.join(folder, "table2.md"))
     md += ["## Table 2: cost models on the validation day", ""]
     md += [table2] if table2 else ["Not built for this day (`jobs/evaluate_models.py` builds it).", ""]
     if artifact is None:
-        # the day's publish pointer names the model its scores came from (a pinned one too); LATEST is the fallback
-        pointer = read_pointer(cfg.warehouse, day) or {}
-        version = (pointer.get("scores") or {}).get("model_version")
-        try:
-            artifact = load_artifact(cfg.warehouse, version)
-        except AcqError:  # the report still renders what exists
-            artifact = None
+        artifact = _scores_model(cfg, day)
     if artifact is not None:
-        m = artifact.metrics
-        md += ["## Model", "", f"- version `{artifact.version}`: {m['model']}/{m['variant']}, AUC {m['auc']:.4f}"]
-        choice = choice or model_choice_reason(cfg, day)
-        md += [f"- why this model: {choice}", ""] if choice else [""]
-        if m.get("calibration"):
-            plot_calibration(m["calibration"], out / "calibration.png")
-            md += ["![calibration](calibration.png)", ""]
-    if table_exists(spark, cfg.table(SCORES)):
-        predicted, truth, labels = sample_curves(spark, cfg, day, cfg.report.sample_pairs)
-        if len(predicted):
-            plot_cost_curves(cfg.levels, predicted, truth, labels, out / "cost_curves.png")
-            md += ["## Predicted cost curves", "", "![cost curves](cost_curves.png)", ""]
+        md += _model_lines(cfg, day, artifact, choice, out)
+    md += _cost_curve_lines(spark, cfg, day, out)
     if stages:
-        md += ["## Stages", "", "| stage | seconds | figures |", "|---|---|---|"]
-        for name, figures in stages.items():
-            extra = ", ".join(f"{k}={v}" for k, v in figures.items() if k != "seconds")
-            md.append(f"| {name} | {figures['seconds']:.1f} | {extra} |")
-        md.append("")
+        md += _stage_lines(stages)
     text = "\n".join(md)
     (out / REPORT_FILE).write_text(text)
     (out / "report.html").write_text(markdown_to_html(text, f"ACQ report {day}", images=out))
     return sorted(p.name for p in out.iterdir())
+
+
+def _allocation_lines(record: AllocationRecord, out: Path) -> list[str]:
+    """The report's allocation section from the run record: budget, λ*, objective and gap, the holdout's arms,
+    and the λ search plotted into ``out``."""
+    s = record.solve
+    budget = record.budget
+    used = record.creatives_used  # with a holdout the solve is the treatment's; the day used both arms'
+    md = [
+        "## Allocation",
+        "",
+        f"- method `{record.method}`, run `{record.run_id}`, budget {budget:,} creatives "
+        f"({record.budget_source.get('source')}), used {used:,} (unused {budget - used:,})",
+        f"- λ* = {s.lam:.6g} after {s.passes} passes over the scores ({s.solver} solver)",
+        f"- objective Σr = {s.objective:,.2f}; LP bound {_number(s.dual_bound, ',.2f')}; "
+        f"gap {_number(s.gap, ',.4g')} (relative {_number(s.relative_gap, '.3g')})",
+        "",
+    ]
+    if record.experiment:
+        exp = record.experiment
+        arms = "; ".join(
+            f"{arm} `{a['method']}` {a['budget']:,} creatives (used {a['used']:,}, {a['pairs']:,} pairs, "
+            f"λ* {_number(a['lam'], '.6g')})"
+            for arm, a in exp["arms"].items()
+        )
+        md[-1:-1] = [f"- holdout of {exp['holdout_share']:.0%} of the accounts, budget split by the last input "
+                     f"day's creatives {exp['creatives']}: {arms}; the λ* above is the treatment's"]
+    if s.trace:
+        plot_lambda_search(s.trace, out / "lambda_search.png")
+        md += ["![λ search](lambda_search.png)", ""]
+    return md
+
+
+def _table4_lines(spark: SparkSession, cfg: Config, day: dt.date | str, table4: Table4 | None, out: Path) -> list[str]:
+    """The report's Table 4 section: why the truth does not cover ``day``, or the table with the creatives per
+    level plotted into ``out``, or a note that there is no truth."""
+    gap = truth_gap(spark, cfg, day)
+    if gap not in (None, NO_TRUTH):
+        return ["## Table 4", "", f"Table 4: {gap}.", ""]
+    if table4:
+        counts = {m: list(r.pairs_per_level) for m, r in table4.methods.items()}
+        plot_levels(cfg.levels, counts, out / "levels.png")
+        table = table4_markdown(table4)
+        return ["## Table 4: allocation on the truth", "", table, "![creatives per level](levels.png)", ""]
+    return ["## Table 4", "", "Not available: there is no `truth` table (only the simulated world has one).", ""]
+
+
+def _scores_model(cfg: Config, day: dt.date | str) -> ModelArtifact | None:
+    """The model the day's scores came from; None when it does not load."""
+    # the day's publish pointer names the model its scores came from (a pinned one too); LATEST is the fallback
+    pointer = read_pointer(cfg.warehouse, day) or {}
+    version = (pointer.get("scores") or {}).get("model_version")
+    try:
+        return load_artifact(cfg.warehouse, version)
+    except AcqError:  # the report still renders what exists
+        return None
+
+
+def _model_lines(cfg: Config, day: dt.date | str, artifact: ModelArtifact, choice: str | None, out: Path) -> list[str]:
+    """The report's model section: version, model and AUC, why it scored (``choice``, else the nightly's run record)
+    and its calibration plotted into ``out``."""
+    m = artifact.metrics
+    md = ["## Model", "", f"- version `{artifact.version}`: {m['model']}/{m['variant']}, AUC {m['auc']:.4f}"]
+    choice = choice or model_choice_reason(cfg, day)
+    md += [f"- why this model: {choice}", ""] if choice else [""]
+    if m.get("calibration"):
+        plot_calibration(m["calibration"], out / "calibration.png")
+        md += ["![calibration](calibration.png)", ""]
+    return md
+
+
+def _cost_curve_lines(spark: SparkSession, cfg: Config, day: dt.date | str, out: Path) -> list[str]:
+    """The report's predicted cost curves of a sample of pairs (with their truth), plotted into ``out``; none without
+    scores."""
+    if not table_exists(spark, cfg.table(SCORES)):
+        return []
+    predicted, truth, labels = sample_curves(spark, cfg, day, cfg.report.sample_pairs)
+    if not len(predicted):
+        return []
+    plot_cost_curves(cfg.levels, predicted, truth, labels, out / "cost_curves.png")
+    return ["## Predicted cost curves", "", "![cost curves](cost_curves.png)", ""]
+
+
+def _stage_lines(stages: dict[str, Any]) -> list[str]:
+    """The report's stages section: each stage's seconds and figures."""
+    md = ["## Stages", "", "| stage | seconds | figures |", "|---|---|---|"]
+    for name, figures in stages.items():
+        extra = ", ".join(f"{k}={v}" for k, v in figures.items() if k != "seconds")
+        md.append(f"| {name} | {figures['seconds']:.1f} | {extra} |")
+    md.append("")
+    return md
