@@ -1,5 +1,8 @@
 """Estimate λ on a sample of the decision day's score partitions and report its budget error on all pairs.
 
+The day and a ratio budget's last-day creatives come from the day's validation record while the input
+is unchanged since the nightly validated it, so the input is not read again (only its file listing).
+
     python jobs/estimate_lambda.py [--config FILE] [--sample-fraction 0.1] [--partitions 100] [--seed 7]
 """
 
@@ -52,6 +55,8 @@ def main() -> int:
             f"λ≈{est.lam:.6g} from {est.sampled_partitions}/{est.partitions} partitions ({est.sample_pairs:,} of "
             f"{est.n_pairs:,} pairs): uses {est.used:,} of {budget:,} creatives, budget error {est.budget_error:+.3%}"
         )
+        if "calendar_from" in info:
+            print(f"the budget's last input day ({info['last_input_day']}) from {info['calendar_from']}")
         return 0
 
 

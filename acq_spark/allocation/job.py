@@ -35,12 +35,12 @@ from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InputNotFoundError, InputRowsError
 from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_column, split_budget
 from acq_spark.ingest.run_calendar import RunCalendar
-from acq_spark.ingest.validation import valid_input
+from acq_spark.ingest.validation import recorded_calendar, valid_input
 from acq_spark.platform.caching import cached
 from acq_spark.platform.catalog import ACCOUNT_RULES, ALLOCATION, SCORES, TRUTH, allocation_record
 from acq_spark.platform.delta_tables import delta_version, read_table
 from acq_spark.platform.fs import write_json
-from acq_spark.platform.run_log import StageTimer, new_run_id
+from acq_spark.platform.run_log import LOG, StageTimer, new_run_id
 from acq_spark.scoring.job import scores_model_version
 
 
@@ -266,17 +266,24 @@ def day_and_budget(
     Args:
         spark: the session.
         cfg: the configuration (run_date, budget, levels).
-        calendar: validation's run calendar; None computes it from the validated input (nothing written)
-            when the decision day, a ratio budget or ``need_last_input_day`` (the input-age guard) needs it.
+        calendar: validation's run calendar; None takes it, when the decision day, a ratio budget or
+            ``need_last_input_day`` (the input-age guard) needs it, from the day's validation record if the
+            input is unchanged since (:func:`~acq_spark.ingest.validation.recorded_calendar`), else from
+            validating the input again (nothing written).
 
     Raises:
         InputRowsError: ``calendar`` is for another day than ``run_date``, or the input has no day before it.
     """
     for_budget = cfg.run_date is None or cfg.budget.total_creatives is None
+    calendar_from = "the run's own validation"
     if calendar is None and (for_budget or need_last_input_day):
         try:
-            with valid_input(spark, cfg, record=False) as valid:
-                calendar = valid.calendar
+            calendar, calendar_from = recorded_calendar(spark, cfg)
+            if calendar is None:
+                LOG.info("run calendar: validating the input again (%s)", calendar_from)
+                calendar_from = f"the input validated again ({calendar_from})"
+                with valid_input(spark, cfg, record=False) as valid:
+                    calendar = valid.calendar
         except InputNotFoundError as exc:
             if for_budget:
                 raise
@@ -294,6 +301,7 @@ def day_and_budget(
             last_day_creatives=calendar.last_day_creatives,
             ratio=cfg.budget.ratio_of_last_day,
             counted="valid rows, n_creatives mapped to the largest level <= n",
+            calendar_from=calendar_from,
         )
     return day, budget, info
 

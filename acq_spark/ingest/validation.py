@@ -8,7 +8,9 @@ table; when their share of the input passes ``validation.max_bad_share`` the job
 Outlier guard (``validation.outlier``): a cost above ``multiple`` × the ``quantile`` of the valid
 positive costs is quarantined with the reason "outlier", or capped to that bound, or let through
 (``off``). The counts go to a validation record, ``<warehouse>/runs/validation/<run_date>.json``,
-which the report shows.
+which the report shows. The record keeps the run calendar too, with the fingerprint of the input it came
+from, so that a job run later for the same day (an ad-hoc λ, an allocation on its own) reads the budget's
+facts from it instead of validating the whole input again (:func:`recorded_calendar`).
 """
 
 from __future__ import annotations
@@ -27,14 +29,15 @@ from pyspark.sql import types as T
 
 from acq_spark.config import Config, OutlierConfig
 from acq_spark.errors import InputRowsError, InputSchemaError
-from acq_spark.ingest.days import WHAT, days_to_read, read_input
+from acq_spark.ingest.days import WHAT, days_to_read, input_fingerprint, partition_days, read_input
 from acq_spark.ingest.run_calendar import DayTotals, RunCalendar, day_totals_columns, input_calendar, plan_calendar
 from acq_spark.ingest.schemas import KEYS
+from acq_spark.platform import fs
 from acq_spark.platform.caching import INPUT_SIZED_CACHE, cached
 from acq_spark.platform.catalog import QUARANTINE, VALIDATION_RECORDS
 from acq_spark.platform.delta_tables import reading, replace_days
 from acq_spark.platform.frames import one_row
-from acq_spark.platform.fs import write_json
+from acq_spark.platform.fs import read_json, write_json
 from acq_spark.platform.run_log import LOG
 
 ROW_KEY = ("dt", *KEYS)  # one input row per pair and day
@@ -347,7 +350,7 @@ def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterat
             result = split_rows(flagged, cfg.validation.outlier, cfg.levels)
             calendar = plan_calendar(result.day_totals(), cfg.features.train_days, cfg.run_date)
         if record:
-            keep_record(result, cfg, calendar.decision_day)
+            keep_record(result, cfg, calendar, input_fingerprint(raw, before=calendar.decision_day))
         yield ValidInput(result.clean, calendar, result.summary())
 
 
@@ -377,12 +380,13 @@ def given_or_valid_input(
     yield ValidInput(source, calendar)
 
 
-def keep_record(result: ValidationResult, cfg: Config, run_date: dt.date) -> None:
-    """Write the quarantine and the validation record of ``run_date``, warn of outliers, enforce the bad share.
+def keep_record(result: ValidationResult, cfg: Config, calendar: RunCalendar, fingerprint: str) -> None:
+    """Write the quarantine and the validation record of the calendar's day, warn of outliers, enforce the bad share.
 
     Raises:
         InputRowsError: the share of bad rows passes ``validation.max_bad_share``.
     """
+    run_date = calendar.decision_day
     quarantine_path = cfg.table(QUARANTINE)
     write_quarantine(result, quarantine_path, run_date)
     if result.outlier_rows:
@@ -393,8 +397,47 @@ def keep_record(result: ValidationResult, cfg: Config, run_date: dt.date) -> Non
             result.outlier_rows, result.outlier_bound, cfg.validation.outlier.multiple,
             cfg.validation.outlier.quantile, done,
         )  # fmt: skip
-    write_json(validation_record_path(cfg, run_date), {"run_date": run_date, **result.record()})
+    kept = {"calendar": calendar.to_dict(), "calendar_of": _calendar_key(cfg, fingerprint)}
+    write_json(validation_record_path(cfg, run_date), {"run_date": run_date, **result.record(), **kept})
     enforce_share(result, cfg.validation.max_bad_share, quarantine_path)
+
+
+def _calendar_key(cfg: Config, fingerprint: str) -> dict[str, object]:
+    """What a recorded calendar depends on: the input's files, the levels (its creatives) and the label days."""
+    return {
+        "input": fingerprint,
+        "levels": list(cfg.levels),
+        "train_days": cfg.features.train_days,
+        "outlier": dataclasses.asdict(cfg.validation.outlier),
+    }
+
+
+def recorded_calendar(spark: SparkSession, cfg: Config) -> tuple[RunCalendar | None, str]:
+    """The run calendar the decision day's validation record keeps, if the input is still the one it came from.
+
+    The decision day is ``run_date``, else the day after the input's last ``dt`` partition. Only the input's
+    file listing is read (its fingerprint), no rows. Returns the calendar (None when there is no usable
+    record) and where it came from or why it is not used, for the job's record.
+
+    Raises:
+        InputNotFoundError: no table at ``input.path``.
+    """
+    raw = read_input(spark, cfg)
+    day = cfg.run_date
+    if day is None:
+        days = partition_days(raw)
+        if not days:
+            return None, "the input is not partitioned by day"
+        day = days[-1] + dt.timedelta(days=1)
+    path = validation_record_path(cfg, day)
+    if not fs.is_file(path):
+        return None, f"no validation record for {day}"
+    record = read_json(path, f"validation record of {day}")
+    if "calendar" not in record:
+        return None, f"the validation record of {day} keeps no calendar (written by an older version)"
+    if record.get("calendar_of") != _calendar_key(cfg, input_fingerprint(raw, before=day)):
+        return None, f"the input, levels or validation settings changed since the validation record of {day}"
+    return RunCalendar.from_spec(record["calendar"]), f"the validation record {path}"
 
 
 def validation_record_path(cfg: Config, run_date: dt.date | str) -> str:

@@ -27,7 +27,7 @@ from acq_spark.errors import (
     PublishGuardError,
 )
 from acq_spark.ingest.run_calendar import RunCalendar
-from acq_spark.ingest.validation import SCHEMA
+from acq_spark.ingest.validation import SCHEMA, recorded_calendar, valid_input, validation_record_path
 from acq_spark.platform.delta_tables import delta_version, replace_days, table_exists
 
 D1, D2, D3 = dt.date(2026, 1, 5), dt.date(2026, 1, 6), dt.date(2026, 1, 7)
@@ -191,6 +191,41 @@ def test_ratio_budget_counts_only_valid_last_day_rows_mapped_to_levels(spark, wa
     # Valid and mapped: 80 - 2 (the duplicated pair) + 5 × 100 + 3; the raw sum would be 80 + 2500 + 4 + 500 + 50.
     assert (record.budget, record.budget_source["last_day_creatives"]) == (581, 581)
     assert record.budget_source["last_input_day"] == str(D1)
+
+
+def test_a_later_job_takes_the_budget_from_the_validation_record_while_the_input_is_unchanged(
+    spark, warehouse, monkeypatch, capsys
+):
+    cfg = warehouse("budget.ratio_of_last_day=1.0")  # no run_date: the day after the input's last day
+    day, budget, info = day_and_budget(spark, cfg)
+    assert (day, budget) == (D2, 80)
+    assert info["calendar_from"] == f"the input validated again (no validation record for {D2})"
+    with valid_input(spark, cfg) as valid:  # what the nightly's validation writes
+        calendar = valid.calendar
+    for later in (cfg, warehouse("budget.ratio_of_last_day=1.0", f"run_date={D2}")):
+        day, budget, info = day_and_budget(spark, later)
+        assert (day, budget, info["last_input_day"]) == (D2, 80, str(D1))
+        assert info["calendar_from"] == f"the validation record {validation_record_path(cfg, D2)}"
+    assert recorded_calendar(spark, cfg)[0] == calendar
+    # the analysts' ad-hoc λ: the day and the budget from the record, λ from half of the hash partitions
+    monkeypatch.setattr("sys.argv", [*job_argv(cfg, "budget.ratio_of_last_day=1.0"), "--sample-fraction", "0.5"])
+    assert load_job("estimate_lambda").main() == 0
+    printed = capsys.readouterr().out
+    assert "of 80 creatives, budget error" in printed
+    assert f"last input day ({D1}) from the validation record {validation_record_path(cfg, D2)}" in printed
+    (kept,) = Path(cfg.table("runs"), "estimate_lambda", str(D2)).glob("*.json")
+    estimate = json.loads(kept.read_text())
+    assert estimate["budget"]["value"] == 80 and estimate["estimate"]["n_pairs"] == N_PAIRS
+    # another level grid counts the creatives differently: the record's calendar no longer applies
+    regrid = warehouse("budget.ratio_of_last_day=1.0", "levels=[1,3,5,8,13,20,50,100,200]")
+    assert recorded_calendar(spark, regrid)[0] is None
+    # a late row for an input day changes the input's files: the budget comes from validating it again
+    spark.createDataFrame([daily_row(D1, 60, 3000, 5)], SCHEMA).write.mode("append").partitionBy("dt").parquet(
+        cfg.input_path
+    )
+    day, budget, info = day_and_budget(spark, cfg)
+    assert (day, budget) == (D2, 85)
+    assert info["calendar_from"].startswith("the input validated again (the input, levels or validation settings")
 
 
 def test_budget_comes_from_the_run_calendar_the_features_hand_on(spark, make_cfg):
