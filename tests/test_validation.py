@@ -11,7 +11,15 @@ from pyspark.sql import types as T
 
 from acq_spark.config import OutlierConfig
 from acq_spark.errors import InputNotFoundError, InputRowsError, InputSchemaError, UnreadableFileError
-from acq_spark.ingest.validation import SCHEMA, check_schema, valid_input, validate, validation_record_path
+from acq_spark.ingest.validation import (
+    SCHEMA,
+    check_schema,
+    find_duplicate_keys,
+    valid_input,
+    validate,
+    validation_record_path,
+    with_reasons,
+)
 from acq_spark.report.build import input_lines
 
 D1, D2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
@@ -89,6 +97,28 @@ def test_duplicate_keys_quarantine_every_copy(spark, good_df):
     reasons = [r["reason"] for r in result.quarantine.collect()]
     assert reasons == ["duplicate key (dt, account_id, photo_id)"] * 2
     assert result.clean.count() == 2
+
+
+def test_the_hash_count_of_keys_flags_the_rows_the_sort_by_key_flags(spark, make_cfg):
+    copies = [row(cost=9.0), row(photo=11, n=0, cost=0.0), row(photo=11, n=1), row(dt_=D2, acc=2, photo=20)]
+    nulls = [row(acc=None, photo=5), row(acc=None, photo=5), row(acc=None, photo=6), row(dt_=None, photo=7, cost=-1.0)]
+    checked = check_schema(spark.createDataFrame(GOOD + copies + nulls, SCHEMA))
+    assert find_duplicate_keys(check_schema(spark.createDataFrame(GOOD, SCHEMA))) == []  # nothing to join: no sort
+    found = find_duplicate_keys(checked)
+    counts = sorted((r["account_id"] or 0, r["photo_id"], r["_key_count"]) for r in found)
+    assert counts == [(0, 5, 2), (1, 10, 2), (1, 11, 3)]
+    by_sort = with_reasons(checked)  # a window over the keys
+    assert_df_equality(with_reasons(checked, found), by_sort, ignore_row_order=True, ignore_nullable=True)
+    assert find_duplicate_keys(checked, limit=2) is None, "more than the limit: the caller sorts"
+    flagged = {(r["account_id"], r["photo_id"], r["cost"]): r["reason"] for r in by_sort.collect()}
+    assert flagged[(None, 5, 1.5)] == "null key account_id; duplicate key (dt, account_id, photo_id)"
+    assert flagged[(None, 6, 1.5)] == "null key account_id" and flagged[(2, 20, 1.5)] is None
+    # the job's own path (the cached rows, the hash count): every copy of a duplicated key quarantined
+    cfg = make_cfg("validation.max_bad_share=0.9")
+    checked.write.format("delta").save(cfg.input_path)
+    validated(spark, cfg)
+    quarantine = spark.read.format("delta").load(cfg.table("quarantine"))
+    assert quarantine.where(F.col("reason").contains("duplicate key")).count() == 7
 
 
 def test_job_writes_quarantine_and_fails_past_the_threshold(spark, make_cfg):

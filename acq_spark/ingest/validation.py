@@ -18,12 +18,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import reduce
 from typing import NamedTuple
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Row, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -41,6 +43,8 @@ from acq_spark.platform.fs import read_json, write_json
 from acq_spark.platform.run_log import LOG
 
 ROW_KEY = ("dt", *KEYS)  # one input row per pair and day
+_KEY_COUNT = "_key_count"
+MAX_JOINED_DUPLICATES = 100_000  # duplicated keys joined back to their rows (broadcast); more: sort by key
 SCHEMA = T.StructType(
     [
         T.StructField("dt", T.DateType()),
@@ -169,16 +173,48 @@ def _row_faults() -> list[tuple[Column, str]]:
     for c in ("cost", "target_cost"):
         faults.append((F.isnan(F.col(c)) | (F.abs(F.col(c)) == F.lit(float("inf"))), f"non-finite {c}"))
     faults.append(((F.col("cost") > 0) & (F.col("n_creatives") == 0), "cost > 0 with 0 creatives"))
-    faults.append((F.col("_key_count") > 1, "duplicate key (dt, account_id, photo_id)"))
+    faults.append((F.col(_KEY_COUNT) > 1, "duplicate key (dt, account_id, photo_id)"))
     return faults
 
 
-def with_reasons(df: DataFrame) -> DataFrame:
-    """Add ``reason``: every row fault of the row joined by '; ', null when the row is clean."""
-    counted = df.withColumn("_key_count", F.count(F.lit(1)).over(Window.partitionBy(*ROW_KEY)))
+def find_duplicate_keys(df: DataFrame, limit: int = MAX_JOINED_DUPLICATES) -> list[Row] | None:
+    """The row keys ``df`` holds more than once, each with its ``_key_count``; None when more than ``limit``.
+
+    One hash aggregate of the keys, no sort: rows partitioned by account (:func:`by_account`) are counted
+    where they lie. An input without duplicates, the usual one, then needs no sort of its rows at all.
+    """
+    counts = df.groupBy(*ROW_KEY).agg(F.count(F.lit(1)).alias(_KEY_COUNT))
+    found = counts.where(F.col(_KEY_COUNT) > 1).limit(limit + 1).collect()
+    return found if len(found) <= limit else None
+
+
+def _with_key_counts(df: DataFrame, duplicates: list[Row] | None) -> DataFrame:
+    """``df`` with ``_key_count``, its row key's number of rows: from ``duplicates`` (1 for a key not among
+    them; joined null-safe, as the window groups null keys), or None for a window over the keys (a sort)."""
+    if duplicates is None:
+        return df.withColumn(_KEY_COUNT, F.count(F.lit(1)).over(Window.partitionBy(*ROW_KEY)))
+    if not duplicates:
+        return df.withColumn(_KEY_COUNT, F.lit(1).cast("long"))
+    schema = T.StructType([*(df.schema[k] for k in ROW_KEY), T.StructField(_KEY_COUNT, T.LongType())])
+    found = df.sparkSession.createDataFrame(duplicates, schema).select(
+        *(F.col(k).alias(f"_dup_{k}") for k in ROW_KEY), F.col(_KEY_COUNT).alias("_dup_n")
+    )
+    same_key = reduce(operator.and_, [F.col(k).eqNullSafe(F.col(f"_dup_{k}")) for k in ROW_KEY])
+    joined = df.join(F.broadcast(found), same_key, "left")
+    return joined.withColumn(_KEY_COUNT, F.coalesce(F.col("_dup_n"), F.lit(1).cast("long"))).drop(*found.columns)
+
+
+def with_reasons(df: DataFrame, duplicates: list[Row] | None = None) -> DataFrame:
+    """Add ``reason``: every row fault of the row joined by '; ', null when the row is clean.
+
+    Args:
+        df: schema-checked rows.
+        duplicates: :func:`find_duplicate_keys`' result for ``df``; None counts the keys by a window (a sort).
+    """
+    counted = _with_key_counts(df, duplicates)
     reasons = [F.when(cond, F.lit(text)) for cond, text in _row_faults()]
     reason = F.concat_ws("; ", *reasons)
-    return counted.withColumn(REASON, F.when(reason != "", reason)).drop("_key_count")
+    return counted.withColumn(REASON, F.when(reason != "", reason)).drop(_KEY_COUNT)
 
 
 def outlier_bound(flagged: DataFrame, quantile: float, multiple: float) -> float | None:
@@ -345,8 +381,10 @@ def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterat
     """
     raw = read_input(spark, cfg, check=True)
     rows = by_account(days_to_read(raw, cfg), cfg.spark.shuffle_partitions)
-    with cached(flag_rows(rows), INPUT_SIZED_CACHE) as flagged:
+    with cached(check_schema(rows), INPUT_SIZED_CACHE) as checked:
         with reading(WHAT):  # the first pass over every input file read
+            checked.count()  # fills the cache; the planner then knows its rows lie by account and counts keys in place
+            flagged = with_reasons(checked, find_duplicate_keys(checked))
             result = split_rows(flagged, cfg.validation.outlier, cfg.levels)
             calendar = plan_calendar(result.day_totals(), cfg.features.train_days, cfg.run_date)
         if record:
