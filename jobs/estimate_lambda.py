@@ -53,7 +53,9 @@ def main() -> int:
         write_json(f"{cfg.table(ESTIMATE_RECORDS)}/{day}/{run_id}.json", record)
         print(
             f"λ≈{est.lam:.6g} from {est.sampled_partitions}/{est.partitions} partitions ({est.sample_pairs:,} of "
-            f"{est.n_pairs:,} pairs): uses {est.used:,} of {budget:,} creatives, budget error {est.budget_error:+.3%}"
+            f"{est.n_pairs:,} pairs), refined in one pass over all of them: uses {est.used:,} of {budget:,} "
+            f"creatives, budget error {est.budget_error:+.3%} (the sample's λ {est.sample_lam:.6g} alone: "
+            f"{est.sample_budget_error:+.3%}); {est.seconds:.1f} s"
         )
         if "calendar_from" in info:
             print(f"the budget's last input day ({info['last_input_day']}) from {info['calendar_from']}")

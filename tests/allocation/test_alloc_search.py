@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
 from acq_spark.allocation.kernels.dual import DualEval, Totals
-from acq_spark.allocation.kernels.histogram import collect_steps, slope_histogram
+from acq_spark.allocation.kernels.histogram import GridBinning, collect_steps, slope_histogram
 from acq_spark.allocation.kernels.hull import Steps
 from acq_spark.allocation.kernels.keys import PairKeys
 from acq_spark.allocation.search import bisect, histogram_search
@@ -98,6 +99,22 @@ def test_histogram_search_matches_the_sorted_cumulative_cost(collect_limit):
     assert found.passes <= 3
     used_lo, used_hi, _ = found.totals
     assert used_lo <= budget < used_hi
+
+
+def test_a_grid_histogram_gives_the_creatives_and_value_above_every_grid_lambda():
+    from acq_spark.allocation.estimate import _above_each_edge
+    from acq_spark.allocation.kernels.dual import evaluate_steps
+
+    rng = np.random.default_rng(5)
+    slopes = np.concatenate([rng.lognormal(-4, 1, 3000), np.full(100, 0.02), np.full(40, 0.0), np.full(30, -np.inf)])
+    finite = np.isfinite(slopes)  # the last 30 pairs have no step
+    costs = np.where(finite, rng.integers(1, 40, slopes.size), 0)
+    steps = dataclasses.replace(toy_steps(np.where(finite, slopes, 0.0), costs), slope=slopes[:, None])
+    grid = np.sort(np.concatenate([0.02 * (1 + 0.05 * np.linspace(-1, 1, 21)), [0.0]]))  # 0.02 itself, tied
+    used_lo, r_lo = _above_each_edge(slope_histogram(steps, GridBinning(tuple(grid))), grid.size)
+    exact = evaluate_steps(steps, list(grid))
+    np.testing.assert_array_equal(used_lo, exact.used_lo)
+    np.testing.assert_allclose(r_lo, exact.r_lo, rtol=1e-12)
 
 
 def test_histogram_search_general_budget_and_zero():

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acq_spark.allocation.estimate import estimate_lambda
+from acq_spark.allocation.estimate import REFINE_POINTS, REFINE_SPAN, estimate_lambda
 from acq_spark.allocation.solver import solve, solve_numpy
 from acq_spark.errors import InfeasibleBudgetError
 
@@ -105,6 +105,11 @@ def test_lambda_estimated_on_a_sample_of_partitions(scores, fraction, partitions
     assert est.lam == pytest.approx(exact.lam, rel=0.3)
     assert abs(est.budget_error) < 0.15
     assert est.budget_error == pytest.approx((est.used - budget) / budget)
+    # the pass over all pairs refines the sample's λ on its grid: the smallest grid λ that fits C, next to λ*
+    assert abs(est.budget_error) <= abs(est.sample_budget_error)
+    step = est.sample_lam * REFINE_SPAN / REFINE_POINTS
+    if abs(exact.lam / est.sample_lam - 1) < REFINE_SPAN:
+        assert est.used <= budget and exact.lam <= est.lam < exact.lam + step * 1.001
 
 
 def test_sampled_pairs_do_not_depend_on_the_layout(spark, scores):

@@ -54,7 +54,21 @@ class LinearBinning:
         return mask, np.clip(ids, 0, self.n_bins - 1)
 
 
-Binning = LogBinning | LinearBinning
+@dataclass(frozen=True)
+class GridBinning:
+    """Every slope, binned by how many of the ascending ``edges`` lie below it: bin j holds edges[j-1] < s ≤ edges[j].
+
+    The steps above ``edges[j]`` are then the bins after j, so one pass gives used_lo (and Σ Δr) at every edge.
+    """
+
+    edges: tuple[float, ...]
+
+    def assign(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The mask of the slopes this binning covers (all) and their bin ids."""
+        return np.ones(s.shape, bool), np.searchsorted(np.asarray(self.edges), s, side="left").astype(np.int64)
+
+
+Binning = LogBinning | LinearBinning | GridBinning
 
 
 @dataclass(frozen=True)
