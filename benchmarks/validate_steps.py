@@ -1,6 +1,7 @@
 """Where validation's time goes: each of its Spark jobs timed on its own, as ``valid_input`` runs them.
 
     python benchmarks/validate_steps.py --warehouse /tmp/acq_bench/nightly_1000000 [--config conf/local.yaml]
+        [--conf spark.sql.KEY=VALUE ...]
 
 The world must be there already (``benchmarks/bench_nightly.py`` or ``jobs/simulate.py`` writes it). Besides the
 jobs validation runs, it times the plain scan, the scan with the shuffle by account, and the duplicate check by
@@ -22,6 +23,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", required=True)
     ap.add_argument("--config", default=str(ROOT / "conf" / "local.yaml"))
+    ap.add_argument("--conf", action="append", default=[], help="a runtime SQL setting, KEY=VALUE (repeatable)")
     args = ap.parse_args()
 
     from acq_spark.config import load_config
@@ -32,6 +34,9 @@ def main() -> None:
 
     cfg = load_config(args.config, [f"warehouse={args.warehouse}", "spark.progress=false"])
     spark = get_spark(cfg.spark)
+    for setting in args.conf:
+        key, _, value = setting.partition("=")
+        spark.conf.set(key, value)
 
     def timed(name: str, job: Callable[[], Any]) -> Any:
         start = time.perf_counter()
