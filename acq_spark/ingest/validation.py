@@ -180,8 +180,8 @@ def _row_faults() -> list[tuple[Column, str]]:
 def find_duplicate_keys(df: DataFrame, limit: int = MAX_JOINED_DUPLICATES) -> list[Row] | None:
     """The row keys ``df`` holds more than once, each with its ``_key_count``; None when more than ``limit``.
 
-    One hash aggregate of the keys, no sort: rows partitioned by account (:func:`by_account`) are counted
-    where they lie. An input without duplicates, the usual one, then needs no sort of its rows at all.
+    One hash aggregate of the keys, no sort: rows partitioned by account (:func:`by_account`) and already
+    cached are counted where they lie. An input without duplicates, the usual one, then needs no sort at all.
     """
     counts = df.groupBy(*ROW_KEY).agg(F.count(F.lit(1)).alias(_KEY_COUNT))
     found = counts.where(F.col(_KEY_COUNT) > 1).limit(limit + 1).collect()
@@ -441,7 +441,8 @@ def keep_record(result: ValidationResult, cfg: Config, calendar: RunCalendar, fi
 
 
 def _calendar_key(cfg: Config, fingerprint: str) -> dict[str, object]:
-    """What a recorded calendar depends on: the input's files, the levels (its creatives) and the label days."""
+    """What a recorded calendar depends on: the input's files, the levels (its creatives), the label days and the
+    outlier guard (which rows count)."""
     return {
         "input": fingerprint,
         "levels": list(cfg.levels),
