@@ -9,11 +9,12 @@ import sys
 import time
 
 from acq_spark import PROJECT_ROOT
-from acq_spark.cluster.docker.base_image import BaseImage, debian_mirror, image_size_mb
+from acq_spark.cluster.docker.base_image import BaseImage, debian_mirror, image_id, image_size_mb
 from acq_spark.cluster.docker.compose import PROJECT_IMAGE, Compose
 from acq_spark.cluster.docker.engine import (
     DockerError,
     install_packages,
+    last_line,
     missing_packages,
     run,
     start_engine,
@@ -26,6 +27,7 @@ LOCAL = "local"
 def build_images(spark_image: str) -> None:
     """The base (``local``: built here once, see :class:`BaseImage`; else an image to pull) and the project image."""
     base = BaseImage(debian_mirror()).ensure() if spark_image == LOCAL else spark_image
+    previous = image_id(PROJECT_IMAGE)
     started = time.perf_counter()
     # docker build, not compose build: compose v1 would build the one image once per service;
     # --force-rm: a failed build leaves no container behind
@@ -34,6 +36,12 @@ def build_images(spark_image: str) -> None:
     seconds = time.perf_counter() - started
     print(f"docker: project image {PROJECT_IMAGE} on {base} built in {seconds:.0f} s "
           f"({image_size_mb(PROJECT_IMAGE):,.0f} MB)", flush=True)  # fmt: skip
+    if previous is not None and previous != image_id(PROJECT_IMAGE):
+        # the tag moved, so the last build is untagged; each fresh clone's dist/ differs, so every compose test
+        # would otherwise leave one more image of about 4 GB behind
+        removed = run(["docker", "image", "rm", previous], 300, check=False)
+        what = "removed" if removed.returncode == 0 else f"kept ({last_line(removed.stderr)})"
+        print(f"docker: the previous {PROJECT_IMAGE} ({previous[:19]}) {what}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,3 +128,9 @@ class BaseImage:
 def image_size_mb(tag: str) -> float:
     """The image's size in MB (10^6 bytes, as ``docker images`` shows it)."""
     return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", tag], 60).stdout.strip()) / 1e6
+
+
+def image_id(tag: str) -> str | None:
+    """The image id that ``tag`` names now, or None when there is no such image."""
+    done = run(["docker", "image", "inspect", "--format", "{{.Id}}", tag], 60, check=False)
+    return done.stdout.strip() if done.returncode == 0 else None
