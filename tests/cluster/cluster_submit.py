@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from acq_spark import PROJECT_ROOT
 from acq_spark.cluster import SubmittedJob
+from acq_spark.cluster.processes import alive
 from acq_spark.cluster.submit import start_process, submit_env
 
 TEST_CONFIG = PROJECT_ROOT / "conf" / "test.yaml"
@@ -39,3 +41,21 @@ def submit_cli(
     command = [sys.executable, "-m", "acq_spark.cluster", "submit", "--master", master_url, *memory, *conf]
     command += [*(["--installed", str(installed)] if installed else []), job]
     return start_process([*command, *args], {**submit_env(master_url), **env}, log_dir, cwd=cwd)
+
+
+HOSTS_ROOT, HOST_PREFIX, OWNER = Path("/var/tmp"), "acq-foreign-host-", "owner.pid"
+
+
+def remove_abandoned_hosts(root: Path = HOSTS_ROOT) -> list[Path]:
+    """Remove the hosts' folders whose test process is gone: a killed run leaves its copy of Spark and the
+    installed environment (about 6 GB), which the next runs would otherwise pile up until the disk is full."""
+    removed = []
+    for host in root.glob(f"{HOST_PREFIX}*"):
+        try:
+            owner = int((host / OWNER).read_text())
+        except (OSError, ValueError):
+            owner = None  # not written yet by a session starting now, or from before the owner file
+        if owner is not None and not alive(owner):
+            shutil.rmtree(host, ignore_errors=True)
+            removed.append(host)
+    return removed

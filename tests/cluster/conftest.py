@@ -14,6 +14,7 @@ is then read back with that local session. Mark cluster tests ``@pytest.mark.clu
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cluster_submit import CLUSTER_CONF, MEMORY, TEST_CONFIG
+from cluster_submit import CLUSTER_CONF, HOST_PREFIX, HOSTS_ROOT, MEMORY, OWNER, TEST_CONFIG, remove_abandoned_hosts
 
 from acq_spark import PROJECT_ROOT
 from acq_spark.cluster import StandaloneCluster, SubmittedJob, start_job
@@ -40,7 +41,9 @@ def dist() -> Dist:
 @pytest.fixture(scope="session")
 def cluster_host() -> Iterator[Path]:
     """The foreign hosts' own folder: outside the system temporary folder, which the workers cannot see."""
-    host = Path(tempfile.mkdtemp(prefix="acq-foreign-host-", dir="/var/tmp"))
+    remove_abandoned_hosts()
+    host = Path(tempfile.mkdtemp(prefix=HOST_PREFIX, dir=HOSTS_ROOT))
+    (host / OWNER).write_text(str(os.getpid()))
     yield host
     shutil.rmtree(host, ignore_errors=True)
 

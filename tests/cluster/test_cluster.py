@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
+from cluster_submit import OWNER, remove_abandoned_hosts
 from pyspark.sql import types as T
 
 from acq_spark import PROJECT_ROOT
@@ -69,3 +72,20 @@ def test_two_foreign_workers_run_a_job_in_the_shipped_environment(standalone_clu
 def test_a_failing_job_raises_with_the_tail_of_its_output(submit):
     with pytest.raises(ClusterError, match=r"(?s)exit 2.*unknown configuration key: no_such"):
         submit("simulate", "--set", "no_such.key=1")
+
+
+def test_the_hosts_folders_of_a_killed_session_are_removed_and_no_live_one(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    folders = {name: tmp_path / f"acq-foreign-host-{name}" for name in ("killed", "live", "starting", "other")}
+    for name, folder in folders.items():
+        (folder / "spark").mkdir(parents=True)
+    (folders["killed"] / OWNER).write_text(str(gone.pid))
+    (folders["live"] / OWNER).write_text(str(os.getpid()))
+    (folders["other"] / OWNER).write_text(str(gone.pid))
+    folders["other"].rename(tmp_path / "not-a-host")
+
+    assert remove_abandoned_hosts(tmp_path) == [folders["killed"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["acq-foreign-host-live", "acq-foreign-host-starting", "not-a-host"]
+    )
