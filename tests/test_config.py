@@ -37,6 +37,7 @@ def test_defaults_environment_file_and_overrides_apply_in_order(tmp_path):
         ("validation.max_bad_share=2", "validation.max_bad_share: must be in [0, 1]"),
         ("publish.min_pairs_share_of_previous=1.5", "publish.min_pairs_share_of_previous: must be in [0, 1]"),
         ("publish.min_budget_used_share=-0.1", "publish.min_budget_used_share: must be in [0, 1]"),
+        ("allocation.explore_share=1", "allocation.explore_share: must be in [0, 1)"),
         ("publish.max_input_age_days=0", "publish.max_input_age_days: must be null or an integer >= 1"),
         ("publish.max_days_before_today=-1", "publish.max_days_before_today: must be null or an integer >= 0"),
         ("novalue", "--set expects dotted.key=value"),

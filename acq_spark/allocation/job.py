@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.arms import ArmSolve, arm_creatives, last_day_arms, solve_arms
+from acq_spark.allocation.explore import EXPLORE, Exploration, split_explored
 from acq_spark.allocation.guard import (
     PublishFacts,
     check_before_solve,
@@ -32,7 +33,7 @@ from acq_spark.allocation.record import AllocationRecord
 from acq_spark.allocation.solver import Method, SolveRecord, solve
 from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
-from acq_spark.errors import InputNotFoundError, InputRowsError
+from acq_spark.errors import InfeasibleBudgetError, InputNotFoundError, InputRowsError
 from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_column, split_budget
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.ingest.validation import recorded_calendar, valid_input
@@ -100,9 +101,9 @@ def run_allocate(
     run_id = run_id or new_run_id()
     with ExitStack() as held:  # the cached scores and allocation are released however the stages end
         inputs = _read_inputs(spark, cfg, timer, calendar, held)
-        arms, record, used = _solve_day(cfg, timer, inputs, held)
+        arms, record, used, exploration = _solve_day(cfg, timer, inputs, held)
         model_version, pointer, figures = _write_day(
-            spark, cfg, timer, inputs, arms, used, run_id, input_fingerprint, held
+            spark, cfg, timer, inputs, arms, used, run_id, input_fingerprint, exploration, held
         )
     out = AllocationRecord(
         run_id=run_id,
@@ -117,6 +118,7 @@ def run_allocate(
         model_version=model_version,
         stages=timer.as_dict(),
         experiment=figures.get("experiment"),
+        exploration=figures.get("exploration"),
     )
     write_json(allocation_record(cfg.warehouse, inputs.day, run_id), out.to_dict())
     return out
@@ -195,31 +197,63 @@ def _day_scores(spark: SparkSession, cfg: Config, day: dt.date, methods: dict[st
 
 def _solve_day(
     cfg: Config, timer: StageTimer, inputs: _DayInputs, held: ExitStack
-) -> tuple[list[tuple[DataFrame, ArmSolve]], SolveRecord, int]:
-    """The stage ``allocation solve``: each arm's allocation (one arm without a holdout), the configured method's
-    solve (with a holdout, the treatment's at its share) and the creatives all arms use.
+) -> tuple[list[tuple[DataFrame, ArmSolve]], SolveRecord, int, Exploration | None]:
+    """The stage ``allocation solve``: each part's allocation (one arm without a holdout; the exploring pairs
+    first when ``allocation.explore_share`` is set), the configured method's solve (with a holdout, the
+    treatment's at its share) and the creatives all parts use.
 
     Raises:
+        InfeasibleBudgetError: the budget left after exploration is below the other pairs' smallest level.
         PublishGuardError: the allocation uses too little of the budget.
     """
-    method = cfg.allocation.method
     with timer.stage("allocation solve") as rec:
-        if inputs.holdout is None:
-            alloc, record = allocate(inputs.scores, cfg.levels, inputs.budget, method, cfg.allocation)
-            arms = [(alloc, ArmSolve(None, method, inputs.budget, record.budget_used, record.n_pairs, record))]
-        else:
-            def solve_one(part: DataFrame, arm_budget: int, arm_method: str) -> tuple[DataFrame, SolveRecord]:
-                return allocate(part, cfg.levels, arm_budget, arm_method, cfg.allocation)
-
-            last_day, split = inputs.holdout
-            arms = solve_arms(inputs.scores, last_day, split, cfg.levels, inputs.methods, solve_one, held)
-            treatment = arms[0][1].record  # the configured method's own solve, at the treatment's budget
-            assert treatment is not None, "the treatment arm is always solved"
-            record = treatment
+        scores, exploration, spent = inputs.scores, None, 0
+        explored: list[tuple[DataFrame, ArmSolve]] = []
+        if cfg.allocation.explore_share > 0:
+            eligible = F.lit(True) if inputs.holdout is None else F.col("arm") == F.lit(TREATMENT)
+            table, scores, exploration = split_explored(
+                scores, cfg.levels, cfg.allocation.explore_share, cfg.seed, inputs.day, eligible, held
+            )
+            arm = None if inputs.holdout is None else TREATMENT
+            spent = exploration.creatives
+            explored = [(table, ArmSolve(arm, EXPLORE, spent, spent, exploration.pairs, None))]
+            rec.figures.update(explored_pairs=exploration.pairs, explored_creatives=spent)
+        try:
+            arms, record = _solve_parts(cfg, inputs, scores, spent, held)
+        except InfeasibleBudgetError as exc:
+            if exploration is None:
+                raise
+            raise InfeasibleBudgetError(
+                f"{exc} (after exploration: {exploration.pairs:,} pairs at random levels took {spent:,} creatives; "
+                f"allocation.explore_share={exploration.share:g})"
+            ) from exc
+        arms = explored + arms
         used = sum(solve.used for _, solve in arms)
         rec.figures.update(lam=record.lam, passes=record.passes, used=used, budget=inputs.budget)
         check_budget_used(inputs.day, used, inputs.budget, cfg.publish)
-    return arms, record, used
+    return arms, record, used, exploration
+
+
+def _solve_parts(
+    cfg: Config, inputs: _DayInputs, scores: DataFrame, spent: int, held: ExitStack
+) -> tuple[list[tuple[DataFrame, ArmSolve]], SolveRecord]:
+    """Each arm's allocation of ``scores`` (one arm without a holdout) with ``spent`` creatives taken from the
+    budget (from the treatment's share with a holdout), and the configured method's solve."""
+    method = cfg.allocation.method
+    if inputs.holdout is None:
+        budget = inputs.budget - spent
+        alloc, record = allocate(scores, cfg.levels, budget, method, cfg.allocation)
+        return [(alloc, ArmSolve(None, method, budget, record.budget_used, record.n_pairs, record))], record
+
+    def solve_one(part: DataFrame, arm_budget: int, arm_method: str) -> tuple[DataFrame, SolveRecord]:
+        return allocate(part, cfg.levels, arm_budget, arm_method, cfg.allocation)
+
+    last_day, split = inputs.holdout
+    left = {**split.budgets, TREATMENT: split.budgets[TREATMENT] - spent}
+    arms = solve_arms(scores, last_day, ArmBudgets(split.creatives, left), cfg.levels, inputs.methods, solve_one, held)
+    treatment = arms[0][1].record  # the configured method's own solve, at the treatment's budget
+    assert treatment is not None, "the treatment arm is always solved"
+    return arms, treatment
 
 
 def _write_day(
@@ -231,6 +265,7 @@ def _write_day(
     used: int,
     run_id: str,
     input_fingerprint: str | None,
+    exploration: Exploration | None,
     held: ExitStack,
 ) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
     """The stage ``allocation write``: publish the arms' allocation and its account rules (cached in ``held``).
@@ -251,7 +286,10 @@ def _write_day(
         figures: dict[str, Any] = {"method": cfg.allocation.method, "pairs": inputs.pairs, "budget": inputs.budget,
                    "budget_used": used, "scores": scores_used, "input_fingerprint": input_fingerprint}
         if inputs.holdout is not None:
-            figures["experiment"] = experiment_facts(cfg, inputs.holdout[1], [solve for _, solve in arms])
+            arm_solves = [solve for _, solve in arms if solve.method != EXPLORE]
+            figures["experiment"] = experiment_facts(cfg, inputs.holdout[1], arm_solves)
+        if exploration is not None:
+            figures["exploration"] = exploration.to_dict()
         tables = {ALLOCATION: table, ACCOUNT_RULES: account_rules(table)}
         pointer = publish_day(spark, cfg.warehouse, day, tables, run_id, figures)
         rec.figures.update(rows=inputs.pairs, **{f"{name}_version": v for name, v in pointer["versions"].items()})

@@ -33,6 +33,8 @@ class AllocationRecord:
         model_version: the model that wrote those scores.
         stages: the run's stage timings so far (:meth:`~acq_spark.platform.run_log.StageTimer.as_dict`).
         experiment: the holdout's design, budget split and each arm's solve; None without a holdout.
+        exploration: the share, pairs and creatives of ``allocation.explore_share``'s exploring pairs (the
+            rows of method ``explore``); None without exploration.
     """
 
     run_id: str
@@ -47,6 +49,7 @@ class AllocationRecord:
     model_version: str | None
     stages: Mapping[str, Any] = field(default_factory=dict)
     experiment: Mapping[str, Any] | None = None
+    exploration: Mapping[str, Any] | None = None
 
     @property
     def alpha(self) -> float | None:
@@ -58,10 +61,16 @@ class AllocationRecord:
 
     @property
     def creatives_used(self) -> int:
-        """The creatives the day uses: the solve's, or with a holdout both arms'."""
+        """The creatives the day uses: the solve's, or with a holdout both arms', and the exploring pairs'."""
+        explored = int(self.exploration["creatives"]) if self.exploration else 0
         if self.experiment:
-            return sum(int(arm["used"]) for arm in self.experiment["arms"].values())
-        return self.solve.budget_used
+            return explored + sum(int(arm["used"]) for arm in self.experiment["arms"].values())
+        return explored + self.solve.budget_used
+
+    @property
+    def mixes_methods(self) -> bool:
+        """Whether the published rows hold more than the configured method's solve (a holdout, exploration)."""
+        return self.experiment is not None or self.exploration is not None
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -87,6 +96,8 @@ class AllocationRecord:
         }
         if self.experiment is not None:
             out["experiment"] = dict(self.experiment)
+        if self.exploration is not None:
+            out["exploration"] = dict(self.exploration)
         return out
 
     @classmethod
@@ -106,4 +117,5 @@ class AllocationRecord:
             model_version=scores.get("model_version"),
             stages=dict(d.get("stages", {})),
             experiment=d.get("experiment"),
+            exploration=d.get("exploration"),
         )

@@ -130,6 +130,7 @@ RULES: dict[str, Rule] = {
     "allocation.tolerance": above(0),
     "allocation.max_passes": POSITIVE,
     "allocation.lambdas_per_pass": POSITIVE,
+    "allocation.explore_share": Rule(lambda v: _number(v) and 0 <= v < 1, "in [0, 1)"),  # 1: nothing left to solve
     "report.sample_pairs": at_least(0),
     "publish.min_pairs_share_of_previous": within(0, 1),  # 0 turns the check off
     "publish.min_budget_used_share": within(0, 1),

@@ -129,11 +129,16 @@ class BudgetConfig:
 
 @dataclass(frozen=True)
 class AllocationConfig:
+    """``allocation.*``: the method and its solver; ``explore_share`` of the pairs (a hash of the seed, the day
+    and the pair) run a random level, their creatives taken from the budget first
+    (:mod:`acq_spark.allocation.explore`)."""
+
     method: Literal["acq", "rule_based", "oracle"] = "acq"
     solver: Literal["fast", "bisection"] = "fast"
     tolerance: float = 1e-9
     max_passes: int = 100
     lambdas_per_pass: int = 1
+    explore_share: float = 0.0
 
 
 @dataclass(frozen=True)

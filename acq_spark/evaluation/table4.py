@@ -32,6 +32,8 @@ from acq_spark.platform.fs import write_json, write_text
 from acq_spark.platform.run_log import StageTimer
 
 METHODS = ("rule_based", "acq", "oracle")
+# The row of what the day published when it mixes methods (a holdout, exploration): its value on the truth.
+PUBLISHED = "published"
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,11 @@ def _value_methods(
     """Each method's allocation of ``day`` at ``budget`` valued on ``truth``, in :data:`METHODS` order, one stage a
     method; ``allocation``'s published rows stand for its method (see :func:`run_table4`)."""
     results: dict[str, MethodValue] = {}
+    # the published rows stand for the configured method unless they mix methods (a holdout's two arms, the
+    # exploring pairs): then every method is solved at the whole budget and the rows are valued as `published`
+    published = None
+    if allocation is not None:
+        published = read_versions(spark, cfg.warehouse, day, dict(allocation.published))[0]
     # three pair-sized frames held through three solves: on local disk, not in the JVM heap (see caching)
     on_disk = INPUT_SIZED_CACHE
     with (
@@ -258,10 +265,10 @@ def _value_methods(
     ):
         for method in METHODS:
             with timer.stage(f"table 4: {method}") as rec:
-                # a holdout's published rows mix two methods: then every method is solved at the whole budget
                 lam: float | None
-                if allocation is not None and allocation.method == method and allocation.experiment is None:
-                    alloc = read_versions(spark, cfg.warehouse, day, dict(allocation.published))[0]
+                if allocation is not None and published is not None and allocation.method == method \
+                        and not allocation.mixes_methods:  # fmt: skip
+                    alloc = published
                     lam = allocation.solve.lam if math.isfinite(allocation.solve.lam) else None  # as its record
                 else:
                     alloc, record = allocate(on_truth if method == "oracle" else scores, cfg.levels, budget, method,
@@ -269,6 +276,10 @@ def _value_methods(
                     lam = record.lam
                 results[method] = summarise(true_value(alloc, truth), cfg.levels, lam)
                 rec.figures.update(creatives=results[method].creatives, true_cost=results[method].true_cost)
+        if allocation is not None and published is not None and allocation.mixes_methods:
+            with timer.stage(f"table 4: {PUBLISHED}") as rec:
+                results[PUBLISHED] = summarise(true_value(published, truth), cfg.levels, None)
+                rec.figures.update(creatives=results[PUBLISHED].creatives, true_cost=results[PUBLISHED].true_cost)
     return results
 
 

@@ -214,6 +214,10 @@ def _allocation_lines(record: AllocationRecord, out: Path) -> list[str]:
         )
         md[-1:-1] = [f"- holdout of {exp['holdout_share']:.0%} of the accounts, budget split by the last input "
                      f"day's creatives {exp['creatives']}: {arms}; the λ* above is the treatment's"]
+    if record.exploration:
+        explored = record.exploration
+        md[-1:-1] = [f"- exploration: {explored['pairs']:,} pairs ({explored['share']:.0%} drawn) at random levels "
+                     f"took {explored['creatives']:,} creatives first; the method solved the others with the rest"]
     if s.trace:
         plot_lambda_search(s.trace, out / "lambda_search.png")
         md += ["![λ search](lambda_search.png)", ""]

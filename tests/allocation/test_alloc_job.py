@@ -363,3 +363,53 @@ def test_the_yesterday_control_keeps_each_pairs_last_level(spark):
     )  # (2, 20) has no row: the smallest level, as (1, 11) below it
     actual = sorted(tuple(r) for r in yesterday_allocation(scores, last_day, (1, 5, 20)).collect())
     assert actual == [(1, 10, 2, 20, 3.0), (1, 11, 0, 1, 4.0), (2, 20, 0, 1, 7.0)]
+
+
+def test_exploring_pairs_take_their_creatives_first_and_the_method_solves_the_rest(spark, warehouse, tmp_path):
+    from acq_spark.allocation.explore import explored
+    from acq_spark.evaluation.table4 import PUBLISHED, run_table4
+    from acq_spark.report.build import _allocation_lines
+
+    cfg = warehouse(f"run_date={D1}", "budget.total_creatives=800", "allocation.explore_share=0.3")
+    record = run_allocate(spark, cfg, run_id="run-explore")
+    exploration = record.exploration
+    assert exploration is not None and exploration["share"] == 0.3
+    allocation, rules = read_published(spark, cfg.warehouse, D1)
+    rows = allocation.collect()
+    scores = {(account, photo): r for _, account, photo, _, r, *_ in scores_rows(D1, len(cfg.levels), 1)}
+    drawn = spark.read.format("delta").load(cfg.table("scores")).where(F.col("dt") == F.lit(D1))
+    drawn = {(r["account_id"], r["photo_id"]) for r in drawn.where(explored(cfg.seed, D1, 0.3)).collect()}
+    explore = [r for r in rows if r["method"] == "explore"]
+    assert len(rows) == N_PAIRS and 0 < len(explore) == exploration["pairs"] < N_PAIRS
+    assert {(r["account_id"], r["photo_id"]) for r in explore} == drawn
+    for r in explore:  # the drawn level's creatives and r, no λ
+        assert r["n_creatives"] == cfg.levels[r["level"]] and r["lambda"] is None
+        assert r["r"] == pytest.approx(scores[(r["account_id"], r["photo_id"])][r["level"]])
+    explored_creatives = sum(r["n_creatives"] for r in explore)
+    assert exploration["creatives"] == explored_creatives
+    # the method solves the other pairs with what the exploring pairs left of the budget
+    solved = [r for r in rows if r["method"] == "acq"]
+    assert len(solved) == N_PAIRS - len(explore) == record.solve.n_pairs
+    assert record.solve.budget == 800 - explored_creatives
+    assert sum(r["n_creatives"] for r in solved) == record.solve.budget_used <= record.solve.budget
+    assert record.creatives_used == sum(r["n_creatives"] for r in rows) <= 800
+    assert sum(r["total_creatives"] for r in rules.collect()) == record.creatives_used
+    assert AllocationRecord.from_dict(record.to_dict()) == record
+    line = f"- exploration: {len(explore)} pairs (30% drawn) at random levels took {explored_creatives} creatives first"
+    assert any(text.startswith(line) for text in _allocation_lines(record, tmp_path))
+
+    # Table 4 solves ACQ at the whole budget and values what was published as its own row
+    table = run_table4(spark, cfg, allocation=record)
+    truth = {(r["account_id"], r["photo_id"]): list(r["expected_cost"])
+             for r in spark.read.format("delta").load(cfg.table("truth")).collect()}  # fmt: skip
+    published = table.methods[PUBLISHED]
+    assert published.creatives == record.creatives_used and published.pairs == N_PAIRS
+    assert published.true_cost == pytest.approx(sum(truth[(r["account_id"], r["photo_id"])][r["level"]] for r in rows))
+    assert table.methods["acq"].creatives > record.solve.budget_used and table.methods["acq"].lam != record.solve.lam
+
+    # more exploration than the budget leaves room for: one error naming the setting, nothing written
+    version = delta_version(spark, cfg.table("allocation"))
+    greedy = warehouse(f"run_date={D1}", "budget.total_creatives=60", "allocation.explore_share=0.9")
+    with pytest.raises(InfeasibleBudgetError, match=r"after exploration: .* allocation\.explore_share=0\.9\)"):
+        run_allocate(spark, greedy, run_id="run-greedy")
+    assert delta_version(spark, cfg.table("allocation")) == version

@@ -1,0 +1,76 @@
+"""Exploration in the published allocation: a share of the pairs at a random level, the method on the rest.
+
+From the second night on, the model learns from the logs of its own allocations, and a pair the
+allocation gives one creative is never seen at fifty: the logs narrow night after night (BENCHMARKS.md,
+the closed loop's control arm). ``allocation.explore_share`` of the pairs, drawn by a hash of the seed,
+the decision day and the pair (other pairs every night), run a level drawn uniformly from the levels,
+as the simulated world's logging policy explores. Their creatives come out of the budget first and the
+configured method allocates the other pairs with the rest. Their rows carry the method ``explore`` and
+no λ, so the logs say which of a pair's days were explored. With a holdout only treatment pairs explore:
+the control arm stays the baseline it stands for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from acq_spark.allocation.tables import KEYS
+from acq_spark.platform.caching import cached
+from acq_spark.platform.frames import one_row
+from acq_spark.simulate.randomness import uniform
+
+EXPLORE = "explore"
+
+
+def explored(seed: int, day: dt.date, share: float) -> Column:
+    """Whether a pair (``account_id``, ``photo_id``) explores on ``day``: a hash of the seed, the day and the pair."""
+    return uniform(seed, f"explore/{day.isoformat()}", *[F.col(k) for k in KEYS]) < F.lit(share)
+
+
+def explore_level(seed: int, day: dt.date, n_levels: int) -> Column:
+    """The level index an exploring pair runs on ``day``: uniform over ``0 .. n_levels - 1``."""
+    u = uniform(seed, f"explore_level/{day.isoformat()}", *[F.col(k) for k in KEYS])
+    return F.least((u * F.lit(n_levels)).cast("int"), F.lit(n_levels - 1))
+
+
+def explore_allocation(scores: DataFrame, levels: Sequence[int], seed: int, day: dt.date) -> DataFrame:
+    """Each pair of ``scores`` at its drawn level: account_id, photo_id, level, n_creatives, r (a solve's columns)."""
+    level = F.col("level")
+    return scores.select(*KEYS, explore_level(seed, day, len(levels)).alias("level"), "r").select(
+        *KEYS,
+        level,
+        F.element_at(F.array(*[F.lit(int(n)) for n in levels]), level + 1).cast("int").alias("n_creatives"),
+        F.element_at("r", level + 1).alias("r"),
+    )
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """A day's exploration: the configured share, the pairs that explored and the creatives they took."""
+
+    share: float
+    pairs: int
+    creatives: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"share": self.share, "pairs": self.pairs, "creatives": self.creatives}
+
+
+def split_explored(
+    scores: DataFrame, levels: Sequence[int], share: float, seed: int, day: dt.date, eligible: Column, held: ExitStack
+) -> tuple[DataFrame, DataFrame, Exploration]:
+    """Split ``scores`` into the exploring pairs' allocation (cached in ``held``) and the other pairs' scores.
+
+    ``eligible``: the pairs that may explore (every pair, or a holdout's treatment arm).
+    """
+    flag = explored(seed, day, share) & eligible
+    table = held.enter_context(cached(explore_allocation(scores.where(flag), levels, seed, day)))
+    totals = one_row(table.agg(F.count("*").alias("pairs"), F.sum("n_creatives").alias("creatives")))
+    return table, scores.where(~flag), Exploration(share, int(totals["pairs"]), int(totals["creatives"] or 0))
