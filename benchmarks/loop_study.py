@@ -9,13 +9,15 @@ overrides (at most ``--parallel`` arms at once; each arm's log is beside its war
 nothing and reads the arms' warehouses as an earlier run left them; ``--run NAME`` runs only the named arms
 and reads the others so). Then prints a
 markdown table, one row per night: each arm's ACQ share of the oracle (and, with the holdout on, the
-measured uplift beside the true one), and each arm's mean over the nights. Without ``--arm`` the arms
+measured uplift beside the true one; with exploration or the holdout, the share of what was published), and
+each arm's mean over the nights. Without ``--arm`` the arms
 are β = 0, 0.01 and 0.03, and β = 0 with the holdout on.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -63,7 +65,22 @@ def read_nights(warehouses: dict[str, Path]) -> dict[str, list[dict]]:
 
     spark = get_spark(load_config(ROOT / "conf/test.yaml").spark, app_name="loop-study")
     tables = {name: read_table(spark, str(w / CLOSED_LOOP), what="closed_loop") for name, w in warehouses.items()}
-    return {name: [r.asDict() for r in table.orderBy("dt").collect()] for name, table in tables.items()}
+    nights = {name: [r.asDict() for r in table.orderBy("dt").collect()] for name, table in tables.items()}
+    for name, rows in nights.items():
+        for row in rows:
+            row["published_share_of_oracle"] = published_share(warehouses[name], row["dt"])
+    return nights
+
+
+def published_share(warehouse: Path, day) -> float | None:
+    """The share of the oracle of what the night published, when it mixed methods (Table 4's ``published`` row)."""
+    path = warehouse / "reports" / str(day) / "table4.json"
+    if not path.exists():
+        return None
+    methods = json.loads(path.read_text())["methods"]
+    if "published" not in methods or not methods["oracle"]["true_cost"]:
+        return None
+    return methods["published"]["true_cost"] / methods["oracle"]["true_cost"]
 
 
 def pct(value: float | None, fmt: str = ".2%") -> str:
@@ -115,6 +132,8 @@ def main() -> int:
         for name in arms:
             row = nights[name][i] if i < len(nights[name]) else {}
             cell = pct(row.get("acq_share_of_oracle"))
+            if row.get("published_share_of_oracle") is not None:
+                cell += f" (published {pct(row['published_share_of_oracle'])})"
             if row.get("holdout"):
                 cell += f" (uplift {pct(row.get('uplift'), '+.1%')}, true {pct(row.get('true_uplift'), '+.1%')})"
             cells.append(cell)
@@ -123,7 +142,9 @@ def main() -> int:
     means = []
     for name in arms:
         shares = [r["acq_share_of_oracle"] for r in nights[name] if r["acq_share_of_oracle"] is not None]
-        means.append(pct(sum(shares) / len(shares)) if shares else "–")
+        published = [r["published_share_of_oracle"] for r in nights[name] if r["published_share_of_oracle"] is not None]
+        mean = pct(sum(shares) / len(shares)) if shares else "–"
+        means.append(mean + (f" (published {pct(sum(published) / len(published))})" if published else ""))
     print("| mean | " + " | ".join(means) + " |")
     rules = [pct(nights[n][-1]["rule_share_of_oracle"]) if nights[n] else "–" for n in arms]
     print("| rule, last night | " + " | ".join(rules) + " |")
