@@ -413,3 +413,27 @@ def test_exploring_pairs_take_their_creatives_first_and_the_method_solves_the_re
     with pytest.raises(InfeasibleBudgetError, match=r"after exploration: .* allocation\.explore_share=0\.9\)"):
         run_allocate(spark, greedy, run_id="run-greedy")
     assert delta_version(spark, cfg.table("allocation")) == version
+
+
+def test_with_a_holdout_only_treatment_pairs_explore_and_from_the_treatments_share(spark, warehouse):
+    from acq_spark.experiment import CONTROL, TREATMENT
+
+    cfg = warehouse("experiment.enabled=true", "experiment.holdout_share=0.4", "budget.total_creatives=900",
+                    "allocation.explore_share=0.5")  # fmt: skip
+    calendar = RunCalendar(decision_day=D2, last_input_day=D1, label_days=(D1,), last_day_creatives=80)
+    record = run_allocate(spark, cfg, run_id="run-holdout-explore", calendar=calendar)
+    exp, exploration = record.experiment, record.exploration
+    assert exp is not None and exploration is not None and set(exp["arms"]) == {TREATMENT, CONTROL}
+    rows = spark.read.format("delta").load(cfg.table("allocation")).where(F.col("dt") == F.lit(D2)).collect()
+    by_method = {m: [r for r in rows if r["method"] == m] for m in ("explore", "acq", "rule_based")}
+    assert len(rows) == N_PAIRS and all(by_method.values())
+    assert {r["arm"] for r in by_method["explore"]} | {r["arm"] for r in by_method["acq"]} == {TREATMENT}
+    assert {r["arm"] for r in by_method["rule_based"]} == {CONTROL}
+    explored = sum(r["n_creatives"] for r in by_method["explore"])
+    assert (exploration["pairs"], exploration["creatives"]) == (len(by_method["explore"]), explored)
+    # the treatment's share pays for its exploring pairs; the control spends its own share as without them
+    assert exp["arms"][TREATMENT]["budget"] == exp["budgets"][TREATMENT] - explored
+    assert sum(r["n_creatives"] for r in by_method["acq"]) == exp["arms"][TREATMENT]["used"]
+    assert sum(r["n_creatives"] for r in by_method["rule_based"]) == exp["arms"][CONTROL]["used"]
+    assert exp["arms"][CONTROL]["budget"] == exp["budgets"][CONTROL]
+    assert record.creatives_used == sum(r["n_creatives"] for r in rows) <= 900
