@@ -81,11 +81,15 @@ class FeaturesConfig:
 
     ``training_examples``: ``sample`` builds only the examples the trainer uses (the hash sample of
     ``train.max_examples`` per part, :mod:`acq_spark.features.sampling`); ``full`` builds every label-day row.
+    ``compute``: ``window`` evaluates the per-pair windows for every input row and keeps the rows written;
+    ``written_rows`` computes them for the rows written only, in one vectorised pass over each pair's rows
+    (:mod:`acq_spark.features.written`; the same values).
     """
 
     windows: tuple[int, ...] = (1, 3, 7, 14)
     train_days: int = 14
     training_examples: Literal["sample", "full"] = "sample"
+    compute: Literal["window", "written_rows"] = "window"
 
 
 @dataclass(frozen=True)

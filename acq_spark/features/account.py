@@ -22,6 +22,11 @@ def with_account_totals(df: DataFrame, windows: Sequence[int]) -> DataFrame:
         df: rows with ``account_id``, ``day``, ``cost`` and ``n_creatives`` (null values count as zero).
         windows: window lengths in days.
     """
+    return df.join(account_totals(df, windows), on=["account_id", DAY], how="left")
+
+
+def account_totals(df: DataFrame, windows: Sequence[int]) -> DataFrame:
+    """Per account and day of ``df``: ``acct_<metric>_sum_<w>d`` over the account's rows of ``[t - w, t - 1]``."""
     daily = df.groupBy("account_id", DAY).agg(
         *[F.sum(F.col(m).cast(_EXACT)).cast("double").alias(m) for m in ACCOUNT_METRICS]
     )
@@ -30,8 +35,7 @@ def with_account_totals(df: DataFrame, windows: Sequence[int]) -> DataFrame:
         frame = Window.partitionBy("account_id").orderBy(DAY).rangeBetween(-w, -1)
         for metric in ACCOUNT_METRICS:
             totals[account_col(metric, w)] = window_sum(F.col(metric), frame)
-    account = daily.withColumns(totals).drop(*ACCOUNT_METRICS)
-    return df.join(account, on=["account_id", DAY], how="left")
+    return daily.withColumns(totals).drop(*ACCOUNT_METRICS)
 
 
 def with_cost_per_creative(df: DataFrame, windows: Sequence[int]) -> DataFrame:

@@ -15,8 +15,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from acq_spark.features.account import with_account_totals, with_cost_per_creative
+from acq_spark.features.account import account_totals, with_account_totals, with_cost_per_creative
 from acq_spark.features.columns import (
+    DAY,
     LEVEL,
     NUMERIC_PACKED,
     OBS,
@@ -29,12 +30,14 @@ from acq_spark.features.columns import (
 )
 from acq_spark.features.vocab import with_vocab_index
 from acq_spark.features.windows import (
+    HISTORY,
     with_day_number,
     with_history,
     with_level_idx,
     with_pair_windows,
     without_history,
 )
+from acq_spark.features.written import TARGET, with_written_row_features
 from acq_spark.ingest.schemas import KEYS
 
 
@@ -76,6 +79,20 @@ def with_point_in_time_features(
         .transform(with_account_totals, windows)
         .transform(without_history)
     )
+
+
+def with_written_row_point_in_time_features(
+    df: DataFrame, windows: Sequence[int], levels: Sequence[int], target: Column, history: DataFrame | None = None
+) -> DataFrame:
+    """The rows of ``df`` where ``target`` holds, with :func:`with_point_in_time_features`' columns, computed for
+    those rows only (:mod:`acq_spark.features.written`); the account totals still count every row."""
+    rows = df.transform(with_history, history).transform(with_day_number).transform(with_level_idx, levels)
+    written = F.coalesce(target, F.lit(False))
+    if HISTORY in rows.columns:  # a row standing for earlier days is never written
+        written &= ~F.col(HISTORY)
+    rows = rows.withColumn(TARGET, written)
+    features = with_written_row_features(rows, windows, len(levels)).transform(with_cost_per_creative, windows)
+    return features.join(account_totals(rows, windows), on=["account_id", DAY], how="left")
 
 
 def with_sparse_indices(df: DataFrame, vocabs: Mapping[str, DataFrame]) -> DataFrame:

@@ -34,6 +34,7 @@ from acq_spark.features.assemble import (
     with_decision_probes,
     with_point_in_time_features,
     with_sparse_indices,
+    with_written_row_point_in_time_features,
 )
 from acq_spark.features.columns import PROBE, SPARSE
 from acq_spark.features.history import history_before, history_rows, write_next_snapshot
@@ -163,13 +164,15 @@ def _write_features(
         vocabs = build_vocabularies(source, calendar.label_days)
         rec.figures.update({f"{name}_size": len(values) + 1 for name, values in vocabs.items()})
     vocab_frames = {name: spark.createDataFrame(vocab_rows(values), VOCAB_SCHEMA) for name, values in vocabs.items()}
-    features = (
-        source.transform(with_decision_probes, calendar.decision_day, calendar.last_input_day)
-        .transform(with_point_in_time_features, windows, levels, rows_before)
-        .transform(with_sparse_indices, vocab_frames)
-    )
+    rows = source.transform(with_decision_probes, calendar.decision_day, calendar.last_input_day)
     # Only the rows written are kept: the probes (scoring rows) and the label days' examples to build.
-    needed = features.where(F.col(PROBE) | examples_to_build(calendar, cfg))
+    written = F.col(PROBE) | examples_to_build(calendar, cfg)
+    if cfg.features.compute == "written_rows":  # the features of those rows alone
+        features = rows.transform(with_written_row_point_in_time_features, windows, levels, written, rows_before)
+        needed = features.transform(with_sparse_indices, vocab_frames)
+    else:  # every row's features, then those rows
+        features = rows.transform(with_point_in_time_features, windows, levels, rows_before)
+        needed = features.transform(with_sparse_indices, vocab_frames).where(written)
     with cached(needed, INPUT_SIZED_CACHE) as needed:
         with timer.stage("features: training_examples") as rec:
             path = cfg.table(TRAINING_EXAMPLES)
