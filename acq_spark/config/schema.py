@@ -75,6 +75,10 @@ class ValidationConfig:
     outlier: OutlierConfig = field(default_factory=OutlierConfig)
 
 
+# The rule-based baseline's input, cost_7d, sums the 7 days before the target day, whatever the windows are.
+TRAILING_COST_DAYS = 7
+
+
 @dataclass(frozen=True)
 class FeaturesConfig:
     """``features.*``: the windows, the label days, and which training examples are built.
@@ -90,6 +94,11 @@ class FeaturesConfig:
     train_days: int = 14
     training_examples: Literal["sample", "full"] = "sample"
     compute: Literal["window", "written_rows"] = "window"
+
+    @property
+    def lookback_days(self) -> int:
+        """How many days before a target day its features read: the longest window, or ``cost_7d``'s 7 days."""
+        return max(*self.windows, TRAILING_COST_DAYS)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from acq_spark.config.schema import TRAILING_COST_DAYS as TRAILING_COST_DAYS  # the features name it here too
+
 METRICS = ("cost", "target_cost", "conversions", "impressions", "n_creatives")
 SPARSE = ("product_name", "industry_l1", "industry_l2")
 ACCOUNT_METRICS = ("cost", "n_creatives")
@@ -24,7 +26,6 @@ PROBE = "is_probe"
 LEVEL = "level_idx"
 OBS = "obs_per_level"
 TRAILING_COST = "cost_7d"
-TRAILING_COST_DAYS = 7
 PAIR_AGE = "pair_age_days"
 # scoring_rows also carries the numeric features packed in this one array<float> column, in
 # numeric_feature_columns' order (named in the field's metadata): the scorer's fast input.

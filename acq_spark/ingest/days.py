@@ -122,7 +122,8 @@ def partition_days(raw: DataFrame) -> list[dt.date] | None:
 
 
 def read_from(days: Sequence[dt.date], cfg: Config) -> dt.date | None:
-    """The first input day the run reads: the longest window before its first label day; None to read every day.
+    """The first input day the run reads: the longest look-back (window or ``cost_7d``) before its first label day;
+    None to read every day.
 
     None too under ``input.days: all``, and when the history is no longer than that (nothing to leave out).
     """
@@ -131,7 +132,7 @@ def read_from(days: Sequence[dt.date], cfg: Config) -> dt.date | None:
     calendar = plan_calendar(days, cfg.features.train_days, cfg.run_date)
     if not calendar.label_days:
         return None
-    start = calendar.label_days[0] - dt.timedelta(days=max(cfg.features.windows))
+    start = calendar.label_days[0] - dt.timedelta(days=cfg.features.lookback_days)
     return start if start > days[0] else None
 
 

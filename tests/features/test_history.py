@@ -66,6 +66,9 @@ def test_the_read_starts_the_longest_window_before_the_first_label_day(spark, lo
     assert read_from(days, cfg) == days[12]
     assert read_from(days, dataclasses.replace(cfg, input=dataclasses.replace(cfg.input, days="all"))) is None
     assert read_from(days[:28], cfg) is None  # 28 days: all of them are needed
+    # windows shorter than cost_7d's 7 days: the read still starts 7 days before the first label day (day 20)
+    short = dataclasses.replace(cfg, features=dataclasses.replace(cfg.features, windows=(1, 3)))
+    assert read_from(days, short) == days[19]
 
 
 def test_forty_days_give_the_same_features_and_allocation_as_the_needed_days(spark, long_world):
