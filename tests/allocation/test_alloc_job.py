@@ -371,7 +371,10 @@ def test_exploring_pairs_take_their_creatives_first_and_the_method_solves_the_re
     from acq_spark.report.build import _allocation_lines
 
     cfg = warehouse(f"run_date={D1}", "budget.total_creatives=800", "allocation.explore_share=0.3")
-    record = run_allocate(spark, cfg, run_id="run-explore")
+    # the calendar validation would build for Jan 5 (input Jan 3 and 4 before it), handed on as the nightly does
+    before = D1 - dt.timedelta(days=1)
+    calendar = RunCalendar(decision_day=D1, last_input_day=before, label_days=(before,), last_day_creatives=80)
+    record = run_allocate(spark, cfg, run_id="run-explore", calendar=calendar)
     exploration = record.exploration
     assert exploration is not None and exploration["share"] == 0.3
     allocation, rules = read_published(spark, cfg.warehouse, D1)
@@ -411,7 +414,7 @@ def test_exploring_pairs_take_their_creatives_first_and_the_method_solves_the_re
     version = delta_version(spark, cfg.table("allocation"))
     greedy = warehouse(f"run_date={D1}", "budget.total_creatives=60", "allocation.explore_share=0.9")
     with pytest.raises(InfeasibleBudgetError, match=r"after exploration: .* allocation\.explore_share=0\.9\)"):
-        run_allocate(spark, greedy, run_id="run-greedy")
+        run_allocate(spark, greedy, run_id="run-greedy", calendar=calendar)
     assert delta_version(spark, cfg.table("allocation")) == version
 
 
