@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from acq_spark.allocation.solver import SolveRecord
+from acq_spark.allocation.tables import at_levels, pairs_and_creatives
 from acq_spark.config import Config
 from acq_spark.experiment.assignment import ARMS, CONTROL, TREATMENT, ArmBudgets, arm_column
 from acq_spark.features.columns import LEVEL
@@ -27,7 +28,6 @@ from acq_spark.ingest.levels import level_creatives
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.ingest.validation import REASON, flag_rows
 from acq_spark.platform.caching import cached
-from acq_spark.platform.frames import one_row
 
 YESTERDAY = "yesterday"
 
@@ -78,13 +78,7 @@ def yesterday_allocation(scores: DataFrame, last_day: DataFrame, levels: Sequenc
     Columns as a solve's allocation: account_id, photo_id, level, n_creatives, r.
     """
     joined = scores.join(last_day.select(*KEYS, LEVEL), on=list(KEYS), how="left")
-    level = F.coalesce(F.col(LEVEL), F.lit(0)).cast("int")
-    return joined.select(
-        *KEYS,
-        level.alias("level"),
-        F.element_at(F.array(*[F.lit(int(n)) for n in levels]), level + 1).cast("int").alias("n_creatives"),
-        F.element_at("r", level + 1).alias("r"),
-    )
+    return at_levels(joined, F.coalesce(F.col(LEVEL), F.lit(0)), levels)
 
 
 #: Solves one arm: (its scores, its budget, the method) → the lazy allocation and the record.
@@ -114,8 +108,8 @@ def solve_arms(
         budget, method = split.budgets[arm], methods[arm]
         if method == YESTERDAY:
             table = held.enter_context(cached(yesterday_allocation(part, last_day, levels)))
-            totals = one_row(table.agg(F.count("*").alias("pairs"), F.sum("n_creatives").alias("used")))
-            out.append((table, ArmSolve(arm, method, budget, int(totals["used"] or 0), int(totals["pairs"]), None)))
+            pairs, used = pairs_and_creatives(table)
+            out.append((table, ArmSolve(arm, method, budget, used, pairs, None)))
             continue
         table, record = solve_one(part, budget, method)
         out.append((table, ArmSolve(arm, method, budget, record.budget_used, record.n_pairs, record)))

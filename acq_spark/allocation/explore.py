@@ -15,15 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from acq_spark.allocation.tables import KEYS
+from acq_spark.allocation.tables import KEYS, at_levels, pairs_and_creatives
 from acq_spark.platform.caching import cached
-from acq_spark.platform.frames import one_row
 from acq_spark.simulate.randomness import uniform
 
 EXPLORE = "explore"
@@ -42,13 +41,8 @@ def explore_level(seed: int, day: dt.date, n_levels: int) -> Column:
 
 def explore_allocation(scores: DataFrame, levels: Sequence[int], seed: int, day: dt.date) -> DataFrame:
     """Each pair of ``scores`` at its drawn level: account_id, photo_id, level, n_creatives, r (a solve's columns)."""
-    level = F.col("level")
-    return scores.select(*KEYS, explore_level(seed, day, len(levels)).alias("level"), "r").select(
-        *KEYS,
-        level,
-        F.element_at(F.array(*[F.lit(int(n)) for n in levels]), level + 1).cast("int").alias("n_creatives"),
-        F.element_at("r", level + 1).alias("r"),
-    )
+    drawn = scores.select(*KEYS, explore_level(seed, day, len(levels)).alias("level"), "r")  # the hash once a row
+    return at_levels(drawn, F.col("level"), levels)
 
 
 @dataclass(frozen=True)
@@ -60,7 +54,7 @@ class Exploration:
     creatives: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"share": self.share, "pairs": self.pairs, "creatives": self.creatives}
+        return asdict(self)
 
 
 def split_explored(
@@ -72,5 +66,4 @@ def split_explored(
     """
     flag = explored(seed, day, share) & eligible
     table = held.enter_context(cached(explore_allocation(scores.where(flag), levels, seed, day)))
-    totals = one_row(table.agg(F.count("*").alias("pairs"), F.sum("n_creatives").alias("creatives")))
-    return table, scores.where(~flag), Exploration(share, int(totals["pairs"]), int(totals["creatives"] or 0))
+    return table, scores.where(~flag), Exploration(share, *pairs_and_creatives(table))

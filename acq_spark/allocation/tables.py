@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from acq_spark.errors import InputRowsError, InputSchemaError
 from acq_spark.ingest.schemas import KEYS, SCORES_SCHEMA
+from acq_spark.platform.frames import one_row
 
 # The columns (and types) of the scores the allocation needs, as SCORES_SCHEMA defines them.
 SCORE_TYPES = {f.name: f.dataType.simpleString() for f in SCORES_SCHEMA.fields if f.name in ("dt", *KEYS, "r")}
@@ -46,6 +48,24 @@ def check_scores(
 def with_truth_values(scores: DataFrame, truth: DataFrame) -> DataFrame:
     """Replace ``r`` by the truth's ``expected_cost`` of the same pair (the oracle's values); keys kept."""
     return scores.drop("r").join(truth.select(*KEYS, F.col("expected_cost").alias("r")), on=list(KEYS), how="left")
+
+
+def at_levels(scores: DataFrame, level: Column, levels: Sequence[int]) -> DataFrame:
+    """Each pair of ``scores`` at the level index ``level`` (not solved: given), in a solve's columns:
+    account_id, photo_id, level, n_creatives, r."""
+    level = level.cast("int")
+    return scores.select(
+        *KEYS,
+        level.alias("level"),
+        F.element_at(F.array(*[F.lit(int(n)) for n in levels]), level + 1).cast("int").alias("n_creatives"),
+        F.element_at("r", level + 1).alias("r"),
+    )
+
+
+def pairs_and_creatives(alloc: DataFrame) -> tuple[int, int]:
+    """An allocation's pairs and the creatives it gives them (one job)."""
+    totals = one_row(alloc.agg(F.count("*").alias("pairs"), F.sum("n_creatives").alias("creatives")))
+    return int(totals["pairs"]), int(totals["creatives"] or 0)
 
 
 def allocation_table(
