@@ -38,11 +38,12 @@ def above(low: float) -> Rule:
     return Rule(lambda v: _number(v) and v > low, f"a finite number > {low:g}")
 
 
-def within(low: float, high: float, open_low: bool = False) -> Rule:
-    """A finite number in ``[low, high]`` (``(low, high]`` when ``open_low``)."""
-    left = "(" if open_low else "["
+def within(low: float, high: float, open_low: bool = False, open_high: bool = False) -> Rule:
+    """A finite number in ``[low, high]`` (the bound itself left out at an ``open_low`` / ``open_high`` end)."""
+    left, right = "(" if open_low else "[", ")" if open_high else "]"
     return Rule(
-        lambda v: _number(v) and (v > low if open_low else v >= low) and v <= high, f"in {left}{low:g}, {high:g}]"
+        lambda v: _number(v) and (v > low if open_low else v >= low) and (v < high if open_high else v <= high),
+        f"in {left}{low:g}, {high:g}{right}",
     )
 
 
@@ -120,7 +121,7 @@ RULES: dict[str, Rule] = {
     "train.w_lipschitz": WEIGHT,
     "train.huber_delta": above(0),
     "train.clipnorm": above(0),
-    "train.ema_momentum": Rule(lambda v: _number(v) and 0 <= v < 1, "in [0, 1)"),
+    "train.ema_momentum": within(0, 1, open_high=True),
     "train.cread_thresholds": increasing_thresholds(),
     "score.beta": WEIGHT,
     "train.promotion_auc_tolerance": optional(within(0, 1)),  # null: every new model is published
@@ -130,7 +131,7 @@ RULES: dict[str, Rule] = {
     "allocation.tolerance": above(0),
     "allocation.max_passes": POSITIVE,
     "allocation.lambdas_per_pass": POSITIVE,
-    "allocation.explore_share": Rule(lambda v: _number(v) and 0 <= v < 1, "in [0, 1)"),  # 1: nothing left to solve
+    "allocation.explore_share": within(0, 1, open_high=True),  # 1: nothing left to solve
     "report.sample_pairs": at_least(0),
     "publish.min_pairs_share_of_previous": within(0, 1),  # 0 turns the check off
     "publish.min_budget_used_share": within(0, 1),
