@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -79,6 +79,11 @@ class ValidationConfig:
 TRAILING_COST_DAYS = 7
 
 
+def lookback_days(windows: Sequence[int]) -> int:
+    """How many days before a target day its features read: the longest window, or ``cost_7d``'s 7 days."""
+    return max(*windows, TRAILING_COST_DAYS)
+
+
 @dataclass(frozen=True)
 class FeaturesConfig:
     """``features.*``: the windows, the label days, and which training examples are built.
@@ -97,8 +102,8 @@ class FeaturesConfig:
 
     @property
     def lookback_days(self) -> int:
-        """How many days before a target day its features read: the longest window, or ``cost_7d``'s 7 days."""
-        return max(*self.windows, TRAILING_COST_DAYS)
+        """How many days before a target day its features read (:func:`lookback_days` of the windows)."""
+        return lookback_days(self.windows)
 
 
 @dataclass(frozen=True)

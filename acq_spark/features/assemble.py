@@ -82,16 +82,22 @@ def with_point_in_time_features(
 
 
 def with_written_row_point_in_time_features(
-    df: DataFrame, windows: Sequence[int], levels: Sequence[int], target: Column, history: DataFrame | None = None
+    df: DataFrame,
+    windows: Sequence[int],
+    levels: Sequence[int],
+    target: Column,
+    partitions: int,
+    history: DataFrame | None = None,
 ) -> DataFrame:
     """The rows of ``df`` where ``target`` holds, with :func:`with_point_in_time_features`' columns, computed for
-    those rows only (:mod:`acq_spark.features.written`); the account totals still count every row."""
+    those rows only (:mod:`acq_spark.features.written`, in ``partitions`` by account); the account totals still
+    count every row."""
     rows = df.transform(with_history, history).transform(with_day_number).transform(with_level_idx, levels)
-    written = F.coalesce(target, F.lit(False))
     if HISTORY in rows.columns:  # a row standing for earlier days is never written
-        written &= ~F.col(HISTORY)
-    rows = rows.withColumn(TARGET, written)
-    features = with_written_row_features(rows, windows, len(levels)).transform(with_cost_per_creative, windows)
+        target &= ~F.col(HISTORY)
+    rows = rows.withColumn(TARGET, target)
+    features = with_written_row_features(rows, windows, len(levels), partitions)
+    features = features.transform(with_cost_per_creative, windows)
     return features.join(account_totals(rows, windows), on=["account_id", DAY], how="left")
 
 

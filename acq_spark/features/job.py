@@ -168,7 +168,9 @@ def _write_features(
     # Only the rows written are kept: the probes (scoring rows) and the label days' examples to build.
     written = F.col(PROBE) | examples_to_build(calendar, cfg)
     if cfg.features.compute == "written_rows":  # the features of those rows alone
-        features = rows.transform(with_written_row_point_in_time_features, windows, levels, written, rows_before)
+        partitions = cfg.spark.shuffle_partitions
+        features = rows.transform(with_written_row_point_in_time_features, windows, levels, written, partitions,
+                                  rows_before)  # fmt: skip
         needed = features.transform(with_sparse_indices, vocab_frames)
     else:  # every row's features, then those rows
         features = rows.transform(with_point_in_time_features, windows, levels, rows_before)

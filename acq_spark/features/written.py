@@ -7,9 +7,10 @@ through ``mapInArrow`` once, and NumPy computes the features of the *target* row
 values are added in day order starting from 0.0, as Spark's window sum adds them, so the doubles are the
 same bit for bit (tests/features/test_written_rows.py compares the two paths row for row).
 
-A pair's rows are contiguous within a partition but may span two Arrow batches: the last pair of a batch
-is held back and computed with the next batch. This module imports NumPy and PyArrow only: it runs in
-Spark's Python workers.
+The rows are partitioned by account first (free when validation left them so), so that a pair's rows are
+contiguous within one partition; they may still span two Arrow batches: the last pair of a batch is held
+back and computed with the next batch. The pass runs in Spark's Python workers: NumPy and PyArrow, no
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from acq_spark.config.schema import lookback_days
 from acq_spark.features.columns import (
     DAY,
     LEVEL,
@@ -40,6 +42,7 @@ from acq_spark.features.columns import (
     sum_col,
 )
 from acq_spark.ingest.schemas import KEYS
+from acq_spark.ingest.validation import by_account
 
 TARGET = "_target"
 # Carried through the pass unchanged for the target rows: what the outputs select besides the features.
@@ -65,14 +68,17 @@ def feature_fields(windows: Sequence[int]) -> list[T.StructField]:
     return fields
 
 
-def with_written_row_features(rows: DataFrame, windows: Sequence[int], n_levels: int) -> DataFrame:
+def with_written_row_features(rows: DataFrame, windows: Sequence[int], n_levels: int, partitions: int) -> DataFrame:
     """The rows of ``rows`` whose :data:`TARGET` is true, with every per-pair window feature of the window path.
 
     Args:
         rows: the input rows with ``day``, ``level_idx``, :data:`TARGET` (true for the rows to compute), the
-            metrics, the sparse columns and :data:`PASSED`; partitioned by ``account_id`` (as validation leaves them).
+            metrics, the sparse columns and :data:`PASSED`.
         windows: window lengths in days.
         n_levels: the number of creative levels (``obs_per_level``'s length).
+        partitions: the partitions of :func:`~acq_spark.ingest.validation.by_account`: rows validation left so
+            partitioned are not shuffled again (Spark drops a repartition its input already has); any others are,
+            since the pass needs every row of a pair in one partition.
 
     Returns:
         Per target row: the keys, ``day``, ``level_idx``, :data:`PASSED` and :func:`feature_fields`.
@@ -84,7 +90,7 @@ def with_written_row_features(rows: DataFrame, windows: Sequence[int], n_levels:
         *KEYS, DAY, LEVEL, *PASSED, F.coalesce(F.col(TARGET), F.lit(False)).alias(TARGET),
         *[F.col(m).cast("double").alias(_value(m)) for m in METRICS], *SPARSE,
     )  # fmt: skip
-    ordered = projected.sortWithinPartitions(*KEYS, DAY)
+    ordered = by_account(projected, partitions).sortWithinPartitions(*KEYS, DAY)
     compute = partial(_targets_of_batches, windows=tuple(windows), n_levels=n_levels, passed=tuple(PASSED))
     return ordered.mapInArrow(compute, out)
 
@@ -98,12 +104,15 @@ def _targets_of_batches(
         table = pa.Table.from_batches([batch])
         if held is not None:
             table = pa.concat_tables([held, table])
-        last = _last_pair_start(table)
+        if not table.num_rows:
+            continue
+        starts = _pair_starts(table)
+        last = int(np.flatnonzero(starts)[-1])
         held = table.slice(last)  # the last pair may go on in the next batch
         if last > 0:
-            yield from _targets_of(table.slice(0, last), windows, n_levels, passed)
+            yield from _targets_of(table.slice(0, last), starts[:last], windows, n_levels, passed)
     if held is not None and held.num_rows:
-        yield from _targets_of(held, windows, n_levels, passed)
+        yield from _targets_of(held, _pair_starts(held), windows, n_levels, passed)
 
 
 def _pair_starts(table: pa.Table) -> np.ndarray:
@@ -114,17 +123,14 @@ def _pair_starts(table: pa.Table) -> np.ndarray:
     return starts
 
 
-def _last_pair_start(table: pa.Table) -> int:
-    return int(np.flatnonzero(_pair_starts(table))[-1]) if table.num_rows else 0
-
-
 def _targets_of(
-    table: pa.Table, windows: tuple[int, ...], n_levels: int, passed: tuple[str, ...]
+    table: pa.Table, starts: np.ndarray, windows: tuple[int, ...], n_levels: int, passed: tuple[str, ...]
 ) -> Iterator[pa.RecordBatch]:
-    """The features of ``table``'s target rows; ``table`` holds whole pairs, sorted by pair and day."""
+    """The features of ``table``'s target rows; ``table`` holds whole pairs, sorted by pair and day, and
+    ``starts`` says which rows start a pair (:func:`_pair_starts`)."""
     n = table.num_rows
     rows = np.arange(n)
-    first = np.maximum.accumulate(np.where(_pair_starts(table), rows, 0))  # each row's pair's first row
+    first = np.maximum.accumulate(np.where(starts, rows, 0))  # each row's pair's first row
     targets = np.flatnonzero(table[TARGET].to_numpy(zero_copy_only=False))
     if targets.size == 0:
         return
@@ -134,7 +140,7 @@ def _targets_of(
     values = {m: pc.fill_null(table[_value(m)], 0.0).to_numpy() for m in METRICS}
     active = (pc.fill_null(table["n_creatives"], 0).to_numpy() > 0).astype(np.float64)
     level = pc.fill_null(table[LEVEL], -1).to_numpy()
-    longest = max(max(windows), TRAILING_COST_DAYS)
+    longest = lookback_days(windows)
     spans = sorted({*windows, TRAILING_COST_DAYS})
     sums = {(name, w): np.zeros(targets.size) for name in (*METRICS, "active") for w in spans}
     obs = np.zeros((targets.size, n_levels), dtype=np.int32)

@@ -67,3 +67,33 @@ def _test_yaml():
     from acq_spark import PROJECT_ROOT
 
     return PROJECT_ROOT / "conf" / "test.yaml"
+
+
+def test_the_pass_puts_each_pairs_rows_together_whatever_the_partitioning_it_is_given(spark):
+    from pyspark.sql import functions as F
+
+    from acq_spark.features.windows import with_day_number, with_level_idx, with_pair_windows
+    from acq_spark.features.written import TARGET, feature_fields, with_written_row_features
+
+    rng = np.random.default_rng(5)
+    rows = [
+        (f"2026-01-{d:02d}", pair // 3, 100 + pair, *(["p", "i", None] if d % 4 else [None, "j", "k"]),
+         int(rng.choice([0, 1, 2, 5, 20])), float(rng.exponential()), float(rng.exponential()), int(rng.integers(3)),
+         int(rng.integers(100)))
+        for pair in range(40) for d in range(1, 11) if rng.random() < 0.8
+    ]  # fmt: skip
+    schema = ("dt string, account_id long, photo_id long, product_name string, industry_l1 string, "
+              "industry_l2 string, n_creatives int, cost double, target_cost double, conversions int, "
+              "impressions long")  # fmt: skip
+    levels, windows = (1, 2, 5, 20), (1, 3)
+    base = (spark.createDataFrame(rows, schema).withColumn("dt", F.to_date("dt")).withColumn("is_probe", F.lit(False))
+            .transform(with_day_number).transform(with_level_idx, levels))  # fmt: skip
+    target = F.xxhash64("photo_id", "dt") % 2 == 0
+    # round robin: every pair's rows lie in several partitions, as the pass must not assume otherwise
+    spread = base.repartition(5).withColumn(TARGET, target)
+    names = ["dt", "account_id", "photo_id", *(f.name for f in feature_fields(windows))]
+    sort = ["dt", "account_id", "photo_id"]
+    got = with_written_row_features(spread, windows, len(levels), partitions=3).select(*names).toPandas()
+    want = with_pair_windows(base, windows, len(levels)).where(target).select(*names).toPandas()
+    assert_identical(*(df.sort_values(sort).reset_index(drop=True) for df in (want, got)))
+    assert len(got) > 100
