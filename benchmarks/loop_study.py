@@ -74,13 +74,10 @@ def read_nights(warehouses: dict[str, Path]) -> dict[str, list[dict]]:
 
 def published_share(warehouse: Path, day) -> float | None:
     """The share of the oracle of what the night published, when it mixed methods (Table 4's ``published`` row)."""
+    from acq_spark.evaluation.table4 import PUBLISHED, Table4
+
     path = warehouse / "reports" / str(day) / "table4.json"
-    if not path.exists():
-        return None
-    methods = json.loads(path.read_text())["methods"]
-    if "published" not in methods or not methods["oracle"]["true_cost"]:
-        return None
-    return methods["published"]["true_cost"] / methods["oracle"]["true_cost"]
+    return Table4.from_dict(json.loads(path.read_text())).share_of_oracle(PUBLISHED) if path.exists() else None
 
 
 def pct(value: float | None, fmt: str = ".2%") -> str:
