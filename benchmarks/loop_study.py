@@ -7,7 +7,8 @@ Simulates one world (``--pairs`` pairs, the default world's other settings) unde
 copies it for each arm and runs ``jobs/closed_loop.py --nights N`` in each copy with the arm's ``--set``
 overrides (at most ``--parallel`` arms at once; each arm's log is beside its warehouse; ``--table-only`` runs
 nothing and reads the arms' warehouses as an earlier run left them; ``--run NAME`` runs only the named arms
-and reads the others so). Then prints a
+and reads the others so; ``--pin NAME`` runs the named arm's first night as usual and the others with that
+night's model, training nothing: the loop without its learning). Then prints a
 markdown table, one row per night: each arm's ACQ share of the oracle (and, with the holdout on, the
 measured uplift beside the true one; with exploration or the holdout, the share of what was published), and
 each arm's mean over the nights. Without ``--arm`` the arms
@@ -94,6 +95,8 @@ def main() -> int:
     parser.add_argument("--table-only", action="store_true", help="run nothing: the table of the arms' warehouses")
     parser.add_argument("--run", action="append", default=[], metavar="NAME",
                         help="run only these arms; the others are read as an earlier run left them")  # fmt: skip
+    parser.add_argument("--pin", action="append", default=[], metavar="NAME",
+                        help="these arms score every night after the first with the first night's model")  # fmt: skip
     args = parser.parse_args()
     arms = dict(parse_arm(a) for a in args.arm) or DEFAULT_ARMS
     world = args.dir / f"world-{args.pairs}"
@@ -107,15 +110,21 @@ def main() -> int:
         shutil.rmtree(warehouses[name], ignore_errors=True)
         shutil.copytree(world, warehouses[name])
         log = warehouses[name].with_suffix(".log")
-        seconds = job("closed_loop.py", warehouses[name], arms[name], log, "--nights", str(args.nights))
+        if name not in args.pin:
+            seconds = job("closed_loop.py", warehouses[name], arms[name], log, "--nights", str(args.nights))
+        else:
+            seconds = job("closed_loop.py", warehouses[name], arms[name], log.with_suffix(".1.log"), "--nights", "1")
+            first = (warehouses[name] / "models" / "LATEST").read_text().strip()
+            pinned = [*arms[name], f"score.model_version={first}"]
+            seconds += job("closed_loop.py", warehouses[name], pinned, log, "--nights", str(args.nights - 1))
         print(f"{name}: {args.nights} nights in {seconds:.0f} s ({log})", flush=True)
         return seconds
 
     print(f"# {stamp()} · {machine()} · git {git_head()} · load before {load_average()}")
     print(f"# {args.nights} nights, {args.pairs:,} pairs, {len(arms)} arms, {args.parallel} at once")
-    unknown = set(args.run) - set(arms)
+    unknown = (set(args.run) | set(args.pin)) - set(arms)
     if unknown:
-        raise SystemExit(f"--run {sorted(unknown)}: no such arm (arms: {list(arms)})")
+        raise SystemExit(f"--run/--pin {sorted(unknown)}: no such arm (arms: {list(arms)})")
     to_run = [] if args.table_only else [name for name in arms if not args.run or name in args.run]
     seconds = {name: float("nan") for name in arms}
     with ThreadPoolExecutor(args.parallel) as pool:
