@@ -125,8 +125,9 @@ def run_build_features(
     """
     from acq_spark.ingest.validation import given_or_valid_input
 
-    with given_or_valid_input(spark, cfg, source, calendar) as (rows, calendar, _):
-        return _build_features(spark, cfg, timer or StageTimer(), rows, calendar)
+    timer = timer or StageTimer()
+    with given_or_valid_input(spark, cfg, source, calendar, timer=timer) as (rows, calendar, _):
+        return _build_features(spark, cfg, timer, rows, calendar)
 
 
 def _build_features(

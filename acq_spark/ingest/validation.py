@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import operator
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import reduce
 from typing import NamedTuple
@@ -40,7 +40,7 @@ from acq_spark.platform.catalog import QUARANTINE, VALIDATION_RECORDS
 from acq_spark.platform.delta_tables import reading, replace_days
 from acq_spark.platform.frames import one_row
 from acq_spark.platform.fs import read_json, write_json
-from acq_spark.platform.run_log import LOG
+from acq_spark.platform.run_log import LOG, StageTimer
 
 ROW_KEY = ("dt", *KEYS)  # one input row per pair and day
 _KEY_COUNT = "_key_count"
@@ -360,6 +360,12 @@ class ValidInput(NamedTuple):
     calendar: RunCalendar
     summary: dict[str, object] | None = None
 
+    def figures(self) -> dict[str, object]:
+        """The ``validate`` stage's figures: rows, pairs and days kept, and the decision day."""
+        assert self.summary is not None, "valid_input counts the summary"
+        figures = {key: self.summary[key] for key in ("rows", "pairs", "days")}
+        return figures | {"decision_day": str(self.calendar.decision_day)}
+
 
 @contextmanager
 def valid_input(spark: SparkSession, cfg: Config, record: bool = True) -> Iterator[ValidInput]:
@@ -399,8 +405,10 @@ def given_or_valid_input(
     source: DataFrame | None = None,
     calendar: RunCalendar | None = None,
     record: bool = True,
+    timer: StageTimer | None = None,
 ) -> Iterator[ValidInput]:
-    """The validated input a stage was handed, or, for a stage run on its own, :func:`valid_input`'s.
+    """The validated input a stage was handed, or, for a stage run on its own, :func:`valid_input`'s (timed as the
+    stage ``validate``: at scale it is a good part of the job).
 
     Args:
         spark: the session.
@@ -408,9 +416,13 @@ def given_or_valid_input(
         source: the validated rows an earlier stage handed on; None reads and validates ``creative_daily``.
         calendar: the run calendar of ``source``; None computes it from ``source``.
         record: when reading the input, write the quarantine and validation record (see :func:`valid_input`).
+        timer: collects the validation's timing when it reads the input; a new one when None.
     """
     if source is None:
-        with valid_input(spark, cfg, record) as valid:
+        with ExitStack() as held:
+            with (timer or StageTimer()).stage("validate") as rec:
+                valid = held.enter_context(valid_input(spark, cfg, record))
+                rec.figures.update(valid.figures())
             yield valid
         return
     if calendar is None:

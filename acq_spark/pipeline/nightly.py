@@ -98,10 +98,7 @@ def _validate(spark: SparkSession, cfg: Config, timer: StageTimer, stack: ExitSt
 
     with timer.stage("validate") as rec:
         valid = stack.enter_context(valid_input(spark, cfg))  # cached until the tree is built
-        summary = valid.summary
-        assert summary is not None, "valid_input counts the summary"
-        rec.figures.update(rows=summary["rows"], pairs=summary["pairs"], days=summary["days"])
-        rec.figures.update(decision_day=str(valid.calendar.decision_day))
+        rec.figures.update(valid.figures())
         check_run_start(cfg, valid.calendar)  # a run the publish guard would stop fails here, not after training
     return valid
 

@@ -180,7 +180,7 @@ def run_build_tree(
     from acq_spark.ingest.validation import given_or_valid_input
 
     timer = timer or StageTimer()
-    with given_or_valid_input(spark, cfg, source, calendar, record=False) as (rows, calendar, _):
+    with given_or_valid_input(spark, cfg, source, calendar, record=False, timer=timer) as (rows, calendar, _):
         costs = label_costs(rows, calendar.label_days, cfg.levels)
         with timer.stage("cost tree: build") as rec:
             tree = build_cost_tree(costs, cfg.tree.n_positive_leaves, cfg.tree.quantile_accuracy)

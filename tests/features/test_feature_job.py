@@ -14,6 +14,7 @@ from acq_spark.features.job import SPEC_FILE, VOCAB_FILE, features_root, run_bui
 from acq_spark.features.spec import FeatureSpec
 from acq_spark.ingest.run_calendar import RunCalendar
 from acq_spark.platform.delta_tables import overwrite_table
+from acq_spark.platform.run_log import StageTimer
 
 OVERRIDES = ("features.windows=[1,3]", "levels=[1,2,5]", "features.train_days=3")
 
@@ -26,7 +27,12 @@ def test_build_features_writes_examples_scoring_rows_and_artifacts(spark, make_c
     cfg = make_cfg(*OVERRIDES)
     overwrite_table(source_df, cfg.input_path)
 
-    spec = run_build_features(spark, cfg).spec
+    timer = StageTimer()
+    spec = run_build_features(spark, cfg, timer).spec
+    # run on its own, the job validates the input itself, and says so in its first stage line
+    validated = timer.as_dict()["validate"]
+    assert timer.records[0].name == "validate"
+    assert (validated["rows"], validated["days"], validated["decision_day"]) == (source_df.count(), 5, str(day(7)))
 
     examples = spark.read.format("delta").load(cfg.table("training_examples"))
     keys = ["dt", "account_id", "photo_id"]
