@@ -211,8 +211,13 @@ def _solve_day(
         explored: list[tuple[DataFrame, ArmSolve]] = []
         if cfg.allocation.explore_share > 0:
             eligible = F.lit(True) if inputs.holdout is None else F.col("arm") == F.lit(TREATMENT)
+            reference = None
+            if cfg.allocation.explore_steps > 0:  # the levels to explore around: the method's solve of every pair
+                reference_arms, _ = _solve_parts(cfg, inputs, scores, 0, held)
+                reference = reduce(DataFrame.unionByName, [alloc.select(*KEYS, "level") for alloc, _ in reference_arms])
             table, scores, exploration = split_explored(
-                scores, cfg.levels, cfg.allocation.explore_share, cfg.seed, inputs.day, eligible, held
+                scores, cfg.levels, cfg.allocation.explore_share, cfg.seed, inputs.day, eligible, held,
+                reference, cfg.allocation.explore_steps,
             )
             arm = None if inputs.holdout is None else TREATMENT
             spent = exploration.creatives

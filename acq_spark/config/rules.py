@@ -132,6 +132,7 @@ RULES: dict[str, Rule] = {
     "allocation.max_passes": POSITIVE,
     "allocation.lambdas_per_pass": POSITIVE,
     "allocation.explore_share": within(0, 1, open_high=True),  # 1: nothing left to solve
+    "allocation.explore_steps": at_least(0),  # 0: a uniform level
     "report.sample_pairs": at_least(0),
     "publish.min_pairs_share_of_previous": within(0, 1),  # 0 turns the check off
     "publish.min_budget_used_share": within(0, 1),

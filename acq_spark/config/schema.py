@@ -148,8 +148,8 @@ class BudgetConfig:
 @dataclass(frozen=True)
 class AllocationConfig:
     """``allocation.*``: the method and its solver; ``explore_share`` of the pairs (a hash of the seed, the day
-    and the pair) run a random level, their creatives taken from the budget first
-    (:mod:`acq_spark.allocation.explore`)."""
+    and the pair) run a random level (uniform, or with ``explore_steps`` > 0 up to that many levels from the
+    method's own), their creatives taken from the budget first (:mod:`acq_spark.allocation.explore`)."""
 
     method: Literal["acq", "rule_based", "oracle"] = "acq"
     solver: Literal["fast", "bisection"] = "fast"
@@ -157,6 +157,7 @@ class AllocationConfig:
     max_passes: int = 100
     lambdas_per_pass: int = 1
     explore_share: float = 0.0
+    explore_steps: int = 0
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,9 @@ def _allocation_lines(record: AllocationRecord, out: Path) -> list[str]:
                      f"day's creatives {exp['creatives']}: {arms}; the λ* above is the treatment's"]
     if record.exploration:
         explored = record.exploration
-        md[-1:-1] = [f"- exploration: {explored['pairs']:,} pairs ({explored['share']:.0%} drawn) at random levels "
+        steps = explored.get("steps", 0)
+        where = f"up to {steps} level{'s' if steps > 1 else ''} from the method's own" if steps else "at random levels"
+        md[-1:-1] = [f"- exploration: {explored['pairs']:,} pairs ({explored['share']:.0%} drawn) {where} "
                      f"took {explored['creatives']:,} creatives first; the method solved the others with the rest"]
     if s.trace:
         plot_lambda_search(s.trace, out / "lambda_search.png")

@@ -418,6 +418,36 @@ def test_exploring_pairs_take_their_creatives_first_and_the_method_solves_the_re
     assert delta_version(spark, cfg.table("allocation")) == version
 
 
+def test_exploring_near_the_method_moves_each_drawn_pair_a_few_levels_from_its_own(spark, warehouse, tmp_path):
+    from acq_spark.allocation.explore import explored
+    from acq_spark.report.build import _allocation_lines
+
+    plain = warehouse(f"run_date={D1}", "budget.total_creatives=800")
+    before = D1 - dt.timedelta(days=1)
+    calendar = RunCalendar(decision_day=D1, last_input_day=before, label_days=(before,), last_day_creatives=80)
+    run_allocate(spark, plain, run_id="run-plain", calendar=calendar)
+    published = read_published(spark, plain.warehouse, D1)[0].collect()
+    own = {(r["account_id"], r["photo_id"]): r["level"] for r in published}
+
+    cfg = warehouse(f"run_date={D1}", "budget.total_creatives=800", "allocation.explore_share=0.4",
+                    "allocation.explore_steps=1")  # fmt: skip
+    record = run_allocate(spark, cfg, run_id="run-near", calendar=calendar)
+    rows = read_published(spark, cfg.warehouse, D1)[0].collect()
+    explore = [r for r in rows if r["method"] == "explore"]
+    drawn = spark.read.format("delta").load(cfg.table("scores")).where(F.col("dt") == F.lit(D1))
+    assert {(r["account_id"], r["photo_id"]) for r in explore} == {
+        (r["account_id"], r["photo_id"]) for r in drawn.where(explored(cfg.seed, D1, 0.4)).collect()
+    }
+    moves = [r["level"] - own[(r["account_id"], r["photo_id"])] for r in explore]
+    assert set(moves) <= {-1, 1} and moves.count(1) > 0 and moves.count(-1) > 0  # one level, both ways
+    assert all(r["level"] == 1 for r in explore if own[(r["account_id"], r["photo_id"])] == 0)  # the smallest: up
+    assert record.exploration is not None and record.exploration["steps"] == 1
+    assert record.exploration["creatives"] == sum(r["n_creatives"] for r in explore)
+    assert record.creatives_used == sum(r["n_creatives"] for r in rows) <= 800
+    line = f"- exploration: {len(explore)} pairs (40% drawn) up to 1 level from the method's own"
+    assert any(text.startswith(line) for text in _allocation_lines(record, tmp_path))
+
+
 def test_with_a_holdout_only_treatment_pairs_explore_and_from_the_treatments_share(spark, warehouse):
     from acq_spark.experiment import CONTROL, TREATMENT
 
