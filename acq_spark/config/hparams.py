@@ -34,6 +34,8 @@ class ModelHParams:
         huber_delta: Huber threshold, in units of ``cost_scale``.
         within_leaf_std: add each leaf's training spread to the tree's predictive variance.
         cread_thresholds: CREAD thresholds (empty: derived from the cost tree by the factory).
+        exclude_features: numeric feature columns the model does not read (``fnmatch`` patterns, e.g.
+            ``n_creatives_*``): their standardised values are zeroed, so the columns stay in the data.
     """
 
     hidden_units: tuple[int, ...] = (128, 64)
@@ -50,6 +52,7 @@ class ModelHParams:
     huber_delta: float = 10.0
     within_leaf_std: bool = True
     cread_thresholds: tuple[float, ...] = ()
+    exclude_features: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.hidden_units or any(int(u) < 1 for u in self.hidden_units):
@@ -64,6 +67,7 @@ class ModelHParams:
             raise ValueError(f"ema_momentum: must be in [0, 1), got {self.ema_momentum}")
         object.__setattr__(self, "hidden_units", tuple(int(u) for u in self.hidden_units))
         object.__setattr__(self, "cread_thresholds", tuple(float(t) for t in self.cread_thresholds))
+        object.__setattr__(self, "exclude_features", tuple(str(p) for p in self.exclude_features))
 
     @classmethod
     def from_train_config(cls, train: Any, **overrides: Any) -> ModelHParams:

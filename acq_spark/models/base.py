@@ -36,6 +36,7 @@ class CostModel(keras.Model):
         vocab_sizes: Sequence[int],
         hparams: ModelHParams | dict[str, Any] | None = None,
         variant: str = "control",
+        numeric_mask: Sequence[float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -47,6 +48,10 @@ class CostModel(keras.Model):
             raise ValueError(f"vocab_sizes: every vocabulary needs at least the OOV index 0, got {self.vocab_sizes}")
         hp = hparams if isinstance(hparams, ModelHParams) else ModelHParams.from_dict(hparams or {})
         self.hparams, self.variant = hp, variant
+        # 0 for a column the model does not read (hparams.exclude_features), applied after standardising
+        self.numeric_mask = None if numeric_mask is None else tuple(float(m) for m in numeric_mask)
+        if self.numeric_mask is not None and len(self.numeric_mask) != self.n_numeric:
+            raise ValueError(f"numeric_mask: need {self.n_numeric} values, got {len(self.numeric_mask)}")
         self.standardize = LogStandardize(self.n_numeric, name="standardize")
         self.embeddings = [
             keras.layers.Embedding(v, hp.embedding_dim, name=f"embedding_{i}") for i, v in enumerate(self.vocab_sizes)
@@ -93,7 +98,10 @@ class CostModel(keras.Model):
 
     def encode(self, inputs: dict[str, tf.Tensor]) -> tf.Tensor:
         """Tower output ``[N, K, U]`` from the raw inputs."""
-        parts = [self.standardize(inputs["numeric"])]
+        numeric = self.standardize(inputs["numeric"])
+        if self.numeric_mask is not None:
+            numeric = numeric * tf.constant(self.numeric_mask, dtype=numeric.dtype)
+        parts = [numeric]
         if self.embeddings:
             sparse = tf.cast(inputs["sparse"], tf.int32)
             for i, (embedding, size) in enumerate(zip(self.embeddings, self.vocab_sizes, strict=True)):
@@ -168,4 +176,5 @@ class CostModel(keras.Model):
             "vocab_sizes": list(self.vocab_sizes),
             "hparams": self.hparams.to_dict(),
             "variant": self.variant,
+            "numeric_mask": None if self.numeric_mask is None else list(self.numeric_mask),
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import keras
 import numpy as np
 
 from acq_spark.config.hparams import ModelHParams
+from acq_spark.errors import ConfigError
 from acq_spark.models.base import CostModel
 from acq_spark.models.baselines import CREAD, DNN, ZILN
 from acq_spark.models.ubtm import UBTM
@@ -28,6 +30,20 @@ def cread_thresholds_from_tree(tree: CostTree) -> tuple[float, ...]:
     return tuple(sorted(points))
 
 
+def numeric_mask(names: Sequence[str], patterns: Sequence[str]) -> tuple[float, ...] | None:
+    """1 for each numeric feature the model reads, 0 for one ``patterns`` (``fnmatch``) exclude; None: none excluded.
+
+    Raises:
+        ConfigError: a pattern names no feature.
+    """
+    if not patterns:
+        return None
+    unmatched = [p for p in patterns if not fnmatch.filter(names, p)]
+    if unmatched:
+        raise ConfigError(f"train.exclude_features: {unmatched} match no numeric feature (they are {list(names)})")
+    return tuple(0.0 if any(fnmatch.fnmatchcase(n, p) for p in patterns) else 1.0 for n in names)
+
+
 def build_model(
     kind: str,
     variant: str,
@@ -38,6 +54,7 @@ def build_model(
     tree: CostTree | None,
     hparams: ModelHParams,
     seed: int | None = None,
+    numeric_mask: Sequence[float] | None = None,
 ) -> keras.Model:
     """Build and compile a cost model (Adam with ``hparams.learning_rate``, ``clipnorm`` and ``ema_momentum``).
 
@@ -51,6 +68,8 @@ def build_model(
             ``hparams.cread_thresholds``.
         hparams: model hyper-parameters.
         seed: seeds Keras (Python, NumPy, TF) before the weights are initialised.
+        numeric_mask: one value per numeric feature, 0 for a column the model does not read
+            (:func:`numeric_mask` of ``hparams.exclude_features``); None reads them all.
 
     Returns:
         A built, compiled :class:`CostModel`; call :func:`adapt_normalization` before training.
@@ -62,7 +81,8 @@ def build_model(
         raise ValueError(f"kind: must be one of {list(KINDS)}, got {kind!r}")
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    common: dict[str, Any] = {"levels": levels, "n_numeric": n_numeric, "vocab_sizes": vocab_sizes, "variant": variant}
+    common: dict[str, Any] = {"levels": levels, "n_numeric": n_numeric, "vocab_sizes": vocab_sizes, "variant": variant,
+                              "numeric_mask": numeric_mask}
     if kind == "ubtm":
         if tree is None:
             raise ValueError("kind 'ubtm' needs the cost tree")

@@ -62,7 +62,7 @@ def extract_training_data(
 def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple[Any, dict[str, Any], list]:
     """Build, fit and evaluate one model: the model, its Table-2 row (with timing) and its calibration bins."""
     from acq_spark.config.hparams import ModelHParams
-    from acq_spark.models.factory import build_model
+    from acq_spark.models.factory import build_model, numeric_mask
     from acq_spark.models.fitting import fit, predict
 
     hparams = ModelHParams.from_train_config(cfg.train)
@@ -75,6 +75,7 @@ def train_one(data: TrainingData, cfg: Config, kind: str, variant: str) -> tuple
         tree=data.tree,
         hparams=hparams,
         seed=cfg.seed,
+        numeric_mask=numeric_mask(data.spec.numeric_features, hparams.exclude_features),
     )
     LOG.info(
         "training %s/%s on %s rows, validating on %s rows",

@@ -105,3 +105,28 @@ def test_every_custom_layer_round_trips_its_config(make_model):
     for layer in (model.standardize, model.tower, model.heads, model.tree_head):
         config = layer.get_config()
         assert type(layer).from_config(config).get_config() == config
+
+
+def test_an_excluded_feature_does_not_move_the_prediction_and_the_mask_survives_a_save(data, tree, hparams, tmp_path):
+    from acq_spark.errors import ConfigError
+    from acq_spark.models.factory import adapt_normalization, numeric_mask
+
+    names = [f"f{i}_sum_1d" for i in range(N_NUMERIC - 1)] + ["n_creatives_sum_1d"]
+    mask = numeric_mask(names, ["n_creatives_*", "f0_*"])
+    assert mask == (0.0, 1.0, 1.0, 0.0) and numeric_mask(names, []) is None
+    with pytest.raises(ConfigError, match=r"\['acct_\*'\] match no numeric feature"):
+        numeric_mask(names, ["n_creatives_*", "acct_*"])
+
+    model = build_model("ubtm", "sub", levels=LEVELS, n_numeric=N_NUMERIC, vocab_sizes=VOCAB_SIZES, tree=tree,
+                        hparams=hparams, seed=1, numeric_mask=mask)  # fmt: skip
+    adapt_normalization(model, data["numeric"], data["cost"])
+    moved = {**data, "numeric": data["numeric"].copy()}
+    moved["numeric"][:, [0, 3]] *= 50.0  # the excluded columns only
+    np.testing.assert_array_equal(outputs(model, moved)["y"], outputs(model, data)["y"])
+    moved["numeric"][:, 1] *= 50.0  # a column it reads
+    assert not np.array_equal(outputs(model, moved)["y"], outputs(model, data)["y"])
+
+    model.save(tmp_path / "masked.keras")
+    loaded = keras.saving.load_model(tmp_path / "masked.keras", compile=False)
+    assert loaded.numeric_mask == mask
+    np.testing.assert_array_equal(outputs(loaded, data)["y"], outputs(model, data)["y"])
