@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -40,8 +41,9 @@ DEFAULT_ARMS = {
 
 
 def parse_arm(text: str) -> tuple[str, list[str]]:
+    """``NAME=KEY=VALUE,KEY=VALUE``: a comma inside ``[...]`` belongs to a YAML list value."""
     name, _, sets = text.partition("=")
-    return name, [s for s in sets.split(",") if s]
+    return name, [s for s in re.split(r",(?![^\[]*\])", sets) if s]
 
 
 def job(script: str, warehouse: Path, sets: list[str], log: Path, *extra: str) -> float:
