@@ -167,10 +167,11 @@ def _check_delta_on_classpath() -> None:
             jars = ",".join(str(p) for p in local_delta_jars())
         except MissingJarsError:
             jars = "<the jars of `python -m acq_spark.platform.jars`>"
+        # the advice before the jars' paths: a deep checkout's paths run past the one line the job prints
         raise MissingJarsError(
-            "Delta Lake's jars are not on the driver's classpath: spark-submit needs them at launch, e.g. "
-            f"`spark-submit --jars {jars} ...`, or submit with `python -m acq_spark.cluster submit`, "
-            "which ships them (and the Python environment) for you"
+            "Delta Lake's jars are not on the driver's classpath: submit with `python -m acq_spark.cluster submit`, "
+            "which ships them (and the Python environment) for you, or pass them at launch: "
+            f"`spark-submit --jars {jars} ...`"
         )
 
 
