@@ -38,7 +38,7 @@ def numeric_mask(names: Sequence[str], patterns: Sequence[str]) -> tuple[float, 
     """
     if not patterns:
         return None
-    unmatched = [p for p in patterns if not fnmatch.filter(names, p)]
+    unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(n, p) for n in names)]
     if unmatched:
         raise ConfigError(f"train.exclude_features: {unmatched} match no numeric feature (they are {list(names)})")
     return tuple(0.0 if any(fnmatch.fnmatchcase(n, p) for p in patterns) else 1.0 for n in names)
