@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 from acq_spark.features.columns import (  # noqa: E402
     ACCOUNT_METRICS,
     LEVEL,
+    LEVEL_ADJUSTED_COST,
+    LOGGED_METRICS,
     METRICS,
     OBS,
     PAIR_AGE,
@@ -71,8 +73,9 @@ def feature_sql(
     """
     listed = ", ".join(f"'{f}'" for f in files)
     source = f"read_parquet([{listed}], hive_partitioning = true)"
-    values = ", ".join(["product_name", "industry_l1", "industry_l2", *METRICS])
-    nulls = ", ".join(f"NULL AS {c}" for c in ["product_name", "industry_l1", "industry_l2", *METRICS])
+    values = ", ".join(["product_name", "industry_l1", "industry_l2", *LOGGED_METRICS])
+    nulls = ", ".join(f"NULL AS {c}" for c in ["product_name", "industry_l1", "industry_l2", *LOGGED_METRICS])
+    adjusted = "CASE WHEN n_creatives > 0 THEN cost / LN(1 + CAST(n_creatives AS DOUBLE)) ELSE cost END"
     level = "CASE " + " ".join(f"WHEN n_creatives >= {n} THEN {i}" for i, n in reversed(list(enumerate(levels))))
     level += " END"
     pair_columns = []
@@ -106,7 +109,8 @@ WITH src AS (
   SELECT DATE '{decision_day}' AS dt, account_id, photo_id, {nulls}, true AS is_probe
   FROM {source} WHERE dt = DATE '{last_input_day}'
 ), rows AS (
-  SELECT *, CAST(dt - DATE '1970-01-01' AS INT) AS day, {level} AS {LEVEL} FROM src
+  SELECT *, CAST(dt - DATE '1970-01-01' AS INT) AS day, {level} AS {LEVEL}, {adjusted} AS {LEVEL_ADJUSTED_COST}
+  FROM src
 ), pair AS (
   SELECT dt, account_id, photo_id, day, is_probe, {LEVEL}, n_creatives, cost, {", ".join(pair_columns)} FROM rows
 ), daily AS (

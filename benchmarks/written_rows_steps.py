@@ -18,7 +18,7 @@ from acq_spark import PROJECT_ROOT
 from acq_spark.config import load_config
 from acq_spark.features import written
 from acq_spark.features.columns import DAY, LEVEL, METRICS, SPARSE
-from acq_spark.features.windows import with_day_number, with_level_idx, with_pair_windows
+from acq_spark.features.windows import metric_value, with_day_number, with_level_idx, with_pair_windows
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.session import get_spark
 
@@ -45,7 +45,7 @@ def main(path: str) -> None:
         .cache()
     )  # fmt: skip
     rows.count()
-    values = [F.col(m).cast("double").alias(written._value(m)) for m in METRICS]
+    values = [metric_value(m).cast("double").alias(written._value(m)) for m in METRICS]
     projected = rows.select(*KEYS, DAY, LEVEL, *written.PASSED, written.TARGET, *values, *SPARSE)
     sorted_rows = projected.sortWithinPartitions(*KEYS, DAY)
     windows, n_levels = cfg.features.windows, len(cfg.levels)

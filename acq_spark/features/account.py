@@ -8,7 +8,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from acq_spark.features.columns import ACCOUNT_METRICS, DAY, account_col, cost_per_creative_col, sum_col
-from acq_spark.features.windows import window_sum
+from acq_spark.features.windows import metric_value, window_sum
 
 # Daily account sums go through an exact decimal so that they do not depend on the order in which
 # partial sums meet (re-runs give bit-identical doubles); 10 decimals are far below a cost's precision.
@@ -28,7 +28,7 @@ def with_account_totals(df: DataFrame, windows: Sequence[int]) -> DataFrame:
 def account_totals(df: DataFrame, windows: Sequence[int]) -> DataFrame:
     """Per account and day of ``df``: ``acct_<metric>_sum_<w>d`` over the account's rows of ``[t - w, t - 1]``."""
     daily = df.groupBy("account_id", DAY).agg(
-        *[F.sum(F.col(m).cast(_EXACT)).cast("double").alias(m) for m in ACCOUNT_METRICS]
+        *[F.sum(metric_value(m).cast(_EXACT)).cast("double").alias(m) for m in ACCOUNT_METRICS]
     )
     totals = {}
     for w in windows:

@@ -6,7 +6,10 @@ Per window ``w`` (days ``[t - w, t - 1]`` of a target day ``t``):
   sum over ``w`` calendar days: days without a row count as zero;
 * ``days_active_<w>d``: days with a row with ``n_creatives > 0``;
 * ``cost_per_creative_<w>d``: cost sum / n_creatives sum (0 when the pair had no creatives);
-* ``acct_cost_sum_<w>d``, ``acct_n_creatives_sum_<w>d``: the same sums over all the account's photos.
+* ``acct_<metric>_sum_<w>d`` for each of :data:`ACCOUNT_METRICS`: the same sums over all the account's photos.
+
+:data:`METRICS` are the logged columns and ``cost_level_adj``, a day's cost over ``log(1 + n_creatives)``
+(the cost itself on a day without creatives).
 
 Then ``pair_age_days``: days from the pair's first row before t to t (0 when it has none).
 Every numeric feature is a ``double``.
@@ -18,9 +21,14 @@ from collections.abc import Sequence
 
 from acq_spark.config.schema import TRAILING_COST_DAYS as TRAILING_COST_DAYS  # the features name it here too
 
-METRICS = ("cost", "target_cost", "conversions", "impressions", "n_creatives")
+LOGGED_METRICS = ("cost", "target_cost", "conversions", "impressions", "n_creatives")
+# A day's cost over log(1 + n_creatives): what the pair paid per unit of a concave response to its creatives.
+# The sums of the logged cost mostly say how many creatives the pair was given (ACQ's own choice from the
+# second night of a closed loop on); this one says more of what the pair is worth at any level.
+LEVEL_ADJUSTED_COST = "cost_level_adj"
+METRICS = (*LOGGED_METRICS, LEVEL_ADJUSTED_COST)
 SPARSE = ("product_name", "industry_l1", "industry_l2")
-ACCOUNT_METRICS = ("cost", "n_creatives")
+ACCOUNT_METRICS = ("cost", "n_creatives", LEVEL_ADJUSTED_COST)
 DAY = "day"
 PROBE = "is_probe"
 LEVEL = "level_idx"

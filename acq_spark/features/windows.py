@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from acq_spark.features.columns import (
     DAY,
     LEVEL,
+    LEVEL_ADJUSTED_COST,
     METRICS,
     OBS,
     PAIR_AGE,
@@ -56,6 +57,14 @@ def with_level_idx(df: DataFrame, levels: Sequence[int]) -> DataFrame:
     return df.withColumn(LEVEL, level)
 
 
+def metric_value(metric: str) -> Column:
+    """A row's value of one of :data:`METRICS`: its column; ``cost_level_adj``: cost over log(1 + n_creatives)."""
+    if metric != LEVEL_ADJUSTED_COST:
+        return F.col(metric)
+    n = F.col("n_creatives").cast("double")
+    return F.when(n > 0, F.col("cost") / F.log1p(n)).otherwise(F.col("cost"))
+
+
 def window_stats_columns(windows: Sequence[int]) -> dict[str, Column]:
     """Per window w, the sums and means (sum / w calendar days) of :data:`METRICS` and ``days_active``.
 
@@ -65,7 +74,7 @@ def window_stats_columns(windows: Sequence[int]) -> dict[str, Column]:
     for w in windows:
         frame = pair_window(-w)
         for metric in METRICS:
-            total = window_sum(F.col(metric), frame)
+            total = window_sum(metric_value(metric), frame)
             columns[sum_col(metric, w)] = total
             columns[mean_col(metric, w)] = total / F.lit(float(w))
         columns[days_active_col(w)] = window_sum(F.when(F.col("n_creatives") > 0, 1).otherwise(0), frame)

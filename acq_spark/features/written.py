@@ -41,6 +41,7 @@ from acq_spark.features.columns import (
     mean_col,
     sum_col,
 )
+from acq_spark.features.windows import metric_value
 from acq_spark.ingest.schemas import KEYS
 from acq_spark.ingest.validation import by_account
 
@@ -88,7 +89,7 @@ def with_written_row_features(rows: DataFrame, windows: Sequence[int], n_levels:
     out = T.StructType([*key_fields, *passed, *feature_fields(windows)])
     projected = rows.select(
         *KEYS, DAY, LEVEL, *PASSED, F.coalesce(F.col(TARGET), F.lit(False)).alias(TARGET),
-        *[F.col(m).cast("double").alias(_value(m)) for m in METRICS], *SPARSE,
+        *[metric_value(m).cast("double").alias(_value(m)) for m in METRICS], *SPARSE,
     )  # fmt: skip
     ordered = by_account(projected, partitions).sortWithinPartitions(*KEYS, DAY)
     compute = partial(_targets_of_batches, windows=tuple(windows), n_levels=n_levels, passed=tuple(PASSED))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from chispa import assert_approx_df_equality, assert_df_equality
 from feature_sample import LEVELS, WINDOWS, day
 from pyspark.sql import functions as F
@@ -69,3 +71,25 @@ def test_level_creatives_map_n_to_the_largest_level_not_above_it(spark):
         [(None, 0), (0, 0), (1, 1), (4, 2), (5, 5), (500, 5)], "n_creatives int, creatives int"
     )
     assert_df_equality(actual_df, expected_df, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_level_adjusted_cost_divides_each_day_by_log_of_one_plus_its_creatives(spark, source_df):
+    adjusted = ["cost_level_adj_sum_3d", "cost_level_adj_mean_3d", "acct_cost_level_adj_sum_3d"]
+    columns = ["account_id", "photo_id", *adjusted]
+    actual_df = (
+        source_df.transform(with_decision_probes, day(7), day(6))
+        .transform(with_point_in_time_features, WINDOWS, LEVELS)
+        .where("is_probe")
+        .select(*columns)
+    )
+    # Days 4 to 6. Pair (1, 10): 4.0 at 5 creatives; (1, 11): 3.0 at 3, then 0.0 at 1; (2, 20): 0.5 at 1.
+    pair_10, pair_11, pair_20 = 4.0 / math.log(6), 3.0 / math.log(4), 0.5 / math.log(2)
+    expected_df = spark.createDataFrame(
+        [
+            (1, 10, pair_10, pair_10 / 3, pair_10 + pair_11),
+            (1, 11, pair_11, pair_11 / 3, pair_10 + pair_11),
+            (2, 20, pair_20, pair_20 / 3, pair_20),
+        ],
+        actual_df.schema,
+    )
+    assert_approx_df_equality(actual_df, expected_df, 1e-9, ignore_nullable=True, ignore_row_order=True)
