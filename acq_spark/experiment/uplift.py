@@ -10,7 +10,7 @@ se s = sqrt(w_t / k_t + w_c / k_c); the interval of the uplift u = R_t / R_c −
 Each arm's w is at least the arms' pooled w (weighted by k − 1). A day's costs are few large draws among
 many zeros, and a small control arm usually draws none of the rarest: its cost and its own variance are
 then both low, so an interval from its own variance alone was narrowest exactly when the estimate lay
-furthest above the truth (84% coverage on the default world, ``benchmarks/holdout_coverage.py``). The arms
+furthest above the truth (85% coverage on the default world, ``benchmarks/holdout_coverage.py``). The arms
 are accounts of one population in one world, so the pooled w, mostly the larger arm's, is a steadier
 floor; an arm that did draw the tail keeps its own larger w. ``se`` is the delta method's (R_t / R_c) · s.
 """
