@@ -30,13 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth import load_average, machine, stamp
 
-from acq_spark.allocation.publish import read_pointer
+from acq_spark.allocation.publish import latest_pointer_before, read_pointer
 from acq_spark.allocation.solver import solve_numpy
-from acq_spark.config import load_config, table_path
+from acq_spark.config import load_config
 from acq_spark.experiment import uplift as U
 from acq_spark.ingest.schemas import KEYS
-from acq_spark.platform import fs
-from acq_spark.platform.catalog import POINTERS, SCORES
+from acq_spark.platform.catalog import SCORES
 from acq_spark.platform.delta_tables import read_table
 from acq_spark.platform.session import get_spark
 from acq_spark.simulate.job import load_world
@@ -54,11 +53,6 @@ def day_pairs(spark, cfg, day) -> dict[str, np.ndarray]:
     out["r"] = np.stack(rows["r"].to_numpy())
     out["season"] = np.full(len(rows), 1.0 + p.season_amplitude * np.sin(world_day * 2 * np.pi / 7))
     return out | {"within_sigma": p.within_sigma, "max_cost": p.max_cost}
-
-
-def last_published_day(warehouse: str) -> dt.date:
-    names = fs.list_names(table_path(warehouse, POINTERS), ".json")
-    return max(dt.date.fromisoformat(n.removesuffix(".json")) for n in names)
 
 
 def levels_of(d, levels, budget, method) -> np.ndarray:
@@ -79,7 +73,7 @@ def log_interval(ratio: float, s2: float) -> tuple[float, float]:
     return ratio * np.exp(-U.Z95 * s) - 1, ratio * np.exp(U.Z95 * s) - 1
 
 
-def bootstrap_log_ratio(y_t, n_t, y_c, n_c, rng, b, z=U.Z95):
+def bootstrap_log_ratio(y_t, n_t, y_c, n_c, rng, b):
     """A Poisson bootstrap over accounts of log(R_t / R_c): the percentile interval of the uplift."""
     def ratios(y, n):
         w = rng.poisson(1.0, size=(b, y.size))
@@ -101,8 +95,10 @@ def main() -> None:
     args = ap.parse_args()
     cfg = load_config(args.config, [f"warehouse={args.warehouse}", "spark.progress=false"])
     spark = get_spark(cfg.spark, app_name="bench-holdout-coverage")
-    day = dt.date.fromisoformat(args.day) if args.day else last_published_day(cfg.warehouse)
-    pointer = read_pointer(cfg.warehouse, day)
+    pointer = read_pointer(cfg.warehouse, args.day) if args.day else latest_pointer_before(cfg.warehouse, dt.date.max)
+    if pointer is None:
+        raise SystemExit(f"no publish pointer for {args.day or 'any day'} in {cfg.warehouse}")
+    day = dt.date.fromisoformat(pointer["dt"])
     budget = int(pointer["budget"])
     d = day_pairs(spark, cfg, day)
     levels = tuple(cfg.levels)
