@@ -124,12 +124,32 @@ def test_allocation_uses_the_budget_and_account_rules_add_up(spark, world):
 
 
 def test_table4_oracle_bounds_both_methods_and_report_renders(spark, world):
+    from acq_spark.allocation.solver import solve_numpy
+
     cfg, _, _ = world
     t4 = run_table4(spark, cfg)
     methods = t4.methods
     for m in ("acq", "rule_based"):
         assert methods[m].creatives <= t4.budget
         assert methods[m].true_cost <= methods["oracle"].true_cost * (1 + 1e-9)
+    # every method as solved in memory on the same day's arrays and valued on the truth, pair by pair
+    day = F.col("dt") == F.lit(t4.day)
+    scores = spark.read.format("delta").load(cfg.table("scores")).where(day).toPandas()
+    truth = spark.read.format("delta").load(cfg.table("truth")).where(day)
+    truth = truth.select("account_id", "photo_id", "expected_cost").toPandas()
+    both = scores.merge(truth, on=["account_id", "photo_id"], how="left")
+    keys = (both["account_id"].to_numpy(np.int64), both["photo_id"].to_numpy(np.int64))
+    r, true = np.array(both["r"].tolist()), np.array(both["expected_cost"].tolist())
+    for method, values in (("rule_based", r), ("acq", r), ("oracle", true)):
+        level, rec = solve_numpy(values, cfg.levels, t4.budget, keys=keys, method=method, solver=cfg.allocation.solver,
+                                 columns={"cost_7d": both["cost_7d"].to_numpy(np.float64)},
+                                 tolerance=cfg.allocation.tolerance)  # fmt: skip
+        got, rows = methods[method], np.arange(len(level))
+        assert got.pairs == len(both) and got.lam == pytest.approx(rec.lam)
+        assert got.creatives == int(np.asarray(cfg.levels)[level].sum())
+        assert got.pairs_per_level == tuple(np.bincount(level, minlength=len(cfg.levels)).tolist())
+        assert got.true_cost == pytest.approx(true[rows, level].sum(), rel=1e-9)
+        assert got.objective == pytest.approx(values[rows, level].sum(), rel=1e-9)
     report = Path(build_report(spark, cfg, cfg.run_date))
     folder = report.parent
     for name in ("report.md", "report.html", "lambda_search.png", "levels.png", "cost_curves.png", "calibration.png"):

@@ -46,13 +46,23 @@ from acq_spark.scoring.job import scores_model_version
 
 
 def allocate(
-    scores: DataFrame, levels: Sequence[int], budget: int, method: str, alloc: AllocationConfig
+    scores: DataFrame,
+    levels: Sequence[int],
+    budget: int,
+    method: str,
+    alloc: AllocationConfig,
+    value_column: str = "r",
+    carry: Sequence[str] = (),
 ) -> tuple[DataFrame, SolveRecord]:
-    """Solve one day's allocation with ``method``: the allocation DataFrame (lazy) and the record."""
+    """Solve one day's allocation with ``method``: the allocation DataFrame (lazy) and the record.
+
+    ``value_column`` and ``carry``: as :func:`~acq_spark.allocation.solver.solve` takes them.
+    """
     if method not in get_args(Method):  # a holdout's arms name their methods as plain strings
         raise ValueError(f"allocation method must be one of {get_args(Method)}, got {method!r}")
     return solve(scores, levels, budget, solver=alloc.solver, method=cast(Method, method), tolerance=alloc.tolerance,
-                 max_passes=alloc.max_passes, lambdas_per_pass=alloc.lambdas_per_pass)
+                 value_column=value_column, carry=carry, max_passes=alloc.max_passes,
+                 lambdas_per_pass=alloc.lambdas_per_pass)
 
 
 def publish_facts(cfg: Config, day: dt.date, scores: DataFrame, budget_info: dict[str, Any]) -> PublishFacts:

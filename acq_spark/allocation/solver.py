@@ -93,10 +93,15 @@ class SolveRecord:
         )
 
 
-def step_source(method: Method, levels: Sequence[int], tolerance: float = HULL_RTOL) -> StepSource:
-    """The steps ``method`` solves over: the rule-based baseline's, or the hull of the values (``acq``, ``oracle``)."""
+def step_source(
+    method: Method, levels: Sequence[int], tolerance: float = HULL_RTOL, value_column: str = "r"
+) -> StepSource:
+    """The steps ``method`` solves over: the rule-based baseline's, or the hull of the values (``acq``, ``oracle``);
+    the values are read from ``value_column``."""
     costs = tuple(int(c) for c in levels)
-    return RuleSource(costs) if method == "rule_based" else HullSource(costs, rtol=tolerance)
+    if method == "rule_based":
+        return RuleSource(costs, value_column=value_column)
+    return HullSource(costs, rtol=tolerance, value_column=value_column)
 
 
 def run_solver(
@@ -203,16 +208,20 @@ def solve(
     solver: SolverName = "fast",
     method: Method = "acq",
     tolerance: float = HULL_RTOL,
+    value_column: str = "r",
+    carry: Sequence[str] = (),
     **options: Any,
 ) -> tuple[DataFrame, SolveRecord]:
     """Solve the MCKP over a Spark DataFrame of scores (``account_id``, ``photo_id``, ``r`` array<double>).
 
-    The allocation (account_id, photo_id, level, n_creatives, r) is returned lazily, computed from
-    ``scores_df`` when it is written, so cache ``scores_df``: the solve makes 2–4 passes (an uncached
-    input has its projection cached for the passes and released before returning).
+    The allocation (account_id, photo_id, level, n_creatives, r, then the ``carry`` columns) is returned
+    lazily, computed from ``scores_df`` when it is written, so cache ``scores_df``: the solve makes 2–4
+    passes (an uncached input has its projection cached for the passes and released before returning).
 
     Args:
         scores_df: one row per pair with the columns the step source reads (``r``; ``cost_7d`` for ``rule_based``).
+        value_column: the array column solved on (the allocation's ``r`` is its value at the chosen level).
+        carry: columns of ``scores_df`` the allocation keeps as they are.
         levels, budget, solver, method, tolerance, options: as in :func:`solve_numpy`.
 
     Raises:
@@ -221,7 +230,7 @@ def solve(
     from acq_spark.allocation.spark_passes import SparkPasses
     from acq_spark.platform.caching import cached
 
-    passes = SparkPasses(scores_df, step_source(method, levels, tolerance))
+    passes = SparkPasses(scores_df, step_source(method, levels, tolerance, value_column), carry)
     with nullcontext() if scores_df.is_cached else cached(passes.df):
         plan, record = run_solver(passes, budget, solver=solver, method=method, **options)
     return passes.assign(plan, levels), record

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import DataFrame
+from pyspark.sql import types as T
 
 from acq_spark.allocation.kernels.hull import Steps, StepSource
 from acq_spark.allocation.kernels.keys import PairKeys
@@ -24,7 +25,13 @@ from acq_spark.allocation.kernels.ties import FillPlan, TieStats, assign_levels,
 from acq_spark.allocation.passes import Kernel, Passes, combine
 from acq_spark.ingest.schemas import KEYS
 
-ALLOCATION_SCHEMA = "account_id long, photo_id long, level int, n_creatives int, r double"
+ALLOCATION_SCHEMA = T.StructType([
+    T.StructField("account_id", T.LongType()),
+    T.StructField("photo_id", T.LongType()),
+    T.StructField("level", T.IntegerType()),
+    T.StructField("n_creatives", T.IntegerType()),
+    T.StructField("r", T.DoubleType()),
+])
 
 
 def batch_columns(batch: pa.RecordBatch, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -52,22 +59,32 @@ def batch_columns(batch: pa.RecordBatch, names: Sequence[str]) -> dict[str, np.n
     return out
 
 
-def _blocks(batches: Iterator[pa.RecordBatch], source: StepSource) -> Iterator[tuple[Steps, PairKeys, dict]]:
+def _blocks(
+    batches: Iterator[pa.RecordBatch], source: StepSource
+) -> Iterator[tuple[Steps, PairKeys, dict, pa.RecordBatch]]:
     names = (*KEYS, *source.columns)
     for batch in batches:
         if batch.num_rows == 0:
             continue
         cols = batch_columns(batch, names)
         keys = PairKeys.of(cols["account_id"], cols["photo_id"])
-        yield source.steps(cols), keys, cols
+        yield source.steps(cols), keys, cols, batch
 
 
 class SparkPasses(Passes):
-    """The passes over the partitions of a DataFrame (cache it: every pass reads it again)."""
+    """The passes over the partitions of a DataFrame (cache it: every pass reads it again).
 
-    def __init__(self, df: DataFrame, source: StepSource) -> None:
-        self.df = df.select(*dict.fromkeys((*KEYS, *source.columns, source.value_column)))
+    ``carry``: columns of ``df`` the allocation keeps beside its own, as they are (e.g. the truth's values,
+    so that Table 4 values an allocation without joining it back to the truth).
+    """
+
+    def __init__(self, df: DataFrame, source: StepSource, carry: Sequence[str] = ()) -> None:
+        clash = set(carry) & set(ALLOCATION_SCHEMA.names)
+        if clash:
+            raise ValueError(f"carry: {sorted(clash)} would shadow the allocation's own columns")
+        self.df = df.select(*dict.fromkeys((*KEYS, *source.columns, source.value_column, *carry)))
         self.source = source
+        self.carry = tuple(carry)
 
     def fold(self, kernel: Kernel) -> Any:
         return combine(kernel, self.partition_results(kernel))
@@ -77,7 +94,7 @@ class SparkPasses(Passes):
         source = self.source
 
         def per_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            part = combine(kernel, (kernel(steps, keys) for steps, keys, _ in _blocks(batches, source)))
+            part = combine(kernel, (kernel(steps, keys) for steps, keys, _, _ in _blocks(batches, source)))
             yield pa.RecordBatch.from_pydict({"payload": [pickle.dumps(part, protocol=5)]})
 
         table = self.df.mapInArrow(per_partition, "payload binary").toArrow()
@@ -99,11 +116,12 @@ class SparkPasses(Passes):
         return [replace(part, limit=limit) for part in parts]
 
     def assign(self, plan: FillPlan, levels: Sequence[int]) -> DataFrame:
-        """The allocation (account_id, photo_id, level, n_creatives, r), computed lazily under ``plan``."""
-        source, costs = self.source, np.asarray(levels, dtype=np.int32)
+        """The allocation (account_id, photo_id, level, n_creatives, r, then the carried columns), computed lazily
+        under ``plan``."""
+        source, costs, carry = self.source, np.asarray(levels, dtype=np.int32), self.carry
 
         def per_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            for steps, keys, cols in _blocks(batches, source):
+            for steps, keys, cols, batch in _blocks(batches, source):
                 level = assign_levels(steps, keys, plan)
                 yield pa.RecordBatch.from_pydict({
                     "account_id": pa.array(keys.account, pa.int64()),
@@ -111,6 +129,8 @@ class SparkPasses(Passes):
                     "level": pa.array(level.astype(np.int32), pa.int32()),
                     "n_creatives": pa.array(costs[level].astype(np.int32), pa.int32()),
                     "r": pa.array(cols[source.value_column][np.arange(level.size), level].astype(np.float64)),
+                    **{name: batch.column(name) for name in carry},
                 })
 
-        return self.df.mapInArrow(per_partition, ALLOCATION_SCHEMA)
+        schema = T.StructType([*ALLOCATION_SCHEMA.fields, *(self.df.schema[name] for name in carry)])
+        return self.df.mapInArrow(per_partition, schema)

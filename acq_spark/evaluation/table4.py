@@ -19,7 +19,6 @@ from pyspark.sql import functions as F
 from acq_spark.allocation.job import allocate, day_and_budget
 from acq_spark.allocation.publish import read_versions
 from acq_spark.allocation.record import AllocationRecord
-from acq_spark.allocation.tables import with_truth_values
 from acq_spark.config import Config
 from acq_spark.errors import InputNotFoundError
 from acq_spark.ingest.run_calendar import RunCalendar
@@ -32,6 +31,8 @@ from acq_spark.platform.fs import write_json, write_text
 from acq_spark.platform.run_log import StageTimer
 
 METHODS = ("rule_based", "acq", "oracle")
+# The truth's column of expected costs per level: the oracle solves on it and every allocation is valued with it.
+TRUE_VALUES = "expected_cost"
 # The row of what the day published when it mixes methods (a holdout, exploration): its value on the truth.
 PUBLISHED = "published"
 
@@ -126,25 +127,32 @@ class Table4:
 
 
 def true_value(alloc: DataFrame, truth: DataFrame) -> DataFrame:
-    """Each allocated pair with the truth's expected cost at its level (``true_cost``)."""
-    joined = alloc.join(truth.select(*KEYS, "expected_cost"), on=list(KEYS), how="inner")
-    return joined.withColumn("true_cost", F.element_at("expected_cost", F.col("level") + 1)).drop("expected_cost")
+    """Each allocated pair with the truth's expected cost at its level (``true_cost``): a join on the keys."""
+    return with_true_cost(alloc.join(truth.select(*KEYS, TRUE_VALUES), on=list(KEYS), how="inner"))
+
+
+def with_true_cost(alloc: DataFrame) -> DataFrame:
+    """An allocation carrying the truth's values (``expected_cost``), with the value at its level (``true_cost``)."""
+    return alloc.withColumn("true_cost", F.element_at(TRUE_VALUES, F.col("level") + 1)).drop(TRUE_VALUES)
 
 
 def summarise(valued: DataFrame, levels: Sequence[int], lam: float | None) -> MethodValue:
-    """Creatives, true expected cost, predicted objective and the number of pairs at each level, solved at ``lam``."""
-    row = one_row(valued.agg(
+    """Creatives, true expected cost, predicted objective and the number of pairs at each level, solved at ``lam``.
+
+    One job: a row per level, added up here.
+    """
+    rows = valued.groupBy("level").agg(
         F.count("*").alias("pairs"),
         F.sum("n_creatives").alias("creatives"),
         F.sum("true_cost").alias("true_cost"),
         F.sum("r").alias("objective"),
-    ))
-    per_level = {int(r["level"]): int(r["n"]) for r in valued.groupBy("level").agg(F.count("*").alias("n")).collect()}
+    ).collect()
+    per_level = {int(r["level"]): int(r["pairs"]) for r in rows}
     return MethodValue(
-        pairs=int(row["pairs"]),
-        creatives=int(row["creatives"]),
-        true_cost=float(row["true_cost"]),
-        objective=float(row["objective"]),
+        pairs=sum(per_level.values()),
+        creatives=sum(int(r["creatives"] or 0) for r in rows),
+        true_cost=math.fsum(float(r["true_cost"] or 0.0) for r in rows),
+        objective=math.fsum(float(r["objective"] or 0.0) for r in rows),
         pairs_per_level=tuple(per_level.get(k, 0) for k in range(len(levels))),
         lam=lam,
     )
@@ -235,7 +243,7 @@ def _day_truth(spark: SparkSession, cfg: Config, day: dt.date) -> DataFrame:
         raise InputNotFoundError(
             f"truth: no rows for {day} (it covers {span[0]} to {span[1]}); Table 4 needs the truth of the decision day"
         )
-    return truth.where(F.col("dt") == F.lit(day)).select(*KEYS, "expected_cost")
+    return truth.where(F.col("dt") == F.lit(day)).select(*KEYS, TRUE_VALUES)
 
 
 def _value_methods(
@@ -256,29 +264,28 @@ def _value_methods(
     published = None
     if allocation is not None:
         published = read_versions(spark, cfg.warehouse, day, dict(allocation.published))[0]
-    # three pair-sized frames held through three solves: on local disk, not in the JVM heap (see caching)
-    on_disk = INPUT_SIZED_CACHE
-    with (
-        cached(scores, on_disk) as scores,
-        cached(truth, on_disk) as truth,
-        cached(with_truth_values(scores, truth), on_disk) as on_truth,
-    ):
+    # One pair-sized frame, the scores beside the truth, joined once and held through three solves (on local disk,
+    # not in the JVM heap: see caching). Each solved allocation carries the truth's values, so it is valued in the
+    # same pass that assigns its levels; only the published rows are joined to it.
+    day_values = scores.select(*KEYS, "r", "cost_7d").join(truth, on=list(KEYS), how="left")
+    with cached(day_values, INPUT_SIZED_CACHE) as day_values:
         for method in METHODS:
             with timer.stage(f"table 4: {method}") as rec:
                 lam: float | None
                 if allocation is not None and published is not None and allocation.method == method \
                         and not allocation.mixes_methods:  # fmt: skip
-                    alloc = published
+                    valued = true_value(published, day_values)
                     lam = allocation.solve.lam if math.isfinite(allocation.solve.lam) else None  # as its record
                 else:
-                    alloc, record = allocate(on_truth if method == "oracle" else scores, cfg.levels, budget, method,
-                                             cfg.allocation)  # fmt: skip
-                    lam = record.lam
-                results[method] = summarise(true_value(alloc, truth), cfg.levels, lam)
+                    alloc, record = allocate(day_values, cfg.levels, budget, method, cfg.allocation,
+                                             value_column=TRUE_VALUES if method == "oracle" else "r",
+                                             carry=(TRUE_VALUES,))  # fmt: skip
+                    valued, lam = with_true_cost(alloc), record.lam
+                results[method] = summarise(valued, cfg.levels, lam)
                 rec.figures.update(creatives=results[method].creatives, true_cost=results[method].true_cost)
         if allocation is not None and published is not None and allocation.mixes_methods:
             with timer.stage(f"table 4: {PUBLISHED}") as rec:
-                results[PUBLISHED] = summarise(true_value(published, truth), cfg.levels, None)
+                results[PUBLISHED] = summarise(true_value(published, day_values), cfg.levels, None)
                 rec.figures.update(creatives=results[PUBLISHED].creatives, true_cost=results[PUBLISHED].true_cost)
     return results
 
