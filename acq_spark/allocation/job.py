@@ -31,7 +31,14 @@ from acq_spark.allocation.guard import (
 from acq_spark.allocation.publish import latest_pointer_before, publish_day
 from acq_spark.allocation.record import AllocationRecord
 from acq_spark.allocation.solver import Method, SolveRecord, solve
-from acq_spark.allocation.tables import KEYS, account_rules, allocation_table, check_scores, with_truth_values
+from acq_spark.allocation.tables import (
+    KEYS,
+    account_rules,
+    allocation_table,
+    check_score_columns,
+    check_score_rows,
+    with_truth_values,
+)
 from acq_spark.config import AllocationConfig, BudgetConfig, Config
 from acq_spark.errors import InfeasibleBudgetError, InputNotFoundError, InputRowsError
 from acq_spark.experiment.assignment import CONTROL, TREATMENT, ArmBudgets, arm_column, split_budget
@@ -65,13 +72,13 @@ def allocate(
                  lambdas_per_pass=alloc.lambdas_per_pass)
 
 
-def publish_facts(cfg: Config, day: dt.date, scores: DataFrame, budget_info: dict[str, Any]) -> PublishFacts:
-    """What the publish guard checks before solving: pairs, input age, the last published day, today."""
+def publish_facts(cfg: Config, day: dt.date, pairs: int, budget_info: dict[str, Any]) -> PublishFacts:
+    """What the publish guard checks before solving: the day's ``pairs``, input age, the last published day, today."""
     previous = latest_pointer_before(cfg.warehouse, day) or {}
     last = budget_info.get("last_input_day")
     return PublishFacts(
         day=day,
-        pairs=scores.count(),
+        pairs=pairs,
         last_input_day=dt.date.fromisoformat(last) if last else None,
         previous_day=dt.date.fromisoformat(previous["dt"]) if previous else None,
         previous_pairs=previous.get("pairs"),
@@ -168,8 +175,9 @@ def _read_inputs(
         need_last_day = cfg.publish.max_input_age_days is not None or experiment is not None
         day, budget, budget_info = day_and_budget(spark, cfg, calendar, need_last_day)
         scores_version = delta_version(spark, cfg.table(SCORES))
+        # cached before its rows are checked: the check's one job fills the cache the solve reads
         scores = held.enter_context(cached(_day_scores(spark, cfg, day, methods)))
-        facts = publish_facts(cfg, day, scores, budget_info)
+        facts = publish_facts(cfg, day, check_score_rows(scores, len(cfg.levels)), budget_info)
         rec.figures.update(day=str(day), budget=budget, method=method, pairs=facts.pairs)
         check_before_solve(facts, cfg.publish)
         holdout = None
@@ -184,22 +192,24 @@ def _read_inputs(
 
 
 def _day_scores(spark: SparkSession, cfg: Config, day: dt.date, methods: dict[str, str]) -> DataFrame:
-    """The decision day's scores, checked (with ``cost_7d`` when a method is the rule); for the oracle the truth's
-    expected cost as ``r``; with a holdout each pair's ``arm``. Not cached.
+    """The decision day's scores, their columns checked, in the columns a solve reads: the keys, ``r`` (for the
+    oracle the truth's expected cost) and ``cost_7d`` when a method is the rule; with a holdout each pair's ``arm``.
+    Not cached, and its rows not checked (:func:`check_score_rows`).
 
     Raises:
-        InputRowsError: bad scores, or the oracle's truth has no expected cost for some pair of the day.
+        InputSchemaError: a score column is missing or of the wrong type.
+        InputRowsError: the oracle's truth has no expected cost for some pair of the day, or a bad one.
     """
     scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
     rule = "rule_based" in methods.values()
-    check_scores(scores, len(cfg.levels), extra={"cost_7d": "double"} if rule else None)
+    check_score_columns(scores, extra={"cost_7d": "double"} if rule else None)
+    scores = scores.select(*KEYS, "r", *(["cost_7d"] if rule else []))
     if cfg.allocation.method == "oracle":
         truth = read_table(spark, cfg.table(TRUTH), what="truth").where(F.col("dt") == F.lit(day))
         scores = with_truth_values(scores, truth)
         missing = [tuple(r) for r in scores.where(F.col("r").isNull()).select(*KEYS).limit(3).collect()]
         if missing:
             raise InputRowsError(f"truth: no expected_cost on {day} for pairs e.g. {missing}")
-        check_scores(scores, len(cfg.levels))
     if cfg.experiment.enabled:
         scores = scores.withColumn("arm", arm_column(cfg.experiment))
     return scores

@@ -18,12 +18,25 @@ SCORE_TYPES = {f.name: f.dataType.simpleString() for f in SCORES_SCHEMA.fields i
 
 def check_scores(
     scores: DataFrame, n_levels: int, value_column: str = "r", extra: dict[str, str] | None = None
-) -> None:
+) -> int:
     """Check the scores' schema (plus ``extra`` columns and types), arrays (length K, finite) and unique keys.
+
+    Returns:
+        The number of pairs (one job: :func:`check_score_rows`).
 
     Raises:
         InputSchemaError: a missing column or one of the wrong type.
         InputRowsError: bad arrays or duplicate keys, with a few example keys.
+    """
+    check_score_columns(scores, value_column, extra)
+    return check_score_rows(scores, n_levels, value_column)
+
+
+def check_score_columns(scores: DataFrame, value_column: str = "r", extra: dict[str, str] | None = None) -> None:
+    """Check the scores' schema: the keys, ``dt``, ``value_column`` as array<double>, and ``extra`` (no job).
+
+    Raises:
+        InputSchemaError: a missing column or one of the wrong type.
     """
     types = dict(scores.dtypes)
     for name, kind in {**SCORE_TYPES, value_column: "array<double>", **(extra or {})}.items():
@@ -31,18 +44,32 @@ def check_scores(
             raise InputSchemaError(f"scores: missing column {name!r} ({kind})")
         if types[name] != kind:
             raise InputSchemaError(f"scores: column {name!r} is {types[name]}, expected {kind}")
+
+
+def check_score_rows(scores: DataFrame, n_levels: int, value_column: str = "r") -> int:
+    """Check the scores' arrays (length K, finite) and unique keys; the number of pairs.
+
+    One job over the rows (keys grouped with their bad arrays counted); the examples are looked for only when
+    something is wrong. Run it on a cached frame that the solve reads next, and it fills the cache too.
+
+    Raises:
+        InputRowsError: bad arrays or duplicate keys, with a few example keys.
+    """
     arr = F.col(value_column)
     inf = F.lit(float("inf"))
     bad_element = F.exists(arr, lambda x: x.isNull() | F.isnan(x) | (F.abs(x) == inf))
     bad = arr.isNull() | (F.size(arr) != n_levels) | bad_element
-    examples = scores.where(bad).select(*KEYS).limit(3).collect()
-    if examples:
+    per_key = scores.groupBy(*KEYS).agg(F.count("*").alias("rows"), F.sum(bad.cast("int")).alias("bad"))
+    totals = one_row(per_key.agg(F.count("*").alias("pairs"), F.sum("rows").alias("rows"), F.sum("bad").alias("bad")))
+    if totals["bad"]:
+        examples = scores.where(bad).select(*KEYS).limit(3).collect()
         raise InputRowsError(
             f"scores: {value_column} must hold {n_levels} finite numbers; bad rows e.g. {[tuple(r) for r in examples]}"
         )
-    dup = scores.groupBy(*KEYS).count().where("count > 1").limit(3).collect()
-    if dup:
+    if (totals["rows"] or 0) > totals["pairs"]:
+        dup = scores.groupBy(*KEYS).count().where("count > 1").limit(3).collect()
         raise InputRowsError(f"scores: duplicate (account_id, photo_id), e.g. {[tuple(r)[:2] for r in dup]}")
+    return int(totals["pairs"])
 
 
 def with_truth_values(scores: DataFrame, truth: DataFrame) -> DataFrame:
