@@ -14,7 +14,8 @@ from pyspark.sql import functions as F
 
 from acq_spark.allocation.estimate import estimate_lambda
 from acq_spark.allocation.job import day_and_budget
-from acq_spark.allocation.tables import check_scores
+from acq_spark.allocation.tables import check_score_columns, check_score_rows
+from acq_spark.ingest.schemas import KEYS
 from acq_spark.platform.catalog import ESTIMATE_RECORDS, SCORES
 from acq_spark.platform.cli import job_lock, parse_job_args, run_main
 from acq_spark.platform.delta_tables import read_table
@@ -35,8 +36,10 @@ def main() -> int:
         spark = get_spark(cfg.spark, app_name="acq-estimate-lambda")
         day, budget, info = day_and_budget(spark, cfg)
         scores = read_table(spark, cfg.table(SCORES), what="scores").where(F.col("dt") == F.lit(day))
-        check_scores(scores, len(cfg.levels))
-        scores = scores.cache()
+        check_score_columns(scores)
+        # cached in the estimate's columns before the rows are checked: the check's one job fills the cache
+        scores = scores.select(*KEYS, "r").cache()
+        check_score_rows(scores, len(cfg.levels))
         est = estimate_lambda(
             scores,
             cfg.levels,
