@@ -16,22 +16,6 @@ from acq_spark.platform.frames import one_row
 SCORE_TYPES = {f.name: f.dataType.simpleString() for f in SCORES_SCHEMA.fields if f.name in ("dt", *KEYS, "r")}
 
 
-def check_scores(
-    scores: DataFrame, n_levels: int, value_column: str = "r", extra: dict[str, str] | None = None
-) -> int:
-    """Check the scores' schema (plus ``extra`` columns and types), arrays (length K, finite) and unique keys.
-
-    Returns:
-        The number of pairs (one job: :func:`check_score_rows`).
-
-    Raises:
-        InputSchemaError: a missing column or one of the wrong type.
-        InputRowsError: bad arrays or duplicate keys, with a few example keys.
-    """
-    check_score_columns(scores, value_column, extra)
-    return check_score_rows(scores, n_levels, value_column)
-
-
 def check_score_columns(scores: DataFrame, value_column: str = "r", extra: dict[str, str] | None = None) -> None:
     """Check the scores' schema: the keys, ``dt``, ``value_column`` as array<double>, and ``extra`` (no job).
 
@@ -67,8 +51,8 @@ def check_score_rows(scores: DataFrame, n_levels: int, value_column: str = "r") 
             f"scores: {value_column} must hold {n_levels} finite numbers; bad rows e.g. {[tuple(r) for r in examples]}"
         )
     if (totals["rows"] or 0) > totals["pairs"]:
-        dup = scores.groupBy(*KEYS).count().where("count > 1").limit(3).collect()
-        raise InputRowsError(f"scores: duplicate (account_id, photo_id), e.g. {[tuple(r)[:2] for r in dup]}")
+        dup = per_key.where(F.col("rows") > 1).select(*KEYS).limit(3).collect()
+        raise InputRowsError(f"scores: duplicate (account_id, photo_id), e.g. {[tuple(r) for r in dup]}")
     return int(totals["pairs"])
 
 

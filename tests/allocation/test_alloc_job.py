@@ -17,7 +17,7 @@ from acq_spark import PROJECT_ROOT
 from acq_spark.allocation.job import day_and_budget, run_allocate
 from acq_spark.allocation.publish import pointer_path, publish_day, read_pointer, read_published
 from acq_spark.allocation.record import AllocationRecord
-from acq_spark.allocation.tables import account_rules, allocation_table, check_scores
+from acq_spark.allocation.tables import account_rules, allocation_table, check_score_columns, check_score_rows
 from acq_spark.config import load_config
 from acq_spark.errors import (
     InfeasibleBudgetError,
@@ -295,18 +295,19 @@ def test_a_kill_between_the_two_writes_keeps_the_pointer_which_guards_the_next_d
 
 def test_check_scores_rejects_bad_arrays_and_schema(spark):
     good = spark.createDataFrame([(D1, 1, 2, [1.0, 2.0])], "dt date, account_id long, photo_id long, r array<double>")
-    check_scores(good, 2)
+    check_score_columns(good)
+    assert check_score_rows(good, 2) == 1
     with pytest.raises(InputRowsError, match="3 finite numbers"):
-        check_scores(good, 3)
+        check_score_rows(good, 3)
     bad = spark.createDataFrame([(D1, 1, 2, [1.0, None]), (D1, 1, 3, None)],
                                 "dt date, account_id long, photo_id long, r array<double>")
     with pytest.raises(InputRowsError, match=r"\(1, 2\)"):
-        check_scores(bad, 2)
+        check_score_rows(bad, 2)
     with pytest.raises(InputSchemaError, match="'r'"):
-        check_scores(good.drop("r"), 2)
+        check_score_columns(good.drop("r"))
     dup = good.unionByName(good)
-    with pytest.raises(InputRowsError, match="duplicate"):
-        check_scores(dup, 2)
+    with pytest.raises(InputRowsError, match=r"duplicate \(account_id, photo_id\), e\.g\. \[\(1, 2\)\]"):
+        check_score_rows(dup, 2)
 
 
 def test_account_rules_group_quotas_by_account(spark):
