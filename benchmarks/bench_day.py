@@ -37,6 +37,11 @@ from acq_spark.platform.session import get_spark
 
 DAY = dt.date(2026, 1, 16)
 ROWS_PER_FILE = 500_000
+# The timer's steps each stage prints, in order.
+STEPS = {
+    "table4": ("table 4: rule_based", "table 4: acq", "table 4: oracle"),
+    "allocation": ("allocation inputs", "allocation solve", "allocation write"),
+}
 
 
 def write_day(spark, warehouse: Path, n: int) -> None:
@@ -111,12 +116,6 @@ def main() -> None:
         seconds = {name: rec["seconds"] for name, rec in timer.as_dict().items()}
         print(f"| {run} | {' | '.join(f'{seconds[s]:.1f}' for s in steps)} | {whole:.1f} | {last} |", flush=True)
     print(f"# load after {load_average()}")
-
-
-STEPS = {
-    "table4": ("table 4: rule_based", "table 4: acq", "table 4: oracle"),
-    "allocation": ("allocation inputs", "allocation solve", "allocation write"),
-}
 
 
 if __name__ == "__main__":
